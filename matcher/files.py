@@ -1,0 +1,777 @@
+"""Read and check the files of SPEC §3; write planned rounds as CSV or JSON.
+
+Pure input and output, no matching. Every mistake a user can make in a file
+becomes an :class:`InputError` that names the file, the row (the header is row
+1) and the column as the user wrote it, so a command line can print one line
+and exit 2. Readers return plain data: :class:`People` (the rows as written plus
+:class:`solvers.model.Person` objects for the active people), :class:`HistoryFile`
+(:class:`solvers.model.PastRound` objects, oldest first) and avoid pairs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Collection, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+
+from solvers.model import MODES, PastRound, Person, Round, pair_key
+
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "PAIR_COLUMNS",
+    "AppendTarget",
+    "HistoryFile",
+    "InputError",
+    "People",
+    "PersonRow",
+    "Record",
+    "Table",
+    "append_text",
+    "check_append_target",
+    "pair_columns",
+    "pair_csv",
+    "pair_json",
+    "read_avoid",
+    "read_history",
+    "read_people",
+    "read_table",
+    "write_text",
+]
+
+#: Longest name a person may have, in characters.
+MAX_NAME_LENGTH = 200
+#: The first columns of ``python -m matcher.pair``'s CSV output (a history file).
+PAIR_COLUMNS = ("round", "group", "person_id", "name", "department")
+# People columns not copied to a history file: written already, or they would
+# mean something else when the output is read back as history.
+_NOT_PASSED_THROUGH = frozenset({"id", "name", "department", "round", "group", "person_id",
+                                 "date", "met"})
+
+# Loose on purpose: it catches slips ("bob@", "bob.example.org"), not every RFC case.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+_INTEGER = re.compile(r"[0-9]+")
+
+
+class InputError(Exception):
+    """A mistake in an input file, located for the user.
+
+    ``str()`` is one line, e.g.
+    ``people.csv: row 7, column email: 'bob@' is not an email address``. ``row``
+    counts the header as row 1 (for a JSON file it is the item number, and the
+    line says "item" and "key"); ``row`` and ``column`` are ``None`` where they do
+    not apply (a missing file, a file that is not UTF-8).
+    """
+
+    def __init__(
+        self,
+        file: str,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        json_items: bool = False,
+    ):
+        super().__init__(message)
+        self.file = file
+        self.row = row
+        self.column = column
+        self.message = message
+        self.json_items = json_items
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"{'item' if self.json_items else 'row'} {self.row}")
+        if self.column is not None:
+            where.append(f"{'key' if self.json_items else 'column'} {self.column}")
+        place = f"{self.file}: {', '.join(where)}" if where else self.file
+        return f"{place}: {self.message}"
+
+
+# -- tables: CSV or JSON, as records of text ----------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row of a file: its number (header = row 1; JSON: item number) and its
+    values by normalised column name, as written (not stripped)."""
+
+    number: int
+    values: Mapping[str, str]
+
+    def get(self, key: str) -> str:
+        """The value of column ``key``, stripped ("" where absent)."""
+        return self.values.get(key, "").strip()
+
+
+@dataclass(frozen=True)
+class Table:
+    """A file read as records.
+
+    ``columns`` maps each normalised column name (lower case, no surrounding
+    spaces) to the name as the user wrote it, in file order.
+    """
+
+    file: str
+    columns: Mapping[str, str]
+    records: tuple[Record, ...]
+    is_json: bool = False
+
+    def error(self, message: str, record: Record | int | None = None,
+              key: str | None = None) -> InputError:
+        """An :class:`InputError` at ``record`` (or a row number) and column ``key``."""
+        row = record.number if isinstance(record, Record) else record
+        column = self.columns.get(key, key) if key is not None else None
+        return InputError(self.file, message, row=row, column=column, json_items=self.is_json)
+
+    def require(self, *keys: str) -> None:
+        """Fail unless every column in ``keys`` is present."""
+        for key in keys:
+            if key not in self.columns:
+                raise self.missing(key)
+
+    def missing(self, key: str, message: str | None = None) -> InputError:
+        """The error for a required column ``key`` that the file lacks."""
+        if self.is_json:
+            message = message or f"no item has a {key!r} key"
+            return InputError(self.file, message, column=key, json_items=True)
+        message = message or f"there is no {key!r} column"
+        hint = ""
+        if len(self.columns) == 1 and "," not in next(iter(self.columns.values()), ""):
+            hint = " (is the file comma-separated?)"
+        return InputError(self.file, message + hint, row=1, column=key)
+
+
+def _read_text(path: str | os.PathLike[str]) -> str:
+    """The file's text, decoded as UTF-8 (a BOM is dropped)."""
+    label = os.fspath(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(label, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(label, "is a directory, not a file") from None
+    except PermissionError:
+        raise InputError(label, "cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise InputError(label, f"cannot be read: {exc.strerror or exc}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(label, "is UTF-16 text; save it as UTF-8 (\"CSV UTF-8\")")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            label,
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "save it as UTF-8 (\"CSV UTF-8\")",
+        ) from None
+    if not text.strip():
+        raise InputError(label, "is empty: expected a header row")
+    return text
+
+
+def _normalise(name: str) -> str:
+    return name.strip().lower()
+
+
+def _parse_csv(label: str, text: str) -> Table:
+    first_line = text.split("\n", 1)[0]
+    delimiter = ","
+    if "," not in first_line:
+        # Spreadsheets in some locales save with ';'; tab-separated text is common too.
+        delimiter = next((d for d in (";", "\t") if d in first_line), ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    number = 0
+    header: list[tuple[int, str]] | None = None  # (position, key) of named columns
+    columns: dict[str, str] = {}
+    records: list[Record] = []
+    try:
+        for fields in reader:
+            number += 1  # blank lines count, so numbers match the spreadsheet's rows
+            if header is None:
+                if not any(f.strip() for f in fields):
+                    continue
+                header = []
+                for position, written in enumerate(fields):
+                    written = written.strip()
+                    key = _normalise(written)
+                    if not key:
+                        continue  # an unnamed column (e.g. a trailing comma)
+                    if key in columns:
+                        raise InputError(label, "this column appears twice in the header",
+                                         row=number, column=written)
+                    columns[key] = written
+                    header.append((position, key))
+                width = len(fields)
+                continue
+            if not any(f.strip() for f in fields):
+                continue
+            if len(fields) > width and any(f.strip() for f in fields[width:]):
+                raise InputError(
+                    label,
+                    f"has {len(fields)} values but the header has {width} columns "
+                    "(is a value with a comma missing its quotes?)",
+                    row=number,
+                )
+            values = {key: fields[pos] if pos < len(fields) else "" for pos, key in header}
+            records.append(Record(number, values))
+    except csv.Error as exc:
+        raise InputError(label, f"is not valid CSV: {exc}", row=number + 1) from None
+    if header is None:
+        raise InputError(label, "is empty: expected a header row")
+    return Table(label, columns, tuple(records))
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def _parse_json(label: str, text: str) -> Table:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            label, f"is not valid JSON (line {exc.lineno}, character {exc.colno}): {exc.msg}"
+        ) from None
+    if not isinstance(data, list):
+        raise InputError(label, "must be a JSON list of objects, one per person")
+    columns: dict[str, str] = {}
+    records = []
+    for number, item in enumerate(data, 1):
+        if not isinstance(item, dict):
+            raise InputError(label, "is not an object", row=number, json_items=True)
+        values: dict[str, str] = {}
+        for raw_key, raw_value in item.items():
+            written = str(raw_key).strip()
+            key = _normalise(written)
+            if not key:
+                continue
+            if key in values:
+                raise InputError(label, "this key appears twice", row=number, column=written,
+                                 json_items=True)
+            value = _json_text(raw_value)
+            if value is None:
+                raise InputError(label, f"must be text or a number, not {type(raw_value).__name__}",
+                                 row=number, column=written, json_items=True)
+            values[key] = value
+            columns.setdefault(key, written)
+        records.append(Record(number, values))
+    return Table(label, columns, tuple(records), is_json=True)
+
+
+def read_table(path: str | os.PathLike[str], *, allow_json: bool = False) -> Table:
+    """Read a CSV file (or, with ``allow_json``, a JSON list of objects) as records.
+
+    A file is JSON if its name ends in ``.json`` or its text starts with ``[``.
+    Raises :class:`InputError` for a missing, unreadable, non-UTF-8 or empty file
+    and for malformed CSV or JSON.
+    """
+    label = os.fspath(path)
+    text = _read_text(path)
+    if allow_json and (label.lower().endswith(".json") or text.lstrip().startswith("[")):
+        return _parse_json(label, text)
+    return _parse_csv(label, text)
+
+
+# -- people --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One row of a people file, checked.
+
+    Text fields are stripped; ``values`` keeps every column as written (by
+    normalised column name) so unknown columns can be passed through.
+    """
+
+    row: int
+    id: str
+    name: str
+    email: str
+    department: str
+    organisation: str
+    site: str
+    role: str
+    mode: str
+    host: int | None
+    active: bool
+    values: Mapping[str, str]
+
+    def person(self) -> Person:
+        """This participant as the solvers see them.
+
+        Attributes are compared case-insensitively and with runs of spaces
+        collapsed, so "Finance" and "finance " count as one department.
+        """
+        return Person(
+            self.id,
+            _attribute(self.department),
+            _attribute(self.organisation),
+            _attribute(self.site),
+            _attribute(self.role),
+            self.mode,
+        )
+
+
+def _attribute(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+@dataclass(frozen=True)
+class People:
+    """A people file: every row in file order, and the active participants."""
+
+    file: str
+    columns: Mapping[str, str]
+    rows: tuple[PersonRow, ...]
+
+    @property
+    def active_rows(self) -> tuple[PersonRow, ...]:
+        return tuple(row for row in self.rows if row.active)
+
+    @property
+    def persons(self) -> tuple[Person, ...]:
+        """The active participants, in file order."""
+        return tuple(row.person() for row in self.rows if row.active)
+
+    @cached_property
+    def by_id(self) -> Mapping[str, PersonRow]:
+        """Every row (active or not) by id."""
+        return {row.id: row for row in self.rows}
+
+    @cached_property
+    def _by_email(self) -> Mapping[str, PersonRow]:
+        return {row.email.casefold(): row for row in self.rows if row.email}
+
+    def find(self, text: str) -> PersonRow | None:
+        """The row whose id is ``text``, else whose email is ``text`` (any case)."""
+        return self.by_id.get(text) or self._by_email.get(text.casefold())
+
+    def extra_columns(self, exclude: Collection[str] = _NOT_PASSED_THROUGH) -> dict[str, str]:
+        """Columns to pass through to output (normalised name → as written), in
+        file order, leaving out the normalised names in ``exclude``."""
+        return {key: written for key, written in self.columns.items() if key not in exclude}
+
+
+def _parse_mode(text: str) -> str | None:
+    mode = text.strip().lower().replace("_", "-").replace(" ", "-")
+    if not mode:
+        return "either"
+    if mode == "inperson":
+        mode = "in-person"
+    return mode if mode in MODES else None
+
+
+def _parse_yes_no(text: str) -> bool | None:
+    value = text.strip().lower()
+    if value in ("", "yes"):
+        return True
+    if value == "no":
+        return False
+    return None
+
+
+def _show(value: str, limit: int = 60) -> str:
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def read_people(path: str | os.PathLike[str]) -> People:
+    """Read and check a people file (CSV, or JSON list of objects); SPEC §3.
+
+    Raises :class:`InputError` at the first problem: a missing column, an empty
+    or over-long name, an empty department, a malformed or duplicate email, a
+    duplicate id, a row with neither id nor email, an unknown ``mode``, a bad
+    ``active`` or ``host`` value, or a file with no people.
+    """
+    table = read_table(path, allow_json=True)
+    if not table.records:
+        raise InputError(table.file, "is an empty list: no people" if table.is_json
+                         else "has a header but no people")
+    table.require("name", "department")
+    if "id" not in table.columns and "email" not in table.columns:
+        what = "key" if table.is_json else "column"
+        raise table.missing("id", f"there is neither an 'id' nor an 'email' {what}")
+
+    unit = "item" if table.is_json else "row"
+    rows: list[PersonRow] = []
+    row_of_id: dict[str, int] = {}
+    row_of_email: dict[str, int] = {}
+    for record in table.records:
+        name = record.get("name")
+        if not name:
+            raise table.error("name is empty", record, "name")
+        if len(name) > MAX_NAME_LENGTH:
+            raise table.error(
+                f"name has {len(name)} characters; at most {MAX_NAME_LENGTH} are allowed",
+                record, "name",
+            )
+        department = record.get("department")
+        if not department:
+            raise table.error("department is empty", record, "department")
+
+        email = record.get("email")
+        if email:
+            if not _EMAIL.fullmatch(email):
+                raise table.error(f"{_show(email)} is not an email address", record, "email")
+            folded = email.casefold()
+            if folded in row_of_email:
+                raise table.error(
+                    f"{_show(email)} is also the email of {unit} {row_of_email[folded]}",
+                    record, "email",
+                )
+            row_of_email[folded] = record.number
+
+        person_id = record.get("id")
+        id_key = "id"
+        if not person_id:
+            if not email:
+                key = "id" if "id" in table.columns else "email"
+                raise table.error("this person has neither an id nor an email", record, key)
+            person_id, id_key = email, "email"
+        if person_id in row_of_id:
+            raise table.error(
+                f"{_show(person_id)} is also the id of {unit} {row_of_id[person_id]}",
+                record, id_key,
+            )
+        row_of_id[person_id] = record.number
+
+        mode = _parse_mode(record.get("mode"))
+        if mode is None:
+            raise table.error(
+                f"{_show(record.get('mode'))} is not a mode: use {', '.join(MODES)} "
+                "(empty means either)",
+                record, "mode",
+            )
+        active = _parse_yes_no(record.get("active"))
+        if active is None:
+            raise table.error(
+                f"{_show(record.get('active'))} is not yes or no (empty means yes)",
+                record, "active",
+            )
+        host = None
+        host_text = record.get("host")
+        if host_text:
+            if not _INTEGER.fullmatch(host_text) or int(host_text) < 1:
+                raise table.error(
+                    f"{_show(host_text)} is not a table number (1, 2, 3, …)", record, "host"
+                )
+            host = int(host_text)
+
+        rows.append(PersonRow(
+            row=record.number,
+            id=person_id,
+            name=name,
+            email=email,
+            department=department,
+            organisation=record.get("organisation"),
+            site=record.get("site"),
+            role=record.get("role"),
+            mode=mode,
+            host=host,
+            active=active,
+            values=record.values,
+        ))
+    return People(table.file, table.columns, tuple(rows))
+
+
+# -- history -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryFile:
+    """A history file: past rounds oldest first, with their labels.
+
+    ``rounds[i]`` is the round labelled ``labels[i]``; groups and sit-outs hold
+    only people in the people file (when one was given). ``former`` holds the
+    ids of everyone else: former participants, ignored for matching.
+    """
+
+    file: str
+    rounds: tuple[PastRound, ...]
+    labels: tuple[str, ...]
+    former: frozenset[str]
+
+
+def _parse_date(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)  # dates alone too, since Python 3.11
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+@dataclass
+class _RoundSoFar:
+    first: int
+    date: datetime | None = None
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    sitting_out: list[str] = field(default_factory=list)
+
+
+def read_history(
+    path: str | os.PathLike[str],
+    known_ids: Collection[str] | None = None,
+    *,
+    group_columns: Sequence[str] = ("group", "table"),
+) -> HistoryFile:
+    """Read and check a history file; SPEC §3.
+
+    Columns ``round``, ``group`` (or ``table``: a café plan is history too) and
+    ``person_id``; optional ``date`` (ISO 8601) and ``met`` (``yes``, ``no`` or
+    empty). Rows with one round and group form a group; a member whose ``met``
+    is ``no`` did not meet the others. An empty group means the person sat out.
+    Rounds are ordered by date where given (a round without a date comes after
+    every dated round before it in the file), else by first appearance. Ids not
+    in ``known_ids`` are former participants: left out of the rounds and listed
+    in ``former``.
+    """
+    table = read_table(path)
+    group_key = next((k for k in group_columns if k in table.columns), group_columns[0])
+    table.require("round", group_key, "person_id")
+
+    rounds: dict[str, _RoundSoFar] = {}
+    former: set[str] = set()
+    for record in table.records:
+        label = record.get("round")
+        if not label:
+            raise table.error("round is empty", record, "round")
+        person = record.get("person_id")
+        if not person:
+            raise table.error("person_id is empty", record, "person_id")
+        met = _parse_yes_no(record.get("met"))
+        if met is None:
+            raise table.error(
+                f"{_show(record.get('met'))} is not yes, no or empty", record, "met"
+            )
+        moment = None
+        if date_text := record.get("date"):
+            moment = _parse_date(date_text)
+            if moment is None:
+                raise table.error(
+                    f"{_show(date_text)} is not an ISO 8601 date (like 2024-05-31)",
+                    record, "date",
+                )
+
+        this = rounds.setdefault(label, _RoundSoFar(len(rounds)))
+        if moment is not None and (this.date is None or moment < this.date):
+            this.date = moment
+        if known_ids is not None and person not in known_ids:
+            former.add(person)
+            continue
+        group = record.get(group_key)
+        if not group:
+            if person not in this.sitting_out:
+                this.sitting_out.append(person)
+            continue
+        members = this.groups.setdefault(group, [])
+        if met and person not in members:
+            members.append(person)
+
+    # An undated round (e.g. appended by matcher.pair, which writes no dates) comes
+    # after every dated round before it in the file.
+    order = []
+    current = datetime.min
+    for label, this in rounds.items():
+        if this.date is not None:
+            current = max(current, this.date)
+        order.append((this.date or current, this.first, label))
+    order.sort()
+    labels = tuple(label for _, _, label in order)
+    past = tuple(
+        PastRound(
+            groups=tuple(tuple(m) for m in rounds[label].groups.values() if len(m) > 1),
+            sitting_out=tuple(rounds[label].sitting_out),
+        )
+        for label in labels
+    )
+    return HistoryFile(table.file, past, labels, frozenset(former))
+
+
+# -- avoid list ----------------------------------------------------------------
+
+
+def read_avoid(path: str | os.PathLike[str], people: People) -> frozenset[tuple[str, str]]:
+    """Read and check an avoid list (``person_a,person_b``); SPEC §3.
+
+    Each value is an id of the people file (an email of someone in it is
+    accepted too). An unknown id is an error, not a silent no-op: someone relies
+    on the rule. Returns the pairs as :func:`solvers.model.pair_key` tuples.
+    """
+    table = read_table(path)
+    table.require("person_a", "person_b")
+    pairs = set()
+    for record in table.records:
+        ids = []
+        for key in ("person_a", "person_b"):
+            text = record.get(key)
+            if not text:
+                raise table.error(f"{key} is empty", record, key)
+            row = people.find(text)
+            if row is None:
+                raise table.error(f"no one in {people.file} has the id {_show(text)}", record, key)
+            ids.append(row.id)
+        if ids[0] == ids[1]:
+            raise table.error(
+                f"{_show(ids[0])} is person_a too: a person cannot avoid themselves",
+                record, "person_b",
+            )
+        pairs.add(pair_key(ids[0], ids[1]))
+    return frozenset(pairs)
+
+
+# -- writing rounds ------------------------------------------------------------
+
+
+def pair_columns(people: People) -> tuple[list[str], list[str]]:
+    """The header of ``matcher.pair``'s CSV output, and the normalised names of
+    the people columns passed through (in the same order)."""
+    extra = people.extra_columns()
+    return [*PAIR_COLUMNS, *extra.values()], list(extra)
+
+
+def _label_value(label: str) -> int | str:
+    return int(label) if _INTEGER.fullmatch(label) and str(int(label)) == label else label
+
+
+def pair_csv(
+    labels: Sequence[str], rounds: Sequence[Round], people: People, *, header: bool = True
+) -> str:
+    """Rounds as CSV: one row per person placed (history format, SPEC §4).
+
+    Groups are numbered from 1 in each round; people sitting out have an empty
+    ``group``; the people file's other columns follow, as written.
+    """
+    columns, extra = pair_columns(people)
+    by_id = people.by_id
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if header:
+        writer.writerow(columns)
+
+    def row(label: str, group: str, person_id: str) -> list[str]:
+        person = by_id[person_id]
+        return [label, group, person_id, person.name, person.department,
+                *(person.values.get(key, "") for key in extra)]
+
+    for label, planned in zip(labels, rounds, strict=True):
+        for number, members in enumerate(planned.groups, 1):
+            writer.writerows(row(label, str(number), pid) for pid in members)
+        writer.writerows(row(label, "", pid) for pid in planned.sitting_out)
+    return out.getvalue()
+
+
+def pair_json(labels: Sequence[str], rounds: Sequence[Round]) -> str:
+    """Rounds as JSON (SPEC §4). An integer label is written as a number."""
+    document = {
+        "rounds": [
+            {
+                "round": _label_value(label),
+                "groups": [
+                    {"group": number, "members": list(members), "score": score}
+                    for number, (members, score) in enumerate(
+                        zip(planned.groups, planned.group_scores, strict=True), 1
+                    )
+                ],
+                "sitting_out": list(planned.sitting_out),
+                "metrics": planned.metrics.as_dict(),
+            }
+            for label, planned in zip(labels, rounds, strict=True)
+        ]
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# -- output files ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppendTarget:
+    """What appending to an existing CSV file needs: a header (new or empty
+    file), a newline first (last line unterminated), and the round labels
+    already in it."""
+
+    needs_header: bool
+    needs_newline: bool
+    labels: frozenset[str]
+
+
+def check_append_target(path: str | os.PathLike[str], columns: Sequence[str]) -> AppendTarget:
+    """Check that rows with header ``columns`` can be appended to ``path``.
+
+    A missing or empty file is fine (the header will be written). An existing
+    file must be readable history whose header is ``columns`` (compared like all
+    headers: case and surrounding spaces ignored).
+    """
+    label = os.fspath(path)
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(label, "is a directory, not a file")
+    if not target.exists():
+        return AppendTarget(True, False, frozenset())
+    try:
+        data = target.read_bytes()
+    except OSError as exc:
+        raise InputError(label, f"cannot be read: {exc.strerror or exc}") from None
+    if not data.strip():
+        return AppendTarget(True, False, frozenset())
+    table = read_table(path)
+    have = list(table.columns)
+    want = [_normalise(c) for c in columns]
+    if have != want:
+        raise InputError(
+            label,
+            f"cannot append: its header is {','.join(table.columns.values())} "
+            f"but the new rows have {','.join(columns)}",
+            row=1,
+        )
+    history = read_history(path)
+    return AppendTarget(False, not data.endswith(b"\n"), frozenset(history.labels))
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) in one step: never a half-written file."""
+    target = Path(path)
+    try:
+        mode = target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def append_text(path: str | os.PathLike[str], text: str) -> None:
+    """Append ``text`` (UTF-8) to ``path`` in one write."""
+    with open(path, "a", encoding="utf-8", newline="") as stream:
+        stream.write(text)

@@ -1,0 +1,110 @@
+"""Upper bounds on the mixing score of a round, so every plan states its gap.
+
+A round of pairs is a perfect matching; every perfect matching, walked both
+ways, is an assignment (a permutation with no fixed point), so half the best
+assignment bounds the best matching from above. Dense problems solve that
+assignment directly (Jonker–Volgenant via SciPy); large ones aggregate people
+into types of identical attributes and solve the same relaxation as a
+transportation problem with OR-Tools' min-cost flow, which needs no n×n matrix.
+Groups of three or more use a counting bound: nobody can score more than the
+sum of their best possible partners.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+from scipy.optimize import linear_sum_assignment
+
+from .scoring import FORBIDDEN
+
+__all__ = ["assignment_bound", "best_assignment", "counting_bound", "type_assignment_bound"]
+
+
+def best_assignment(values: np.ndarray) -> tuple[int, np.ndarray] | None:
+    """The assignment bound and the assignment reaching it (``cols[i]`` is the
+    one ``i`` is sent to), or ``None`` if every assignment uses a forbidden pair."""
+    cost = np.where(values == FORBIDDEN, np.inf, -values.astype(np.float64))
+    try:
+        rows, cols = linear_sum_assignment(cost)
+    except ValueError:  # no finite assignment exists
+        return None
+    chosen = values[rows, cols]
+    if (chosen == FORBIDDEN).any():
+        return None
+    return int(chosen.sum()) // 2, cols
+
+
+def assignment_bound(values: np.ndarray) -> int | None:
+    """Upper bound on a maximum-weight perfect matching of a symmetric matrix.
+
+    ``values[i, j]`` is the weight of pair ``{i, j}``, ``FORBIDDEN`` where the
+    pair may not meet (the diagonal included). Returns ``None`` when no
+    assignment avoids the forbidden pairs, which proves no perfect matching does.
+    O(n³) worst case; fast in practice.
+
+    >>> import numpy as np
+    >>> f = FORBIDDEN
+    >>> assignment_bound(np.array([[f, 3, 1, 0], [3, f, 0, 1], [1, 0, f, 3], [0, 1, 3, f]]))
+    6
+    """
+    best = best_assignment(values)
+    return None if best is None else best[0]
+
+
+def type_assignment_bound(
+    mixing: np.ndarray,
+    compatible: np.ndarray,
+    counts: np.ndarray,
+    extra: np.ndarray | None = None,
+) -> int | None:
+    """The assignment bound of :func:`assignment_bound`, aggregated by type.
+
+    ``mixing[t, u]`` and ``compatible[t, u]`` are the points and the mode rule
+    between types, ``counts[t]`` how many people have type ``t``. ``extra``, if
+    given, adds one placeholder person (for an odd number: whoever is paired
+    with it sits out or joins a triad) with ``extra[t]`` points for pairing with
+    type ``t`` (negative: not allowed). Returns ``None`` if infeasible.
+    """
+    t = len(counts)
+    mix = mixing.astype(np.int64)
+    comp = compatible.copy()
+    caps = np.broadcast_to(counts.astype(np.int64), (t, t)).T.copy()
+    # A type may assign within itself only if it has two people (no fixed points).
+    diag = np.arange(t)
+    caps[diag, diag] = np.where(counts >= 2, counts, 0)
+    supply = counts.astype(np.int64)
+    if extra is not None:
+        allowed = extra >= 0
+        mix = np.block([[mix, np.maximum(extra, 0)[:, None]],
+                        [np.maximum(extra, 0)[None, :], np.zeros((1, 1), np.int64)]])
+        comp = np.block([[comp, allowed[:, None]], [allowed[None, :], np.zeros((1, 1), bool)]])
+        caps = np.block([[caps, np.ones((t, 1), np.int64)], [np.ones((1, t + 1), np.int64)]])
+        supply = np.append(supply, 1)
+        t += 1
+    tails, heads = np.nonzero(comp & (caps > 0))
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        tails, heads + t, caps[tails, heads], -mix[tails, heads]
+    )
+    flow.set_nodes_supplies(np.arange(2 * t), np.concatenate([supply, -supply]))
+    if flow.solve() != flow.OPTIMAL:
+        return None
+    return int(-flow.optimal_cost()) // 2
+
+
+def counting_bound(best: np.ndarray, best_extra: np.ndarray, extra_people: int) -> int:
+    """Upper bound for groups larger than pairs.
+
+    ``best[i]`` bounds what person ``i`` can score with the partners of an
+    ordinary group; ``best_extra[i]`` what one more partner adds, for the
+    ``extra_people`` people who sit in an enlarged group. Each pair is counted
+    from both ends, hence the halving.
+
+    >>> counting_bound(np.array([8, 8, 6]), np.array([4, 4, 2]), 0)
+    11
+    """
+    total = int(best.sum())
+    if extra_people > 0:
+        total += int(np.sort(best_extra)[::-1][:extra_people].sum())
+    return total // 2

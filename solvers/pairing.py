@@ -1,0 +1,605 @@
+"""Rounds of a coffee trial: pairs (or larger groups) that meet new people.
+
+One round of pairs is a maximum-weight perfect matching on the graph of
+people who may meet, weighted by the SPEC §2 objective (see
+:mod:`solvers.scoring`). Up to a few thousand people the matching is solved
+exactly (Edmonds' blossom algorithm, rustworkx's implementation) on a sparse
+graph of each person's best candidates, and the result is checked against the
+assignment bound of :mod:`solvers.bounds`; if the sparse answer cannot be
+certified and the graph is small, the full graph is solved. Above that size a
+vectorised local search (2-opt swaps between groups, in numpy) starts from a
+department-interleaved pairing and stops at the bound or when it stalls.
+Groups of three or more use the same local search.
+
+Odd numbers follow ``problem.odd``: ``triad`` adds the leftover person to the
+pair that gains most, ``sitout`` leaves out someone who has sat out least often.
+Several rounds are planned one after another, each treating the earlier ones as
+history; for pairs a round-robin schedule (the circle method) is also tried, so
+N people (N even) get N−1 rounds with no repeated pair.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import rustworkx as rx
+
+from .bounds import assignment_bound, best_assignment, counting_bound, type_assignment_bound
+from .metrics import group_figures
+from .model import History, Infeasible, PastRound, Problem, Round, RoundMetrics
+from .scoring import FORBIDDEN, Scorer
+
+__all__ = ["make_round", "plan_rounds"]
+
+#: Largest number of people paired exactly (sparse blossom) rather than by local search.
+EXACT_LIMIT = 4000
+#: Largest number of people for which n×n matrices are built (bounds, candidates).
+DENSE_LIMIT = 3000
+#: Largest number of people for which the full graph is solved when the sparse
+#: answer is not certified optimal.
+FULL_GRAPH_LIMIT = 2500
+
+
+def plan_rounds(
+    problem: Problem,
+    rounds: int = 1,
+    *,
+    seed: int | None = None,
+    time_limit: float = 30.0,
+    progress: Callable[[str], None] | None = None,
+) -> list[Round]:
+    """Plan ``rounds`` consecutive rounds; each treats the earlier ones as history.
+
+    Parameters
+    ----------
+    problem : Problem
+        People, history, avoid list, weights, group size and odd policy.
+    rounds : int
+        How many rounds to plan.
+    seed : int, optional
+        Makes ties (and so the whole plan) reproducible.
+    time_limit : float
+        Seconds for all rounds together; the local search stops early when it
+        reaches its bound or stalls.
+    progress : callable, optional
+        Called with a short line of text as each round is done.
+
+    Raises
+    ------
+    Infeasible
+        If the hard rules make a round impossible.
+    """
+    if rounds < 1:
+        raise ValueError("rounds must be at least 1")
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    planned = _sequential(problem, rounds, rng, start, time_limit, progress)
+    if problem.group_size == 2 and rounds > 1 and _total(planned)[0] > 0:
+        # Round by round can paint itself into a corner; a round-robin schedule cannot.
+        alternative = _round_robin(problem, rounds, rng)
+        if alternative is not None and _total(alternative)[:2] < _total(planned)[:2]:
+            planned = alternative
+    return planned
+
+
+def make_round(problem: Problem, *, seed: int | None = None, time_limit: float = 30.0) -> Round:
+    """Make one round for ``problem`` (see :func:`plan_rounds`)."""
+    return _make_round(problem, np.random.default_rng(seed), time.perf_counter() + time_limit)
+
+
+# -- several rounds -----------------------------------------------------------------
+
+
+def _sequential(problem, rounds, rng, start, time_limit, progress) -> list[Round]:
+    planned: list[Round] = []
+    history = problem.history
+    for k in range(rounds):
+        remaining = time_limit - (time.perf_counter() - start)
+        deadline = time.perf_counter() + max(0.05, remaining / (rounds - k))
+        current = _with_history(problem, history)
+        result = _make_round(current, rng, deadline)
+        planned.append(result)
+        history = history.then(PastRound(result.groups, result.sitting_out))
+        if progress is not None:
+            m = result.metrics
+            progress(f"round {k + 1}/{rounds}: {m.repeats} repeats, gap {m.gap:.2%}")
+    return planned
+
+
+def _with_history(problem: Problem, history: History) -> Problem:
+    return Problem(
+        people=problem.people,
+        history=history,
+        avoid=problem.avoid,
+        weights=problem.weights,
+        group_size=problem.group_size,
+        odd=problem.odd,
+    )
+
+
+def _total(planned: Sequence[Round]) -> tuple[int, int, int]:
+    """(repeats, -0, -score) summed over a plan, smaller is better."""
+    return (
+        sum(r.metrics.repeats for r in planned),
+        0,
+        -sum(r.metrics.score for r in planned),
+    )
+
+
+def _round_robin(problem: Problem, rounds: int, rng: np.random.Generator) -> list[Round] | None:
+    """The circle method: n (even) people, n−1 rounds, every pair exactly once.
+
+    With an odd number a placeholder takes the extra seat: its partner sits out
+    (``sitout``) or joins the best pair (``triad``). Returns ``None`` if the
+    schedule breaks a hard rule or the sit-out rule.
+    """
+    people = list(problem.people)
+    n = len(people)
+    slots = n + (n % 2)
+    if rounds > slots - 1 or n < 2:
+        return None
+    order = [people[i] for i in rng.permutation(n)]
+    history = problem.history
+    planned: list[Round] = []
+    for r in range(rounds):
+        started = time.perf_counter()
+        seats = [slots - 1] + [(r + k) % (slots - 1) for k in range(slots - 1)]
+        pairs = [(seats[k], seats[slots - 1 - k]) for k in range(slots // 2)]
+        current = _with_history(problem, history)
+        scorer = Scorer(current, pairs_per_change=n)
+        index = {p.id: i for i, p in enumerate(current.people)}
+        groups: list[list[int]] = []
+        sitting: list[int] = []
+        for a, b in pairs:
+            if a >= n or b >= n:
+                sitting.append(index[order[min(a, b)].id])
+            else:
+                groups.append([index[order[a].id], index[order[b].id]])
+        if sitting and problem.odd == "sitout":
+            counts = current.history.sat_out
+            least = min(counts.get(p.id, 0) for p in current.people)
+            if counts.get(current.people[sitting[0]].id, 0) != least:
+                return None
+        if sitting and problem.odd == "triad":
+            groups = _attach(scorer, groups, sitting[0])
+            sitting = []
+        result = _report(current, scorer, groups, sitting, "round-robin", started, None)
+        if result is None:
+            return None
+        planned.append(result)
+        history = history.then(PastRound(result.groups, result.sitting_out))
+    return planned
+
+
+# -- one round ---------------------------------------------------------------------
+
+
+def _make_round(problem: Problem, rng: np.random.Generator, deadline: float) -> Round:
+    started = time.perf_counter()
+    n = len(problem.people)
+    if problem.group_size == 2 and n <= EXACT_LIMIT:
+        scorer = Scorer(problem, pairs_per_change=max(n, 1))
+        groups, sitting, method, proven = _exact_pairs(problem, scorer, rng)
+    else:
+        size = problem.group_size
+        scorer = Scorer(problem, pairs_per_change=4 * size * size)
+        groups, sitting, method, proven = _search_groups(problem, scorer, rng, deadline)
+    result = _report(problem, scorer, groups, sitting, method, started, proven)
+    if result is None:  # a hard rule is broken: say which and who
+        raise _diagnose(problem, scorer, groups)
+    return result
+
+
+def _least_sat_out(problem: Problem, rng: np.random.Generator, count: int) -> list[int]:
+    """``count`` people who have sat out least often, ties at random (indices)."""
+    sat_out = problem.history.sat_out
+    times = np.array([sat_out.get(p.id, 0) for p in problem.people])
+    order = np.lexsort((rng.random(len(times)), times))
+    return [int(i) for i in order[:count]]
+
+
+def _sit_out_candidates(problem: Problem) -> np.ndarray:
+    """Who may sit out this round: those who have sat out least often."""
+    sat_out = problem.history.sat_out
+    times = np.array([sat_out.get(p.id, 0) for p in problem.people])
+    return times == times.min()
+
+
+def _exact_pairs(problem: Problem, scorer: Scorer, rng: np.random.Generator):
+    """Pairs by exact matching on a sparse graph, certified by the assignment bound."""
+    n = scorer.n
+    ids = scorer.ids
+    if n <= 1:
+        if n == 1 and problem.odd == "triad":
+            raise Infeasible("size", ids, f"{ids[0]} is the only person: nobody to meet")
+        return [], list(range(n)), "trivial", True
+    weights = scorer.dense()
+    odd = n % 2 == 1
+    placeholder = np.full(n, FORBIDDEN, dtype=np.int64)
+    if odd and problem.odd == "sitout":
+        placeholder[_sit_out_candidates(problem)] = 0
+    elif odd:
+        placeholder = _top_two(weights)
+    values = _with_placeholder(weights, placeholder) if odd else weights
+    relaxed = best_assignment(values)
+    if relaxed is None:  # not even a fractional answer: no valid round exists
+        return [], [], "exact", False
+    bound, sent_to = relaxed
+    # Sparse graph: the assignment's own edges (its cycles hold the right mix of
+    # pair kinds), each person's best partners, and a few random ones so that a
+    # perfect matching exists whenever the rules allow one.
+    size = n + odd
+    k_best, k_random = min(size - 1, 12), min(size - 1, 8)
+    key = np.where(values == FORBIDDEN, -np.inf, values + 0.5 * rng.random((size, size)))
+    best = np.argpartition(-key, k_best - 1, axis=1)[:, :k_best]
+    noise = np.where(values == FORBIDDEN, np.inf, rng.random((size, size)))
+    random = np.argpartition(noise, k_random - 1, axis=1)[:, :k_random]
+    rows = np.concatenate([np.arange(size), np.repeat(np.arange(size), k_best + k_random)])
+    cols = np.concatenate([sent_to, best.ravel(), random.ravel()])
+    keep = values[rows, cols] > FORBIDDEN
+    matching = _blossom(values, rows[keep], cols[keep], rng)
+    method, proven = "exact-sparse", False
+    certified = matching is not None and _total_weight(values, matching) >= bound
+    if not certified and (matching is None or n <= FULL_GRAPH_LIMIT):
+        full_rows, full_cols = np.nonzero(np.triu(values > FORBIDDEN, 1))
+        matching = _blossom(values, full_rows, full_cols, rng)
+        method = "exact"
+        proven = not (odd and problem.odd == "triad")
+    if matching is None:
+        return [], [], method, False
+    groups, sitting = [], []
+    for a, b in matching:
+        if b == n:
+            sitting.append(a)
+        else:
+            groups.append([a, b])
+    if sitting and problem.odd == "triad":
+        groups = _attach(scorer, groups, sitting[0], weights)
+        sitting = []
+    return groups, sitting, method, proven
+
+
+def _with_placeholder(values: np.ndarray, placeholder: np.ndarray) -> np.ndarray:
+    """Add the odd-number placeholder as one more person."""
+    return np.block([[values, placeholder[:, None]],
+                     [placeholder[None, :], np.array([[FORBIDDEN]])]])
+
+
+def _total_weight(values: np.ndarray, matching) -> int:
+    return sum(int(values[a, b]) for a, b in matching)
+
+
+def _top_two(weights: np.ndarray) -> np.ndarray:
+    """Per person, the two best allowed weights: the most they add to a triad."""
+    best = -np.sort(-weights, axis=1)[:, :2]
+    return np.where((best > FORBIDDEN).all(axis=1), best.sum(axis=1), FORBIDDEN)
+
+
+def _blossom(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, rng):
+    """Maximum-weight perfect matching on the given edges of ``values``, or None."""
+    size = len(values)
+    graph = rx.PyGraph()  # edges are unique already; checking costs O(degree)
+    graph.add_nodes_from(range(size))
+    weights = values[rows, cols]
+    # Random among equal optima: solve under a random relabelling of the people
+    # (shuffling the edge list instead slows the blossom down badly).
+    label = rng.permutation(size)
+    unlabel = np.argsort(label)
+    a, b = label[rows], label[cols]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keys, first = np.unique(lo * size + hi, return_index=True)
+    lo, hi, weights = keys // size, keys % size, weights[first]
+    # Every perfect matching has the same number of edges, so a constant offset
+    # keeps the optimum and makes all weights positive for the blossom.
+    offset = 1 - int(min(weights.min(initial=0), 0))
+    graph.add_edges_from(list(zip(lo.tolist(), hi.tolist(), (weights + offset).tolist(),
+                                  strict=True)))
+    matching = rx.max_weight_matching(graph, max_cardinality=True, weight_fn=lambda w: w)
+    if 2 * len(matching) != size:
+        return None
+    # The matching comes back as a set: sort it, so a seed gives the same output.
+    return sorted(tuple(sorted((int(unlabel[x]), int(unlabel[y])))) for x, y in matching)
+
+
+def _attach(scorer: Scorer, groups, extra: int, weights: np.ndarray | None = None):
+    """Put the leftover person into the pair where they score best (a triad)."""
+    if not groups:
+        raise Infeasible("size", [scorer.ids[extra]], "nobody to meet")
+    pairs = np.array(groups, dtype=np.int64)
+    x = np.full(len(pairs), extra)
+    if weights is not None:
+        gain_a, gain_b = weights[x, pairs[:, 0]], weights[x, pairs[:, 1]]
+    else:
+        gain_a, gain_b = scorer.weight(x, pairs[:, 0]), scorer.weight(x, pairs[:, 1])
+    gain = np.where((gain_a > FORBIDDEN) & (gain_b > FORBIDDEN), gain_a + gain_b, FORBIDDEN)
+    best = int(np.argmax(gain))
+    if gain[best] == FORBIDDEN:
+        raise Infeasible(
+            "mode", [scorer.ids[extra]],
+            f"{scorer.ids[extra]} cannot join any pair (meeting mode or avoid list)",
+        )
+    groups = [list(g) for g in groups]
+    groups[best].append(extra)
+    return groups
+
+
+# -- local search --------------------------------------------------------------------
+
+
+def _group_sizes(n: int, size: int, odd: str) -> tuple[list[int], int]:
+    """Sizes of the groups and how many people sit out."""
+    count, left = divmod(n, size)
+    if odd == "sitout":
+        return [size] * count, left
+    if count == 0:
+        return ([n] if n >= 2 else []), (n if n < 2 else 0)
+    sizes = [size] * count
+    for k in range(left):
+        sizes[k % count] += 1
+    return sizes, 0
+
+
+def _search_groups(problem: Problem, scorer: Scorer, rng: np.random.Generator, deadline: float):
+    """Groups by local search: a department-interleaved start, then swaps."""
+    n, size = scorer.n, problem.group_size
+    sizes, sit_count = _group_sizes(n, size, problem.odd)
+    if problem.odd == "triad" and n == 1:
+        raise Infeasible("size", scorer.ids, f"{scorer.ids[0]} is the only person: nobody to meet")
+    triad_pairs = size == 2 and problem.odd == "triad" and n % 2 == 1
+    if triad_pairs:  # pairs for everyone else; the leftover joins the best pair after
+        sizes = [2] * (n // 2)
+    sitting = _least_sat_out(problem, rng, sit_count) if sit_count else []
+    leftover = int(rng.integers(n)) if triad_pairs else None
+    out = set(sitting) | ({leftover} if leftover is not None else set())
+    seated = np.array([i for i in range(n) if i not in out], dtype=np.int64)
+    dense = scorer.dense() if n <= DENSE_LIMIT else None
+
+    def weight(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return dense[i, j] if dense is not None else scorer.weight(i, j)
+
+    members = _interleaved_start(scorer, seated, sizes, rng)
+    members = _local_search(members, weight, rng, deadline, _target(problem, scorer, sizes))
+    groups = [[int(x) for x in row if x >= 0] for row in members]
+    if leftover is not None:
+        groups = _attach(scorer, groups, leftover, dense)
+    return groups, sitting, "local-search", False
+
+
+def _interleaved_start(scorer, seated, sizes, rng) -> np.ndarray:
+    """Deal people, sorted by department, round the groups: departments spread out."""
+    departments = scorer.codes[0][seated]
+    order = seated[np.lexsort((rng.random(len(seated)), departments))]
+    groups = len(sizes)
+    width = max(sizes) if sizes else 0
+    members = np.full((groups, width), -1, dtype=np.int64)
+    if groups == 0:
+        return members
+    fill = np.zeros(groups, dtype=np.int64)
+    slot_group = np.concatenate([np.arange(groups)[np.array(sizes) > k]
+                                 for k in range(width)])
+    for person, g in zip(order, slot_group, strict=True):
+        members[g, fill[g]] = person
+        fill[g] += 1
+    return members
+
+
+def _target(problem: Problem, scorer: Scorer, sizes: list[int]) -> int | None:
+    """The bound at which the search may stop (no group can do better)."""
+    if problem.group_size != 2:
+        return None
+    mix, comp = scorer.type_mixing()
+    counts = np.bincount(scorer.type_of, minlength=len(scorer.type_count))
+    seated = 2 * len(sizes)
+    if seated != scorer.n:
+        return None
+    return type_assignment_bound(mix, comp, counts)
+
+
+def _local_search(members, weight, rng, deadline, target, stall=400) -> np.ndarray:
+    """Swap people between random pairs of groups while that improves the plan.
+
+    Each step pairs up all groups at once (poorly scoring groups first, each
+    with a random partner group), tries one swap per couple of groups, and
+    keeps those that do not make things worse: a vectorised 2-opt for pairs.
+    """
+    groups, width = members.shape
+    if groups < 2:
+        return members
+    valid = members >= 0
+    sizes = valid.sum(axis=1)
+    since_better = 0
+    step = 0
+    while time.perf_counter() < deadline and since_better < stall:
+        step += 1
+        totals = _group_totals(members, valid, weight)
+        if target is not None and totals.sum() >= target:
+            break
+        if step % 2:
+            order = rng.permutation(groups)
+        else:  # weakest groups first, each meeting a random partner group
+            order = np.lexsort((rng.random(groups), totals))
+            half = groups // 2
+            weak, rest = order[:half], rng.permutation(order[half:])
+            order = np.empty(2 * half, dtype=np.int64)
+            order[0::2], order[1::2] = weak, rest[:half]
+        couples = len(order) // 2
+        g1, g2 = order[0 : 2 * couples : 2], order[1 : 2 * couples : 2]
+        s1 = (rng.random(couples) * sizes[g1]).astype(np.int64)
+        s2 = (rng.random(couples) * sizes[g2]).astype(np.int64)
+        i, j = members[g1, s1], members[g2, s2]
+        m1, m2 = members[g1], members[g2]
+        mask1 = valid[g1] & (m1 != i[:, None])
+        mask2 = valid[g2] & (m2 != j[:, None])
+        safe1, safe2 = np.where(mask1, m1, 0), np.where(mask2, m2, 0)
+        stay_i = np.where(mask1, weight(i[:, None], safe1), 0).sum(axis=1)
+        move_i = np.where(mask2, weight(i[:, None], safe2), 0).sum(axis=1)
+        stay_j = np.where(mask2, weight(j[:, None], safe2), 0).sum(axis=1)
+        move_j = np.where(mask1, weight(j[:, None], safe1), 0).sum(axis=1)
+        delta = move_i + move_j - stay_i - stay_j
+        accept = (delta > 0) | ((delta == 0) & (rng.random(couples) < 0.3))
+        members[g1[accept], s1[accept]] = j[accept]
+        members[g2[accept], s2[accept]] = i[accept]
+        since_better = 0 if (delta > 0).any() else since_better + 1
+    return members
+
+
+def _group_totals(members, valid, weight) -> np.ndarray:
+    groups, width = members.shape
+    total = np.zeros(groups, dtype=np.int64)
+    for a in range(width):
+        for b in range(a + 1, width):
+            both = valid[:, a] & valid[:, b]
+            ia = np.where(both, members[:, a], 0)
+            ib = np.where(both, members[:, b], 1)
+            total += np.where(both, weight(ia, ib), 0)
+    return total
+
+
+# -- the report ----------------------------------------------------------------------
+
+
+def _report(problem, scorer, groups, sitting, method, started, proven) -> Round | None:
+    """Figures, bound and gap of a round; ``None`` if it breaks a hard rule."""
+    n = scorer.n
+    figures = group_figures(scorer, groups)
+    placed = sorted([x for g in groups for x in g] + list(sitting))
+    if figures.broken_rules or placed != list(range(n)):
+        return None
+    if proven:
+        bound, repeats_bound = figures.score, figures.repeats
+    else:
+        bound = _mixing_bound(problem, scorer, groups, sitting, figures.repeats == 0)
+        repeats_bound = _repeats_bound(problem, scorer, figures.repeats)
+        bound = max(bound, figures.score) if bound is None else bound
+    gap = (bound - figures.score) / bound if bound > 0 else 0.0
+    ids = scorer.ids
+    metrics = RoundMetrics(
+        people=n,
+        groups=len(groups),
+        sitting_out=len(sitting),
+        repeats=figures.repeats,
+        repeats_bound=repeats_bound,
+        cross_department_share=figures.cross_department_share,
+        score=figures.score,
+        bound=bound,
+        gap=gap,
+        seconds=time.perf_counter() - started,
+        method=method,
+    )
+    return Round(
+        groups=tuple(tuple(ids[x] for x in g) for g in groups),
+        group_scores=figures.group_scores,
+        sitting_out=tuple(ids[x] for x in sitting),
+        metrics=metrics,
+    )
+
+
+def _mixing_bound(problem, scorer, groups, sitting, no_repeats: bool) -> int | None:
+    """Upper bound on the mixing points of any round no worse in repeats."""
+    n = scorer.n
+    size = problem.group_size
+    if n < 2:
+        return 0
+    if size == 2:
+        bounds = []
+        mix, comp = scorer.type_mixing()
+        counts = scorer.type_count
+        extra = None
+        if n % 2:
+            extra = _type_placeholder(problem, scorer, mix, comp)
+        type_bound = type_assignment_bound(mix, comp, counts, extra)
+        if type_bound is not None:
+            bounds.append(type_bound)
+        if n <= DENSE_LIMIT:
+            values = _masked_mixing(scorer, no_repeats)
+            if n % 2:
+                if problem.odd == "sitout":
+                    place = np.where(_sit_out_candidates(problem), 0, FORBIDDEN)
+                else:
+                    place = _top_two(values)
+                values = _with_placeholder(values, place)
+            dense_bound = assignment_bound(values)
+            if dense_bound is not None:
+                bounds.append(dense_bound)
+        return min(bounds) if bounds else None
+    # Larger groups: each person's best partners, counted from both ends.
+    sizes = [len(g) for g in groups]
+    enlarged = sum(s for s in sizes if s > size)
+    if n <= DENSE_LIMIT:
+        values = _masked_mixing(scorer, no_repeats)
+        ranked = -np.sort(-np.where(values == FORBIDDEN, 0, values), axis=1)
+        best = ranked[:, : size - 1].sum(axis=1)
+        more = ranked[:, size - 1] if ranked.shape[1] >= size else np.zeros(n, np.int64)
+    else:
+        best = scorer.best_partner_mixing(size - 1)
+        more = scorer.best_partner_mixing(size) - best
+    # Groups of more than size+1 add more partners; the bound stays valid by
+    # counting each enlarged member's extra partners at their best.
+    extra_partners = sum((s - size) * s for s in sizes if s > size)
+    bound = counting_bound(best, more, enlarged)
+    if extra_partners > enlarged:
+        bound += int(np.sort(more)[::-1][: extra_partners - enlarged].sum()) // 2 + 1
+    return bound
+
+
+def _masked_mixing(scorer: Scorer, no_repeats: bool) -> np.ndarray:
+    i, j = np.meshgrid(np.arange(scorer.n), np.arange(scorer.n), indexing="ij")
+    ok = scorer.allowed(i, j)
+    if no_repeats:
+        ok &= scorer.last_met(i, j) == 0
+    return np.where(ok, scorer.mixing(i, j), FORBIDDEN)
+
+
+def _type_placeholder(problem, scorer, mix, comp) -> np.ndarray:
+    """Points per type for pairing with the odd-number placeholder (−1: not allowed)."""
+    if problem.odd == "sitout":
+        can = np.zeros(len(scorer.type_count), dtype=bool)
+        can[scorer.type_of[_sit_out_candidates(problem)]] = True
+        return np.where(can, 0, -1)
+    best_two = scorer.best_partner_mixing(2)
+    per_type = np.zeros(len(scorer.type_count), dtype=np.int64)
+    per_type[scorer.type_of] = best_two
+    return per_type
+
+
+def _repeats_bound(problem, scorer, repeats: int) -> int:
+    """Lower bound on the repeats of any valid round (0 when none is proven)."""
+    n = scorer.n
+    if repeats == 0 or problem.group_size != 2 or n > DENSE_LIMIT or n % 2:
+        return 0
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    values = np.where(scorer.allowed(i, j), -(scorer.last_met(i, j) > 0).astype(np.int64),
+                      FORBIDDEN)
+    best = assignment_bound(values)
+    return 0 if best is None else -best
+
+
+def _diagnose(problem: Problem, scorer: Scorer, groups) -> Infeasible:
+    """Say which hard rule makes the round impossible, and for whom."""
+    n = scorer.n
+    everyone = np.arange(n)
+    lonely_mode, lonely_avoid = [], []
+    for x in range(n):
+        others = everyone[everyone != x]
+        mine = np.full(len(others), x)
+        if not scorer.compatible(mine, others).any():
+            lonely_mode.append(scorer.ids[x])
+        elif not scorer.allowed(mine, others).any():
+            lonely_avoid.append(scorer.ids[x])
+    if lonely_mode:
+        return Infeasible("mode", lonely_mode,
+                          "no one else has a compatible meeting mode and site for: "
+                          + ", ".join(lonely_mode))
+    if lonely_avoid:
+        return Infeasible("avoid", lonely_avoid,
+                          "the avoid list leaves no possible partner for: "
+                          + ", ".join(lonely_avoid))
+    stuck = sorted({scorer.ids[x] for g in groups for x in g
+                    for y in g if x != y and not scorer.allowed(np.array([x]), np.array([y]))[0]})
+    return Infeasible(
+        "mode", stuck or scorer.ids,
+        "meeting modes, sites and the avoid list leave no way to place everyone"
+        + (": " + ", ".join(stuck) if stuck else ""),
+    )
