@@ -16,9 +16,12 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 from scipy.optimize import linear_sum_assignment
 
-from .scoring import FORBIDDEN
+from .model import FORBIDDEN
 
-__all__ = ["assignment_bound", "best_assignment", "counting_bound", "type_assignment_bound"]
+__all__ = [
+    "assignment_bound",
+    "assignment_slack",
+    "best_assignment", "counting_bound", "type_assignment_bound"]
 
 
 def best_assignment(values: np.ndarray) -> tuple[int, np.ndarray] | None:
@@ -33,6 +36,37 @@ def best_assignment(values: np.ndarray) -> tuple[int, np.ndarray] | None:
     if (chosen == FORBIDDEN).any():
         return None
     return int(chosen.sum()) // 2, cols
+
+
+def assignment_slack(values: np.ndarray, sent_to: np.ndarray, max_steps: int = 400):
+    """Reduced costs of every pair under the assignment's dual, doubled to stay integral.
+
+    Recovers dual prices ``u, v`` (``u[i] + v[j] >= values[i, j]``, with equality
+    on the assignment) by shortest paths (Bellman–Ford, vectorised), then
+    symmetrises them into ``y = (u + v) / 2``, a dual of the matching relaxation.
+    The slack ``S[i, j] = 2 y[i] + 2 y[j] - 2 values[i, j]`` is what pair
+    ``{i, j}`` costs any matching: a matching's weight is ``(total - ΣS) / 2``
+    where ``total`` is the assignment's value. So a pair whose slack exceeds
+    ``total - 2 L`` is in no matching of weight ``L`` or more, and can be
+    dropped without losing the optimum. Returns ``None`` if the prices do not
+    settle within ``max_steps`` rounds.
+    """
+    n = len(values)
+    big = np.int64(2**60)
+    reach = np.where(values == FORBIDDEN, -big, values)
+    own = values[np.arange(n), sent_to]
+    prices = np.zeros(n, dtype=np.int64)
+    for _ in range(max_steps):
+        offer = (prices[None, :] - reach).min(axis=1) + own
+        better = np.minimum(prices[sent_to], offer)
+        if (better == prices[sent_to]).all():
+            break
+        prices[sent_to] = better
+    else:
+        return None
+    doubled = own - prices[sent_to] + prices  # u[i] + v[i] = 2 y[i]
+    slack = doubled[:, None] + doubled[None, :] - 2 * values
+    return np.where(values == FORBIDDEN, big, slack)
 
 
 def assignment_bound(values: np.ndarray) -> int | None:

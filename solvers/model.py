@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "ATTRIBUTES",
+    "FORBIDDEN",
     "MODES",
     "ODD_POLICIES",
     "History",
@@ -35,6 +36,8 @@ __all__ = [
 ATTRIBUTES = ("department", "organisation", "site", "role")
 #: Meeting modes a person may accept.
 MODES = ("in-person", "virtual", "either")
+#: Weight of a pair that breaks a hard rule (incompatible modes, avoid list, self).
+FORBIDDEN = -(2**52)
 #: What happens to the people left over when the group size does not divide them.
 ODD_POLICIES = ("triad", "sitout")
 

@@ -26,7 +26,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import rustworkx as rx
 
-from .bounds import assignment_bound, best_assignment, counting_bound, type_assignment_bound
+from .bounds import (
+    assignment_bound,
+    assignment_slack,
+    best_assignment,
+    counting_bound,
+)
 from .metrics import group_figures
 from .model import History, Infeasible, PastRound, Problem, Round, RoundMetrics
 from .scoring import FORBIDDEN, Scorer
@@ -34,12 +39,12 @@ from .scoring import FORBIDDEN, Scorer
 __all__ = ["make_round", "plan_rounds"]
 
 #: Largest number of people paired exactly (sparse blossom) rather than by local search.
-EXACT_LIMIT = 4000
+EXACT_LIMIT = 3000
 #: Largest number of people for which n×n matrices are built (bounds, candidates).
 DENSE_LIMIT = 3000
-#: Largest number of people for which the full graph is solved when the sparse
-#: answer is not certified optimal.
-FULL_GRAPH_LIMIT = 2500
+#: Most pairs for which the whole graph is solved when the sparse answer is not
+#: certified optimal (about 2,000 people's worth).
+FULL_GRAPH_EDGES = 2_100_000
 
 
 def plan_rounds(
@@ -241,12 +246,22 @@ def _exact_pairs(problem: Problem, scorer: Scorer, rng: np.random.Generator):
     keep = values[rows, cols] > FORBIDDEN
     matching = _blossom(values, rows[keep], cols[keep], rng)
     method, proven = "exact-sparse", False
-    certified = matching is not None and _total_weight(values, matching) >= bound
-    if not certified and (matching is None or n <= FULL_GRAPH_LIMIT):
-        full_rows, full_cols = np.nonzero(np.triu(values > FORBIDDEN, 1))
-        matching = _blossom(values, full_rows, full_cols, rng)
-        method = "exact"
-        proven = not (odd and problem.odd == "triad")
+    found = None if matching is None else _total_weight(values, matching)
+    if found is None or found < bound:
+        # Not certified by the bound: solve again on every pair that could still
+        # be in a better matching (all pairs, if the dual prices do not settle).
+        slack = assignment_slack(values, sent_to) if found is not None else None
+        if slack is not None:
+            useful = np.triu(slack <= 2 * bound + 1 - 2 * found, 1)
+        else:
+            useful = np.triu(values > FORBIDDEN, 1)
+        # The blossom is O(n·m·log n): beyond a couple of million pairs it is
+        # too slow for a round, and the sparse answer stands with its stated gap.
+        if int(useful.sum()) <= FULL_GRAPH_EDGES:
+            full_rows, full_cols = np.nonzero(useful)
+            matching = _blossom(values, full_rows, full_cols, rng)
+            method = "exact"
+            proven = not (odd and problem.odd == "triad")
     if matching is None:
         return [], [], method, False
     groups, sitting = [], []
@@ -359,7 +374,7 @@ def _search_groups(problem: Problem, scorer: Scorer, rng: np.random.Generator, d
     def weight(i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return dense[i, j] if dense is not None else scorer.weight(i, j)
 
-    members = _interleaved_start(scorer, seated, sizes, rng)
+    members = _pooled_start(scorer, seated, sorted(sizes), rng)
     members = _local_search(members, weight, rng, deadline, _target(problem, scorer, sizes))
     groups = [[int(x) for x in row if x >= 0] for row in members]
     if leftover is not None:
@@ -367,34 +382,60 @@ def _search_groups(problem: Problem, scorer: Scorer, rng: np.random.Generator, d
     return groups, sitting, "local-search", False
 
 
-def _interleaved_start(scorer, seated, sizes, rng) -> np.ndarray:
-    """Deal people, sorted by department, round the groups: departments spread out."""
-    departments = scorer.codes[0][seated]
-    order = seated[np.lexsort((rng.random(len(seated)), departments))]
-    groups = len(sizes)
+def _pooled_start(scorer: Scorer, seated: np.ndarray, sizes: list[int], rng) -> np.ndarray:
+    """A good first plan: compatible groups, departments dealt apart.
+
+    People who meet only in person form a pool per site, topped up with people
+    from that site who accept either mode; everyone left accepts online
+    meetings, so any group of them is compatible. Within a pool, people sorted
+    by department (then site and role) are dealt round the groups, so that for
+    pairs, position ``k`` meets position ``k + m/2``: different departments
+    whenever no department holds half the pool.
+    """
     width = max(sizes) if sizes else 0
-    members = np.full((groups, width), -1, dtype=np.int64)
-    if groups == 0:
+    members = np.full((len(sizes), width), -1, dtype=np.int64)
+    if not sizes:
         return members
-    fill = np.zeros(groups, dtype=np.int64)
-    slot_group = np.concatenate([np.arange(groups)[np.array(sizes) > k]
-                                 for k in range(width)])
-    for person, g in zip(order, slot_group, strict=True):
-        members[g, fill[g]] = person
-        fill[g] += 1
+    size = min(sizes)
+    in_person_only = ~scorer.virtual[seated]
+    either = scorer.virtual[seated] & scorer.in_person[seated]
+    taken = np.zeros(len(seated), dtype=bool)
+    chunks = []
+    for site in np.unique(scorer.site[seated][in_person_only]):
+        here = scorer.site[seated] == site
+        pool = np.nonzero(in_person_only & here)[0]
+        spare = rng.permutation(np.nonzero(either & here & ~taken)[0])
+        pool = np.concatenate([pool, spare[: (-len(pool)) % size]])
+        taken[pool] = True
+        chunks.append(_dealt(scorer, seated[pool], size, rng))
+    chunks.append(_dealt(scorer, seated[~taken], size, rng))
+    order = np.concatenate(chunks)
+    # Enlarged groups last: the final pool (all online-capable) absorbs them.
+    start = 0
+    for g, k in enumerate(sorted(sizes)):
+        members[g, :k] = order[start : start + k]
+        start += k
     return members
+
+
+def _dealt(scorer: Scorer, pool: np.ndarray, size: int, rng) -> np.ndarray:
+    """The pool in an order whose consecutive runs of ``size`` mix departments."""
+    if len(pool) == 0:
+        return pool
+    codes = scorer.codes[:, pool]
+    ranked = pool[np.lexsort((rng.random(len(pool)), codes[3], codes[2], codes[1], codes[0]))]
+    groups = max(1, len(pool) // size)
+    group_of = np.arange(len(pool)) % groups
+    return ranked[np.argsort(group_of, kind="stable")]
 
 
 def _target(problem: Problem, scorer: Scorer, sizes: list[int]) -> int | None:
     """The bound at which the search may stop (no group can do better)."""
     if problem.group_size != 2:
         return None
-    mix, comp = scorer.type_mixing()
-    counts = np.bincount(scorer.type_of, minlength=len(scorer.type_count))
-    seated = 2 * len(sizes)
-    if seated != scorer.n:
+    if 2 * len(sizes) != scorer.n:
         return None
-    return type_assignment_bound(mix, comp, counts)
+    return scorer.type_bound()
 
 
 def _local_search(members, weight, rng, deadline, target, stall=400) -> np.ndarray:
@@ -409,16 +450,19 @@ def _local_search(members, weight, rng, deadline, target, stall=400) -> np.ndarr
         return members
     valid = members >= 0
     sizes = valid.sum(axis=1)
+    totals = _group_totals(members, valid, weight)
+    current = int(totals.sum())
     since_better = 0
     step = 0
     while time.perf_counter() < deadline and since_better < stall:
-        step += 1
-        totals = _group_totals(members, valid, weight)
-        if target is not None and totals.sum() >= target:
+        if target is not None and current >= target:
             break
+        step += 1
         if step % 2:
             order = rng.permutation(groups)
         else:  # weakest groups first, each meeting a random partner group
+            if step % 16 == 0:
+                totals = _group_totals(members, valid, weight)
             order = np.lexsort((rng.random(groups), totals))
             half = groups // 2
             weak, rest = order[:half], rng.permutation(order[half:])
@@ -441,7 +485,11 @@ def _local_search(members, weight, rng, deadline, target, stall=400) -> np.ndarr
         accept = (delta > 0) | ((delta == 0) & (rng.random(couples) < 0.3))
         members[g1[accept], s1[accept]] = j[accept]
         members[g2[accept], s2[accept]] = i[accept]
-        since_better = 0 if (delta > 0).any() else since_better + 1
+        totals[g1[accept]] += (move_j - stay_i)[accept]
+        totals[g2[accept]] += (move_i - stay_j)[accept]
+        gained = int(delta[accept].sum())
+        current += gained
+        since_better = 0 if gained > 0 else since_better + 1
     return members
 
 
@@ -504,12 +552,8 @@ def _mixing_bound(problem, scorer, groups, sitting, no_repeats: bool) -> int | N
         return 0
     if size == 2:
         bounds = []
-        mix, comp = scorer.type_mixing()
-        counts = scorer.type_count
-        extra = None
-        if n % 2:
-            extra = _type_placeholder(problem, scorer, mix, comp)
-        type_bound = type_assignment_bound(mix, comp, counts, extra)
+        extra = _type_placeholder(problem, scorer) if n % 2 else None
+        type_bound = scorer.type_bound(extra)
         if type_bound is not None:
             bounds.append(type_bound)
         if n <= DENSE_LIMIT:
@@ -545,14 +589,15 @@ def _mixing_bound(problem, scorer, groups, sitting, no_repeats: bool) -> int | N
 
 
 def _masked_mixing(scorer: Scorer, no_repeats: bool) -> np.ndarray:
-    i, j = np.meshgrid(np.arange(scorer.n), np.arange(scorer.n), indexing="ij")
-    ok = scorer.allowed(i, j)
+    """Mixing points where a pair may meet (and has not met, if asked), else FORBIDDEN."""
+    weights = scorer.dense()
+    ok = weights > FORBIDDEN
     if no_repeats:
-        ok &= scorer.last_met(i, j) == 0
-    return np.where(ok, scorer.mixing(i, j), FORBIDDEN)
+        ok &= scorer.dense_ages() == 0
+    return np.where(ok, scorer.dense("mixing"), FORBIDDEN)
 
 
-def _type_placeholder(problem, scorer, mix, comp) -> np.ndarray:
+def _type_placeholder(problem, scorer) -> np.ndarray:
     """Points per type for pairing with the odd-number placeholder (−1: not allowed)."""
     if problem.odd == "sitout":
         can = np.zeros(len(scorer.type_count), dtype=bool)
@@ -569,8 +614,7 @@ def _repeats_bound(problem, scorer, repeats: int) -> int:
     n = scorer.n
     if repeats == 0 or problem.group_size != 2 or n > DENSE_LIMIT or n % 2:
         return 0
-    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    values = np.where(scorer.allowed(i, j), -(scorer.last_met(i, j) > 0).astype(np.int64),
+    values = np.where(scorer.dense() > FORBIDDEN, -(scorer.dense_ages() > 0).astype(np.int64),
                       FORBIDDEN)
     best = assignment_bound(values)
     return 0 if best is None else -best

@@ -19,12 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import ATTRIBUTES, Problem
+from .bounds import type_assignment_bound
+from .model import ATTRIBUTES, FORBIDDEN, Problem
 
 __all__ = ["FORBIDDEN", "Scorer"]
 
-#: Weight of a pair that breaks a hard rule (incompatible modes, avoid list, self).
-FORBIDDEN = -(2**52)
 
 
 def _pair_keys(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
@@ -112,6 +111,8 @@ class Scorer:
         self.type_of = self.type_of.ravel()
         self.type_first = np.zeros(len(self.type_count), dtype=np.int64)
         self.type_first[self.type_of[::-1]] = np.arange(n)[::-1]
+        self._dense: dict[str, np.ndarray] = {}
+        self._bounds: dict[str, int | None] = {}
 
     # -- pieces of the objective ------------------------------------------------
     def mixing(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -142,22 +143,67 @@ class Scorer:
         """The combined objective of each pair, ``FORBIDDEN`` where rules forbid it."""
         i = np.asarray(i, dtype=np.int64)
         j = np.asarray(j, dtype=np.int64)
-        w = self.mixing(i, j) - self.penalty(self.last_met(i, j))
-        return np.where(self.allowed(i, j), w, FORBIDDEN)
+        if "type_weight" not in self._dense:
+            mix, comp = self.type_mixing()
+            self._dense["type_weight"] = np.where(comp, mix, FORBIDDEN)
+        w = self._dense["type_weight"][self.type_of[i], self.type_of[j]]
+        if self.met.keys.size:
+            w = w - np.where(w > FORBIDDEN, self.penalty(self.last_met(i, j)), 0)
+        if self.avoid.keys.size:
+            w = np.where(self.avoid.lookup(i, j, self.n) > 0, FORBIDDEN, w)
+        return np.where(i == j, FORBIDDEN, w)
 
     def dense(self, what: str = "weight") -> np.ndarray:
-        """The full n×n matrix of ``weight`` (or ``mixing``); only for small n."""
-        i, j = np.meshgrid(np.arange(self.n), np.arange(self.n), indexing="ij")
+        """The full n×n matrix of ``weight`` or ``mixing``; only for small n.
+
+        Built per type and then corrected for the few pairs with a history or
+        on the avoid list, which is far quicker than pair by pair.
+        """
+        if what in self._dense:
+            return self._dense[what]
+        mix, comp = self.type_mixing()
+        t = self.type_of
+        mixing = mix[t[:, None], t[None, :]]
         if what == "mixing":
-            return self.mixing(i, j)
-        return self.weight(i, j)
+            self._dense[what] = mixing
+            return mixing
+        values = np.where(comp[t[:, None], t[None, :]], mixing, FORBIDDEN)
+        np.fill_diagonal(values, FORBIDDEN)
+        if self.met.keys.size:
+            i, j = np.divmod(self.met.keys, self.n)
+            values[i, j] -= np.where(values[i, j] > FORBIDDEN, self.penalty(self.met.values), 0)
+            values[j, i] = values[i, j]
+        if self.avoid.keys.size:
+            i, j = np.divmod(self.avoid.keys, self.n)
+            values[i, j] = values[j, i] = FORBIDDEN
+        self._dense[what] = values
+        return values
+
+    def dense_ages(self) -> np.ndarray:
+        """n×n matrix of rounds since each pair last met (0: never)."""
+        ages = np.zeros((self.n, self.n), dtype=np.int64)
+        if self.met.keys.size:
+            i, j = np.divmod(self.met.keys, self.n)
+            ages[i, j] = ages[j, i] = self.met.values
+        return ages
 
     # -- per type ---------------------------------------------------------------
     def type_mixing(self) -> tuple[np.ndarray, np.ndarray]:
         """Mixing points and compatibility between every two types (T×T)."""
-        reps = self.type_first
-        i, j = np.meshgrid(reps, reps, indexing="ij")
-        return self.mixing(i, j), self.compatible(i, j)
+        if "type_mixing" not in self._dense:
+            reps = self.type_first
+            i, j = np.meshgrid(reps, reps, indexing="ij")
+            self._dense["type_mixing"] = self.mixing(i, j)
+            self._dense["type_compatible"] = self.compatible(i, j)
+        return self._dense["type_mixing"], self._dense["type_compatible"]
+
+    def type_bound(self, extra: np.ndarray | None = None) -> int | None:
+        """The assignment bound per type (see :func:`solvers.bounds.type_assignment_bound`)."""
+        key = "type_bound" if extra is None else "type_bound:" + extra.tobytes().hex()
+        if key not in self._bounds:
+            mix, comp = self.type_mixing()
+            self._bounds[key] = type_assignment_bound(mix, comp, self.type_count, extra)
+        return self._bounds[key]
 
     def best_partner_mixing(self, k: int = 1) -> np.ndarray:
         """For each person, the sum of the ``k`` largest mixing points they could
