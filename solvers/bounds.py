@@ -86,19 +86,22 @@ def assignment_bound(values: np.ndarray) -> int | None:
     return None if best is None else best[0]
 
 
-def type_assignment_bound(
+def type_assignment(
     mixing: np.ndarray,
     compatible: np.ndarray,
     counts: np.ndarray,
     extra: np.ndarray | None = None,
-) -> int | None:
-    """The assignment bound of :func:`assignment_bound`, aggregated by type.
+) -> tuple[int, np.ndarray] | None:
+    """The assignment relaxation aggregated by type: its bound and its plan.
 
     ``mixing[t, u]`` and ``compatible[t, u]`` are the points and the mode rule
     between types, ``counts[t]`` how many people have type ``t``. ``extra``, if
     given, adds one placeholder person (for an odd number: whoever is paired
     with it sits out or joins a triad) with ``extra[t]`` points for pairing with
-    type ``t`` (negative: not allowed). Returns ``None`` if infeasible.
+    type ``t`` (negative: not allowed). Solved as a transportation problem with
+    OR-Tools' min-cost flow over T² arcs, so it needs no n×n matrix. Returns
+    ``(bound, flow)`` where ``flow[t, u]`` is how many people of type ``t`` the
+    relaxation sends to type ``u``, or ``None`` if it is infeasible.
     """
     t = len(counts)
     mix = mixing.astype(np.int64)
@@ -117,14 +120,27 @@ def type_assignment_bound(
         supply = np.append(supply, 1)
         t += 1
     tails, heads = np.nonzero(comp & (caps > 0))
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
+    solver = min_cost_flow.SimpleMinCostFlow()
+    arcs = solver.add_arcs_with_capacity_and_unit_cost(
         tails, heads + t, caps[tails, heads], -mix[tails, heads]
     )
-    flow.set_nodes_supplies(np.arange(2 * t), np.concatenate([supply, -supply]))
-    if flow.solve() != flow.OPTIMAL:
+    solver.set_nodes_supplies(np.arange(2 * t), np.concatenate([supply, -supply]))
+    if solver.solve() != solver.OPTIMAL:
         return None
-    return int(-flow.optimal_cost()) // 2
+    flow = np.zeros((t, t), dtype=np.int64)
+    flow[tails, heads] = solver.flows(arcs)
+    return int(-solver.optimal_cost()) // 2, flow
+
+
+def type_assignment_bound(
+    mixing: np.ndarray,
+    compatible: np.ndarray,
+    counts: np.ndarray,
+    extra: np.ndarray | None = None,
+) -> int | None:
+    """Just the bound of :func:`type_assignment`."""
+    solved = type_assignment(mixing, compatible, counts, extra)
+    return None if solved is None else solved[0]
 
 
 def counting_bound(best: np.ndarray, best_extra: np.ndarray, extra_people: int) -> int:

@@ -117,7 +117,9 @@ class Weights:
             try:
                 values[name] = int(raw.strip())
             except ValueError:
-                raise ValueError(f"weight {name} must be a whole number ≥ 0, not {raw.strip()!r}")
+                raise ValueError(
+                    f"weight {name} must be a whole number ≥ 0, not {raw.strip()!r}"
+                ) from None
         return cls(**values)
 
     def as_tuple(self) -> tuple[int, int, int, int]:

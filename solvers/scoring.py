@@ -15,11 +15,9 @@ one local move (local search), which keeps the numbers small.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from .bounds import type_assignment_bound
+from .bounds import type_assignment
 from .model import ATTRIBUTES, FORBIDDEN, Problem
 
 __all__ = ["FORBIDDEN", "Scorer"]
@@ -30,32 +28,70 @@ def _pair_keys(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
     return lo.astype(np.int64) * n + hi.astype(np.int64)
 
 
-@dataclass(frozen=True)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
 class _PairTable:
-    """A sorted set of pair keys with a value each (who met whom, the avoid list)."""
+    """A set of pair keys with a value each (who met whom, the avoid list).
 
-    keys: np.ndarray
-    values: np.ndarray
+    An open-addressing hash table in numpy arrays: a lookup of many pairs costs
+    one or two vectorised probes, several times quicker than a binary search
+    over millions of pairs, which matters in the local search's inner loop.
+    """
 
-    @classmethod
-    def build(cls, pairs: dict[tuple[int, int], int], n: int) -> _PairTable:
-        if not pairs:
-            return cls(np.empty(0, np.int64), np.empty(0, np.int64))
-        idx = np.array(list(pairs.keys()), dtype=np.int64)
-        lo, hi = idx.min(axis=1), idx.max(axis=1)
-        keys = _pair_keys(lo, hi, n)
+    def __init__(self, pairs: dict[tuple[int, int], int], n: int):
+        self.n = n
+        if pairs:
+            idx = np.array(list(pairs.keys()), dtype=np.int64)
+            keys = _pair_keys(idx.min(axis=1), idx.max(axis=1), n)
+            values = np.array(list(pairs.values()), dtype=np.int64)
+        else:
+            keys = values = np.empty(0, np.int64)
         order = np.argsort(keys)
-        return cls(keys[order], np.array(list(pairs.values()), dtype=np.int64)[order])
+        self.keys, self.values = keys[order], values[order]
+        self.bits = max(4, int(2 * max(len(keys), 1) - 1).bit_length() + 1)
+        size = 1 << self.bits
+        self.slot_keys = np.full(size, -1, dtype=np.int64)
+        self.slot_values = np.zeros(size, dtype=np.int64)
+        pending = np.arange(len(keys))
+        slot = self._home(self.keys)
+        self.probes = 0
+        while pending.size:  # place what fits, move the rest one slot on
+            self.probes += 1
+            want = slot[pending]
+            free = self.slot_keys[want] == -1
+            first = np.zeros(len(pending), dtype=bool)
+            _, winners = np.unique(want[free], return_index=True)
+            first[np.nonzero(free)[0][winners]] = True
+            placed = pending[first]
+            self.slot_keys[want[first]] = self.keys[placed]
+            self.slot_values[want[first]] = self.values[placed]
+            pending = pending[~first]
+            slot[pending] = (slot[pending] + 1) & (size - 1)
 
-    def lookup(self, i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        hashed = keys.astype(np.uint64) * _GOLDEN
+        return (hashed >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def lookup(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Value for each pair (0 where absent)."""
+        shape = np.broadcast(i, j).shape
         if self.keys.size == 0:
-            return np.zeros(np.broadcast(i, j).shape, dtype=np.int64)
-        keys = _pair_keys(np.minimum(i, j), np.maximum(i, j), n)
-        pos = np.searchsorted(self.keys, keys)
-        pos = np.minimum(pos, self.keys.size - 1)
-        found = self.keys[pos] == keys
-        return np.where(found, self.values[pos], 0)
+            return np.zeros(shape, dtype=np.int64)
+        keys = _pair_keys(np.minimum(i, j), np.maximum(i, j), self.n).ravel()
+        slot = self._home(keys)
+        out = np.zeros(keys.shape, dtype=np.int64)
+        active = np.arange(keys.size)
+        mask = len(self.slot_keys) - 1
+        for _ in range(self.probes):
+            found = self.slot_keys[slot[active]]
+            hit = found == keys[active]
+            out[active[hit]] = self.slot_values[slot[active[hit]]]
+            active = active[~hit & (found != -1)]
+            if not active.size:
+                break
+            slot[active] = (slot[active] + 1) & mask
+        return out.reshape(shape)
 
 
 class Scorer:
@@ -88,14 +124,14 @@ class Scorer:
         for (a, b), age in problem.history.last_met.items():
             if a in self.index and b in self.index:
                 met[(self.index[a], self.index[b])] = age
-        self.met = _PairTable.build(met, n)
+        self.met = _PairTable(met, n)
         self.oldest = max(met.values(), default=0)
         avoid = {
             (self.index[a], self.index[b]): 1
             for a, b in problem.avoid
             if a in self.index and b in self.index
         }
-        self.avoid = _PairTable.build(avoid, n)
+        self.avoid = _PairTable(avoid, n)
 
         # Lexicographic scale: see the module docstring.
         changes = max(1, pairs_per_change)
@@ -112,7 +148,7 @@ class Scorer:
         self.type_first = np.zeros(len(self.type_count), dtype=np.int64)
         self.type_first[self.type_of[::-1]] = np.arange(n)[::-1]
         self._dense: dict[str, np.ndarray] = {}
-        self._bounds: dict[str, int | None] = {}
+        self._plans: dict[bytes, tuple[int, np.ndarray] | None] = {}
 
     # -- pieces of the objective ------------------------------------------------
     def mixing(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -129,11 +165,11 @@ class Scorer:
 
     def allowed(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Whether each pair may share a group (hard rules)."""
-        return self.compatible(i, j) & (i != j) & (self.avoid.lookup(i, j, self.n) == 0)
+        return self.compatible(i, j) & (i != j) & (self.avoid.lookup(i, j) == 0)
 
     def last_met(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Rounds since each pair last met (0: never)."""
-        return self.met.lookup(i, j, self.n)
+        return self.met.lookup(i, j)
 
     def penalty(self, age: np.ndarray) -> np.ndarray:
         """What a repeat costs: recent repeats more than old ones; 0 for new pairs."""
@@ -150,7 +186,7 @@ class Scorer:
         if self.met.keys.size:
             w = w - np.where(w > FORBIDDEN, self.penalty(self.last_met(i, j)), 0)
         if self.avoid.keys.size:
-            w = np.where(self.avoid.lookup(i, j, self.n) > 0, FORBIDDEN, w)
+            w = np.where(self.avoid.lookup(i, j) > 0, FORBIDDEN, w)
         return np.where(i == j, FORBIDDEN, w)
 
     def dense(self, what: str = "weight") -> np.ndarray:
@@ -197,13 +233,22 @@ class Scorer:
             self._dense["type_compatible"] = self.compatible(i, j)
         return self._dense["type_mixing"], self._dense["type_compatible"]
 
-    def type_bound(self, extra: np.ndarray | None = None) -> int | None:
-        """The assignment bound per type (see :func:`solvers.bounds.type_assignment_bound`)."""
-        key = "type_bound" if extra is None else "type_bound:" + extra.tobytes().hex()
-        if key not in self._bounds:
+    def type_plan(
+        self, counts: np.ndarray | None = None, extra: np.ndarray | None = None
+    ) -> tuple[int, np.ndarray] | None:
+        """The assignment relaxation per type (see :func:`solvers.bounds.type_assignment`)
+        for these type ``counts`` (default: everyone); cached."""
+        counts = self.type_count if counts is None else counts
+        key = counts.tobytes() + (b"" if extra is None else b"|" + extra.tobytes())
+        if key not in self._plans:
             mix, comp = self.type_mixing()
-            self._bounds[key] = type_assignment_bound(mix, comp, self.type_count, extra)
-        return self._bounds[key]
+            self._plans[key] = type_assignment(mix, comp, counts, extra)
+        return self._plans[key]
+
+    def type_bound(self, extra: np.ndarray | None = None) -> int | None:
+        """Upper bound on a round's mixing points, from :meth:`type_plan`."""
+        plan = self.type_plan(extra=extra)
+        return None if plan is None else plan[0]
 
     def best_partner_mixing(self, k: int = 1) -> np.ndarray:
         """For each person, the sum of the ``k`` largest mixing points they could
