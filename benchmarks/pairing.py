@@ -134,20 +134,25 @@ def worker_solver(n: int, seed: int, data_seed: int, time_limit: float) -> dict:
         f"({len(problem.history.last_met):,} past pairs)")
     before = _peak_mb()
     started = time.perf_counter()
-    result = make_round(problem, seed=seed, time_limit=time_limit)
+    try:
+        result = make_round(problem, seed=seed, time_limit=time_limit)
+    except Exception as error:  # a failing size is reported, not fatal to the run
+        seconds = time.perf_counter() - started
+        text = str(error)
+        if hasattr(error, "rule") and hasattr(error, "people"):
+            text = f"rule {error.rule!r}, {len(error.people):,} people named"
+        elif len(text) > 120:
+            text = text[:117] + "…"
+        log(f"N={n}: ours FAILED after {seconds:.2f} s: {type(error).__name__}: {text}")
+        return {"n": n, "seconds": seconds, "error": f"{type(error).__name__} ({text})",
+                "peak_mb": _peak_mb(), "before_mb": before,
+                "random": random_shuffle(problem, n, seed)}
     seconds = time.perf_counter() - started
     peak = _peak_mb()
     m = result.metrics
     log(f"N={n}: ours {seconds:.2f} s, score {m.score}, gap {m.gap:.4%}, "
         f"repeats {m.repeats}, {m.method}, peak {peak:.0f} MB")
 
-    # Random shuffle: people paired at random, rules ignored (odd one out joins a pair).
-    scorer = Scorer(problem, pairs_per_change=2)
-    order = np.random.default_rng(seed).permutation(n)
-    groups = [[int(order[k]), int(order[k + 1])] for k in range(0, n - 1, 2)]
-    if n % 2 and groups:
-        groups[-1].append(int(order[-1]))
-    shuffle = group_figures(scorer, groups)
     return {
         "n": n,
         "seconds": seconds,
@@ -159,12 +164,20 @@ def worker_solver(n: int, seed: int, data_seed: int, time_limit: float) -> dict:
         "method": m.method,
         "peak_mb": peak,
         "before_mb": before,
-        "random": {
-            "score": shuffle.score,
-            "repeats": shuffle.repeats,
-            "violations": shuffle.broken_rules,
-        },
+        "random": random_shuffle(problem, n, seed),
     }
+
+
+def random_shuffle(problem: Problem, n: int, seed: int) -> dict:
+    """People paired at random, rules ignored (the odd one out joins a pair)."""
+    scorer = Scorer(problem, pairs_per_change=2)
+    order = np.random.default_rng(seed).permutation(n)
+    groups = [[int(order[k]), int(order[k + 1])] for k in range(0, n - 1, 2)]
+    if n % 2 and groups:
+        groups[-1].append(int(order[-1]))
+    shuffle = group_figures(scorer, groups)
+    return {"score": shuffle.score, "repeats": shuffle.repeats,
+            "violations": shuffle.broken_rules}
 
 
 def worker_networkx(n: int, data_seed: int) -> dict:
@@ -205,9 +218,12 @@ def run_worker(kind: str, n: int, args, timeout: float | None = None) -> dict | 
                "--time-limit", str(args.time_limit)]
     try:
         done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                              timeout=timeout, check=True)
+                              timeout=timeout)
     except subprocess.TimeoutExpired:
         return None
+    if done.returncode != 0 or not done.stdout.strip():
+        log(f"N={n}: {kind} worker exited with status {done.returncode}")
+        return {"n": n, "crashed": done.returncode}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -234,6 +250,8 @@ def _target_text(n: int) -> tuple[str, str]:
 
 
 def _verdict(ours: dict) -> str:
+    if "error" in ours or "crashed" in ours:
+        return "✗ failed"
     target = target_for(ours["n"])
     if target is None:
         return "—"
@@ -295,12 +313,17 @@ def render(results: list[dict], args, command: str) -> str:
     for r in results:
         o = r["ours"]
         target, scope = _target_text(o["n"])
-        lines.append(
-            f"| {o['n']:,} | {o['seconds']:.2f} | {o['score']:,} | {o['bound']:,} "
-            f"| {o['gap']:.4%} | {o['repeats']} | {o['method']} "
-            f"| {o['peak_mb']:,.0f} ({o['before_mb']:,.0f}) | {target} {scope}".rstrip()
-            + f" | {_verdict(o)} |"
-        )
+        if "crashed" in o:
+            cells = f"— | — | — | — | — | crashed (exit {o['crashed']}) | —"
+        elif "error" in o:
+            cells = (f"{o['seconds']:.2f} | — | — | — | — | raised {o['error']} "
+                     f"| {o['peak_mb']:,.0f} ({o['before_mb']:,.0f})")
+        else:
+            cells = (f"{o['seconds']:.2f} | {o['score']:,} | {o['bound']:,} "
+                     f"| {o['gap']:.4%} | {o['repeats']} | {o['method']} "
+                     f"| {o['peak_mb']:,.0f} ({o['before_mb']:,.0f})")
+        lines.append(f"| {o['n']:,} | {cells} | {target} {scope}".rstrip()
+                     + f" | {_verdict(o)} |")
     lines += [
         "",
         "### Baselines",
@@ -317,16 +340,22 @@ def render(results: list[dict], args, command: str) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        o, x, rnd = r["ours"], r["networkx"], r["ours"]["random"]
-        if isinstance(x, dict):
-            nx_cells = (f"{x['seconds']:.1f} | {x['score']:,} | {x['repeats']} "
-                        f"| {o['seconds'] / x['seconds']:.4f} "
-                        f"(×{x['seconds'] / o['seconds']:,.0f} faster) "
-                        f"| {o['score'] - x['score']:+,}")
+        o, x = r["ours"], r["networkx"]
+        ours_ok = "score" in o
+        if isinstance(x, dict) and "crashed" in x:
+            nx_cells = f"crashed (exit {x['crashed']}) | — | — | — | —"
+        elif isinstance(x, dict):
+            ratio = o["seconds"] / x["seconds"] if x["seconds"] > 0 else float("inf")
+            speed = (f"×{1 / ratio:,.0f} faster" if ratio < 1 else f"×{ratio:,.1f} slower")
+            nx_cells = f"{x['seconds']:.1f} | {x['score']:,} | {x['repeats']} | "
+            nx_cells += (f"{ratio:.4f} ({speed}) | {o['score'] - x['score']:+,}"
+                         if ours_ok else "— | —")
         else:
             nx_cells = f"{x} | — | — | — | —"
-        lines.append(f"| {o['n']:,} | {nx_cells} | {rnd['score']:,} | {rnd['repeats']} "
-                     f"| {rnd['violations']:,} |")
+        rnd = o.get("random")
+        rnd_cells = (f"{rnd['score']:,} | {rnd['repeats']} | {rnd['violations']:,}"
+                     if rnd else "— | — | —")
+        lines.append(f"| {o['n']:,} | {nx_cells} | {rnd_cells} |")
     return "\n".join(lines) + "\n"
 
 

@@ -656,12 +656,18 @@ def _label_value(label: str) -> int | str:
 
 
 def pair_csv(
-    labels: Sequence[str], rounds: Sequence[Round], people: People, *, header: bool = True
+    labels: Sequence[str],
+    rounds: Sequence[Round],
+    people: People,
+    *,
+    header: bool = True,
+    order: Sequence[str] | None = None,
 ) -> str:
     """Rounds as CSV: one row per person placed (history format, SPEC §4).
 
     Groups are numbered from 1 in each round; people sitting out have an empty
-    ``group``; the people file's other columns follow, as written.
+    ``group``; the people file's other columns follow, as written. ``order``
+    (an existing history file's header) writes the columns in that order instead.
     """
     columns, extra = pair_columns(people)
     by_id = people.by_id
@@ -669,11 +675,18 @@ def pair_csv(
     writer = csv.writer(out, lineterminator="\n")
     if header:
         writer.writerow(columns)
+    keys = [_normalise(c) for c in columns]
+    place = None if order is None else [
+        keys.index(_normalise(c)) if _normalise(c) in keys else None for c in order
+    ]
 
     def row(label: str, group: str, person_id: str) -> list[str]:
         person = by_id[person_id]
-        return [label, group, person_id, person.name, person.department,
-                *(person.values.get(key, "") for key in extra)]
+        values = [label, group, person_id, person.name, person.department,
+                  *(person.values.get(key, "") for key in extra)]
+        if place is None:
+            return values
+        return [values[k] if k is not None else "" for k in place]
 
     for label, planned in zip(labels, rounds, strict=True):
         for number, members in enumerate(planned.groups, 1):
@@ -715,6 +728,9 @@ class AppendTarget:
     needs_header: bool
     needs_newline: bool
     labels: frozenset[str]
+    #: The file's own header where it differs from ours: rows are then written
+    #: in its column order (ours it lacks are left out, its own left empty).
+    columns: tuple[str, ...] | None = None
 
 
 def check_append_target(path: str | os.PathLike[str], columns: Sequence[str]) -> AppendTarget:
@@ -739,15 +755,9 @@ def check_append_target(path: str | os.PathLike[str], columns: Sequence[str]) ->
     table = read_table(path)
     have = list(table.columns)
     want = [_normalise(c) for c in columns]
-    if have != want:
-        raise InputError(
-            label,
-            f"cannot append: its header is {','.join(table.columns.values())} "
-            f"but the new rows have {','.join(columns)}",
-            row=1,
-        )
-    history = read_history(path)
-    return AppendTarget(False, not data.endswith(b"\n"), frozenset(history.labels))
+    history = read_history(path)  # refuses a file that is not history
+    own = None if have == want else tuple(table.columns.values())
+    return AppendTarget(False, not data.endswith(b"\n"), frozenset(history.labels), own)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:

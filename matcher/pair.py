@@ -258,6 +258,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if history and history.former:
         former = _count(len(history.former), "former participant", "former participants")
         _note(f"{history.file} names {former} not in {people.file}; ignored")
+    if target is not None and target.columns is not None:
+        kept = {c.strip().lower() for c in target.columns}
+        left_out = [c for c in columns if c.strip().lower() not in kept]
+        if left_out:
+            _note(f"{args.out} has no column {', '.join(left_out)}; appended without it")
     passed = set(pair_columns(people)[1]) | {"id", "name", "department"}
     dropped = [written for key, written in people.columns.items() if key not in passed]
     if dropped and args.format == "csv":
@@ -293,7 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.format == "json":
             text = pair_json(labels, rounds)
         else:
-            text = pair_csv(labels, rounds, people, header=target is None or target.needs_header)
+            text = pair_csv(labels, rounds, people, header=target is None or target.needs_header,
+                            order=target.columns if target else None)
         if args.out is None:
             sys.stdout.write(text)
             sys.stdout.flush()

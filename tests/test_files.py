@@ -306,9 +306,13 @@ def test_check_append_target(tmp_path):
     path = write(tmp_path, "h.csv", "Round,group,person_id,name,department\n4,1,a,A,F")
     existing = check_append_target(path, columns)
     assert (existing.needs_header, existing.needs_newline, existing.labels) == (False, True, {"4"})
-    with pytest.raises(InputError, match="cannot append") as caught:
-        check_append_target(path, [*columns, "email"])
-    assert caught.value.row == 1
+    assert existing.columns is None
+    # Another header: rows follow the file's own columns.
+    assert check_append_target(path, [*columns, "email"]).columns == (
+        "Round", "group", "person_id", "name", "department")
+    other = write(tmp_path, "o.csv", "name,score\nAnn,3")
+    with pytest.raises(InputError):
+        check_append_target(other, columns)
 
 
 def test_write_text_replaces_in_one_step(tmp_path):

@@ -112,12 +112,24 @@ def test_append_twice_builds_history_that_reads_back(capsys, tmp_path, people):
     assert len(pairs) == len(set(pairs)) == 6  # no repeats between the two rounds
 
 
-def test_append_refuses_a_different_header(capsys, tmp_path, people):
-    out = write(tmp_path, "out.csv", "round,group,person_id\n1,1,a\n1,1,b\n")
+def test_append_follows_the_existing_files_columns(capsys, tmp_path, people):
+    out = write(tmp_path, "out.csv", "round,group,person_id,met\n1,1,a\n1,1,b\n")
+    status, stdout, err = run(capsys, people, "--history", out, "--out", out, "--append",
+                              *FAST)
+    assert status == 0, err
+    assert "has no column name, department" in err
+    lines = out.read_text().splitlines()
+    assert lines[:3] == ["round,group,person_id,met", "1,1,a", "1,1,b"]
+    assert all(line.startswith("2,") and line.count(",") == 3 for line in lines[3:])
+    assert len(read_history(out, set(read_people(people).by_id)).labels) == 2
+
+
+def test_append_refuses_a_file_that_is_not_history(capsys, tmp_path, people):
+    out = write(tmp_path, "out.csv", "name,score\nAnn,3\n")
     status, stdout, err = run(capsys, people, "--out", out, "--append", *FAST)
     assert status == 2
-    assert err.startswith(f"error: {out}: row 1: cannot append")
-    assert out.read_text() == "round,group,person_id\n1,1,a\n1,1,b\n"
+    assert err.startswith(f"error: {out}: ")
+    assert out.read_text() == "name,score\nAnn,3\n"
 
 
 def test_append_refuses_json(capsys, tmp_path, people):
