@@ -143,18 +143,21 @@ def type_assignment_bound(
     return None if solved is None else solved[0]
 
 
-def counting_bound(best: np.ndarray, best_extra: np.ndarray, extra_people: int) -> int:
+def counting_bound(
+    best: np.ndarray, marginal: np.ndarray, extra_slots: int, per_person: int
+) -> int:
     """Upper bound for groups larger than pairs.
 
-    ``best[i]`` bounds what person ``i`` can score with the partners of an
-    ordinary group; ``best_extra[i]`` what one more partner adds, for the
-    ``extra_people`` people who sit in an enlarged group. Each pair is counted
-    from both ends, hence the halving.
+    ``best[i]`` bounds what person ``i`` scores with the partners everyone has;
+    ``marginal[i]`` bounds what any further partner adds. ``extra_slots``
+    further partners are shared out, at most ``per_person`` each, to whoever
+    gains most. Each pair is counted from both ends, hence the halving.
 
-    >>> counting_bound(np.array([8, 8, 6]), np.array([4, 4, 2]), 0)
-    11
+    >>> counting_bound(np.array([8, 8, 6]), np.array([4, 4, 2]), 1, 1)
+    13
     """
     total = int(best.sum())
-    if extra_people > 0:
-        total += int(np.sort(best_extra)[::-1][:extra_people].sum())
+    if extra_slots > 0 and per_person > 0:
+        ranked = np.sort(np.repeat(marginal, per_person))[::-1]
+        total += int(ranked[:extra_slots].sum())
     return total // 2

@@ -45,6 +45,10 @@ EXACT_LIMIT = 3000
 GAP_TOLERANCE = 0.0005
 #: Largest number of people for which n×n matrices are built (bounds, candidates).
 DENSE_LIMIT = 3000
+#: Up to this many people, odd rounds try TRIAD_TRIES people as the extra one
+#: of the triad (one exact matching each) and keep the best.
+TRIAD_SEARCH_LIMIT = 400
+TRIAD_TRIES = 8
 #: Up to this many people the whole graph is solved at once (a proven optimum
 #: in about 2 s at 2,000); above it a sparse graph first, certified by a bound.
 DIRECT_LIMIT = 2200
@@ -174,7 +178,10 @@ def _round_robin(problem: Problem, rounds: int, rng: np.random.Generator) -> lis
             if counts.get(current.people[sitting[0]].id, 0) != least:
                 return None
         if sitting and problem.odd == "triad":
-            groups = _attach(scorer, groups, sitting[0])
+            try:
+                groups = _attach(scorer, groups, sitting[0])
+            except Infeasible:
+                return None
             sitting = []
         result = _report(current, scorer, groups, sitting, "round-robin", started, None)
         if result is None:
@@ -203,11 +210,15 @@ def _make_round(problem: Problem, rng: np.random.Generator, deadline: float) -> 
     return result
 
 
-def _least_sat_out(problem: Problem, rng: np.random.Generator, count: int) -> list[int]:
-    """``count`` people who have sat out least often, ties at random (indices)."""
+def _least_sat_out(
+    problem: Problem, rng: np.random.Generator, count: int, prefer: np.ndarray | None = None
+) -> list[int]:
+    """``count`` people who have sat out least often, ties at random (indices);
+    with ``prefer``, ties go to the smallest ``prefer`` first."""
     sat_out = problem.history.sat_out
     times = np.array([sat_out.get(p.id, 0) for p in problem.people])
-    order = np.lexsort((rng.random(len(times)), times))
+    keys = (rng.random(len(times)),) + (() if prefer is None else (prefer,)) + (times,)
+    order = np.lexsort(keys)
     return [int(i) for i in order[:count]]
 
 
@@ -238,7 +249,7 @@ def _exact_pairs(problem: Problem, scorer: Scorer, rng: np.random.Generator):
         rows, cols = np.nonzero(np.triu(values > FORBIDDEN, 1))
         matching = _blossom(values, rows, cols, rng)
         proven = not (odd and problem.odd == "triad")
-        return *_split(scorer, problem, weights, matching), "exact", proven
+        return *_split(scorer, problem, weights, matching, rng), "exact", proven
     relaxed = best_assignment(values)
     if relaxed is None:  # not even a fractional answer: no valid round exists
         return [], [], "exact", False
@@ -274,10 +285,10 @@ def _exact_pairs(problem: Problem, scorer: Scorer, rng: np.random.Generator):
             matching = _blossom(values, full_rows, full_cols, rng)
             method = "exact"
             proven = not (odd and problem.odd == "triad")
-    return *_split(scorer, problem, weights, matching), method, proven
+    return *_split(scorer, problem, weights, matching, rng), method, proven
 
 
-def _split(scorer: Scorer, problem: Problem, weights: np.ndarray, matching):
+def _split(scorer: Scorer, problem: Problem, weights: np.ndarray, matching, rng):
     """Groups and sit-outs from a matching that may include the placeholder."""
     if matching is None:
         return [], []
@@ -289,9 +300,51 @@ def _split(scorer: Scorer, problem: Problem, weights: np.ndarray, matching):
         else:
             groups.append([a, b])
     if sitting and problem.odd == "triad":
-        groups = _attach(scorer, groups, sitting[0], weights)
-        sitting = []
+        return _best_triad(scorer, weights, groups, sitting[0], rng), []
     return groups, sitting
+
+
+def _best_triad(scorer: Scorer, weights: np.ndarray, pairs, extra: int, rng):
+    """Pairs plus one triad, choosing who makes the triad.
+
+    The matching chose ``extra`` with an optimistic guess of what they add;
+    other people may add more, or ``extra`` may fit no pair at all. So a few
+    more candidates (those with the best partners, then at random) are tried:
+    pair everyone else exactly, put the candidate where they add most, and keep
+    the best plan.
+    """
+    n = scorer.n
+    tries = TRIAD_TRIES if n <= TRIAD_SEARCH_LIMIT else 0
+    best_plan, best_value = None, None
+    try:
+        best_plan = _attach(scorer, pairs, extra, weights)
+        best_value = _plan_value(weights, best_plan)
+    except Infeasible:
+        tries = max(tries, 3)
+    promise = _top_two(weights)
+    order = np.lexsort((rng.random(n), -promise))
+    for x in [int(c) for c in order if c != extra][:tries]:
+        others = np.array([i for i in range(n) if i != x])
+        sub = weights[np.ix_(others, others)]
+        rows, cols = np.nonzero(np.triu(sub > FORBIDDEN, 1))
+        matching = _blossom(sub, rows, cols, rng)
+        if matching is None:
+            continue
+        try:
+            plan = _attach(scorer, [[others[a], others[b]] for a, b in matching], x, weights)
+        except Infeasible:
+            continue
+        value = _plan_value(weights, plan)
+        if best_value is None or value > best_value:
+            best_plan, best_value = plan, value
+    if best_plan is None:
+        raise _diagnose(scorer.problem, scorer, pairs)
+    return best_plan
+
+
+def _plan_value(weights: np.ndarray, groups) -> int:
+    return sum(int(weights[g[a], g[b]]) for g in groups
+               for a in range(len(g)) for b in range(a + 1, len(g)))
 
 
 def _with_placeholder(values: np.ndarray, placeholder: np.ndarray) -> np.ndarray:
@@ -383,29 +436,45 @@ def _search_groups(problem: Problem, scorer: Scorer, rng: np.random.Generator, d
     triad_pairs = size == 2 and problem.odd == "triad" and n % 2 == 1
     if triad_pairs:  # pairs for everyone else; the leftover joins the best pair after
         sizes = [2] * (n // 2)
-    sitting = _least_sat_out(problem, rng, sit_count) if sit_count else []
-    leftover = int(rng.integers(n)) if triad_pairs else None
-    out = set(sitting) | ({leftover} if leftover is not None else set())
-    seated = np.array([i for i in range(n) if i not in out], dtype=np.int64)
     dense = scorer.dense() if n <= DENSE_LIMIT else None
+    # How many people each could meet, to vary who sits out on a retry.
+    options = None if dense is None else (dense > FORBIDDEN).sum(axis=1)
 
     def weight(i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return dense[i, j] if dense is not None else scorer.weight(i, j)
 
-    target = None
-    members = None
-    if size == 2:  # follow the relaxation's plan: which kinds of people to pair
-        counts = np.bincount(scorer.type_of[seated], minlength=len(scorer.type_count))
-        plan = scorer.type_plan(counts)
-        if plan is not None:
-            target = plan[0]
-            members = _type_start(scorer, seated, plan[1], rng)
-    if members is None:
-        members = _pooled_start(scorer, seated, sorted(sizes), rng)
-    members = _local_search(members, weight, rng, deadline, target)
-    groups = [[int(x) for x in row if x >= 0] for row in members]
-    if leftover is not None:
-        groups = _attach(scorer, groups, leftover, dense)
+    # Who sits out (or is the extra person) is chosen before the search; if the
+    # choice leaves the rules unmet, choose again.
+    attempts = (10 if n <= DENSE_LIMIT else 3) if sit_count or triad_pairs else 1
+    for attempt in range(attempts):
+        prefer = None  # at random; then the hardest, then the easiest to place
+        if options is not None and attempt in (1, 2):
+            prefer = options if attempt == 1 else -options
+        sitting = _least_sat_out(problem, rng, sit_count, prefer) if sit_count else []
+        leftover = int(rng.integers(n)) if triad_pairs else None
+        out = set(sitting) | ({leftover} if leftover is not None else set())
+        seated = np.array([i for i in range(n) if i not in out], dtype=np.int64)
+        target = None
+        members = None
+        if size == 2:  # follow the relaxation's plan: which kinds of people to pair
+            counts = np.bincount(scorer.type_of[seated], minlength=len(scorer.type_count))
+            plan = scorer.type_plan(counts)
+            if plan is not None:
+                target = plan[0]
+                members = _type_start(scorer, seated, plan[1], rng)
+        if members is None:
+            members = _pooled_start(scorer, seated, sorted(sizes), rng)
+        members = _local_search(members, weight, rng, deadline, target)
+        groups = [[int(x) for x in row if x >= 0] for row in members]
+        try:
+            if leftover is not None:
+                groups = _attach(scorer, groups, leftover, dense)
+        except Infeasible:
+            if attempt == attempts - 1:
+                raise
+            continue
+        if not group_figures(scorer, groups).broken_rules:
+            break
     return groups, sitting, "local-search", False
 
 
@@ -486,7 +555,8 @@ def _type_start(scorer: Scorer, seated: np.ndarray, flow: np.ndarray, rng) -> np
         k = int(within[a])
         pairs.append(draw(a, 2 * k).reshape(k, 2))
     left = np.concatenate([pool[start[a] + used[a] : start[a + 1]] for a in range(t)])
-    pairs.append(_pooled_start(scorer, left, [2] * (len(left) // 2), rng))
+    if len(left):
+        pairs.append(_pooled_start(scorer, left, [2] * (len(left) // 2), rng))
     return np.vstack(pairs)
 
 
@@ -622,22 +692,21 @@ def _mixing_bound(problem, scorer, groups, sitting, no_repeats: bool) -> int | N
         return min(bounds) if bounds else None
     # Larger groups: each person's best partners, counted from both ends.
     sizes = [len(g) for g in groups]
-    enlarged = sum(s for s in sizes if s > size)
+    if not sizes:
+        return 0
+    low, high = min(sizes) - 1, max(sizes) - 1  # partners per person
     if n <= DENSE_LIMIT:
         values = _masked_mixing(scorer, no_repeats)
         ranked = -np.sort(-np.where(values == FORBIDDEN, 0, values), axis=1)
-        best = ranked[:, : size - 1].sum(axis=1)
-        more = ranked[:, size - 1] if ranked.shape[1] >= size else np.zeros(n, np.int64)
+        best = ranked[:, :low].sum(axis=1)
+        marginal = ranked[:, low] if ranked.shape[1] > low else np.zeros(n, np.int64)
     else:
-        best = scorer.best_partner_mixing(size - 1)
-        more = scorer.best_partner_mixing(size) - best
-    # Groups of more than size+1 add more partners; the bound stays valid by
-    # counting each enlarged member's extra partners at their best.
-    extra_partners = sum((s - size) * s for s in sizes if s > size)
-    bound = counting_bound(best, more, enlarged)
-    if extra_partners > enlarged:
-        bound += int(np.sort(more)[::-1][: extra_partners - enlarged].sum()) // 2 + 1
-    return bound
+        best = scorer.best_partner_mixing(low)
+        marginal = scorer.best_partner_mixing(low + 1) - best
+    # Members of bigger groups have more partners; sorted points only fall, so
+    # each further partner adds at most the next best after the first ``low``.
+    extra_slots = sum(s * (s - 1 - low) for s in sizes)
+    return counting_bound(best, marginal, extra_slots, high - low)
 
 
 def _masked_mixing(scorer: Scorer, no_repeats: bool) -> np.ndarray:
