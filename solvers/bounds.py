@@ -21,7 +21,11 @@ from .model import FORBIDDEN
 __all__ = [
     "assignment_bound",
     "assignment_slack",
-    "best_assignment", "counting_bound", "type_assignment_bound"]
+    "best_assignment",
+    "counting_bound",
+    "type_assignment",
+    "type_partner_bound",
+]
 
 
 def best_assignment(values: np.ndarray) -> tuple[int, np.ndarray] | None:
@@ -132,15 +136,40 @@ def type_assignment(
     return int(-solver.optimal_cost()) // 2, flow
 
 
-def type_assignment_bound(
+def type_partner_bound(
     mixing: np.ndarray,
     compatible: np.ndarray,
     counts: np.ndarray,
-    extra: np.ndarray | None = None,
+    partners: int,
+    slots: int,
 ) -> int | None:
-    """Just the bound of :func:`type_assignment`."""
-    solved = type_assignment(mixing, compatible, counts, extra)
-    return None if solved is None else solved[0]
+    """Upper bound for groups larger than pairs, aggregated by type.
+
+    In a plan of groups, each person has ``partners`` or fewer partners (the
+    most anyone has), no pair meets twice, and there are ``slots`` (person,
+    partner) couples in all. Dropping "the partners form groups" leaves a
+    transportation problem between types, solved with min-cost flow; half its
+    value bounds the plan's points. For pairs it is the assignment bound.
+    """
+    t = len(counts)
+    counts = counts.astype(np.int64)
+    caps = np.minimum(np.outer(counts, counts), (counts * partners)[:, None])
+    caps[np.arange(t), np.arange(t)] = np.minimum(counts * (counts - 1), counts * partners)
+    tails, heads = np.nonzero(compatible & (caps > 0))
+    solver = min_cost_flow.SimpleMinCostFlow()
+    source, sink = 2 * t, 2 * t + 1
+    solver.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([np.full(t, source), tails, t + np.arange(t)]),
+        np.concatenate([np.arange(t), t + heads, np.full(t, sink)]),
+        np.concatenate([counts * partners, caps[tails, heads], counts * partners]),
+        np.concatenate([np.zeros(t, np.int64), -mixing[tails, heads].astype(np.int64),
+                        np.zeros(t, np.int64)]),
+    )
+    solver.set_node_supply(source, slots)
+    solver.set_node_supply(sink, -slots)
+    if solver.solve() != solver.OPTIMAL:
+        return None
+    return int(-solver.optimal_cost()) // 2
 
 
 def counting_bound(

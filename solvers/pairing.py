@@ -31,6 +31,7 @@ from .bounds import (
     assignment_slack,
     best_assignment,
     counting_bound,
+    type_partner_bound,
 )
 from .metrics import group_figures
 from .model import History, Infeasible, PastRound, Problem, Round, RoundMetrics
@@ -464,7 +465,8 @@ def _search_groups(problem: Problem, scorer: Scorer, rng: np.random.Generator, d
                 members = _type_start(scorer, seated, plan[1], rng)
         if members is None:
             members = _pooled_start(scorer, seated, sorted(sizes), rng)
-        members = _local_search(members, weight, rng, deadline, target)
+        members = _local_search(members, weight, rng, deadline, target,
+                                stall=2000 if dense is not None else 400)
         groups = [[int(x) for x in row if x >= 0] for row in members]
         try:
             if leftover is not None:
@@ -706,7 +708,12 @@ def _mixing_bound(problem, scorer, groups, sitting, no_repeats: bool) -> int | N
     # Members of bigger groups have more partners; sorted points only fall, so
     # each further partner adds at most the next best after the first ``low``.
     extra_slots = sum(s * (s - 1 - low) for s in sizes)
-    return counting_bound(best, marginal, extra_slots, high - low)
+    counting = counting_bound(best, marginal, extra_slots, high - low)
+    mix, comp = scorer.type_mixing()
+    seated = np.bincount(scorer.type_of[[x for g in groups for x in g]],
+                         minlength=len(scorer.type_count))
+    flow = type_partner_bound(mix, comp, seated, high, sum(s * (s - 1) for s in sizes))
+    return counting if flow is None else min(counting, flow)
 
 
 def _masked_mixing(scorer: Scorer, no_repeats: bool) -> np.ndarray:
