@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import rustworkx as rx
+from ortools.sat.python import cp_model
 
 from .bounds import (
     assignment_bound,
@@ -46,6 +47,11 @@ EXACT_LIMIT = 3000
 GAP_TOLERANCE = 0.0005
 #: Largest number of people for which n×n matrices are built (bounds, candidates).
 DENSE_LIMIT = 3000
+#: Largest round of groups of three or more solved exactly (CP-SAT).
+CP_SAT_LIMIT = 12
+#: Largest round for which CP-SAT is asked when the local search breaks a rule.
+CP_SAT_RESCUE_LIMIT = 40
+RESCUE_SECONDS = 5
 #: Up to this many people, odd rounds try TRIAD_TRIES people as the extra one
 #: of the triad (one exact matching each) and keep the best.
 TRIAD_SEARCH_LIMIT = 400
@@ -201,6 +207,9 @@ def _make_round(problem: Problem, rng: np.random.Generator, deadline: float) -> 
     if problem.group_size == 2 and n <= EXACT_LIMIT:
         scorer = Scorer(problem, pairs_per_change=max(n, 1))
         groups, sitting, method, proven = _exact_pairs(problem, scorer, rng)
+    elif problem.group_size > 2 and n <= CP_SAT_LIMIT:
+        scorer = Scorer(problem, pairs_per_change=n * problem.group_size)
+        groups, sitting, method, proven = _exact_groups(problem, scorer, rng, deadline)
     else:
         size = problem.group_size
         scorer = Scorer(problem, pairs_per_change=4 * size * size)
@@ -223,11 +232,18 @@ def _least_sat_out(
     return [int(i) for i in order[:count]]
 
 
-def _sit_out_candidates(problem: Problem) -> np.ndarray:
-    """Who may sit out this round: those who have sat out least often."""
+def _sit_out_rule(problem: Problem, count: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Who must and who may sit out when ``count`` people do (boolean masks).
+
+    Nobody sits out twice before everyone has once: those who have sat out
+    fewer times than the ``count``-th least must, those level with it may.
+    """
     sat_out = problem.history.sat_out
     times = np.array([sat_out.get(p.id, 0) for p in problem.people])
-    return times == times.min()
+    if count <= 0 or not len(times):
+        return np.zeros(len(times), bool), np.zeros(len(times), bool)
+    threshold = np.sort(times)[min(count, len(times)) - 1]
+    return times < threshold, times == threshold
 
 
 def _exact_pairs(problem: Problem, scorer: Scorer, rng: np.random.Generator):
@@ -242,7 +258,7 @@ def _exact_pairs(problem: Problem, scorer: Scorer, rng: np.random.Generator):
     odd = n % 2 == 1
     placeholder = np.full(n, FORBIDDEN, dtype=np.int64)
     if odd and problem.odd == "sitout":
-        placeholder[_sit_out_candidates(problem)] = 0
+        placeholder[_sit_out_rule(problem)[1]] = 0
     elif odd:
         placeholder = _top_two(weights)
     values = _with_placeholder(weights, placeholder) if odd else weights
@@ -428,7 +444,9 @@ def _group_sizes(n: int, size: int, odd: str) -> tuple[list[int], int]:
     return sizes, 0
 
 
-def _search_groups(problem: Problem, scorer: Scorer, rng: np.random.Generator, deadline: float):
+def _search_groups(
+    problem: Problem, scorer: Scorer, rng: np.random.Generator, deadline: float, rescue=True
+):
     """Groups by local search: a department-interleaved start, then swaps."""
     n, size = scorer.n, problem.group_size
     sizes, sit_count = _group_sizes(n, size, problem.odd)
@@ -465,8 +483,20 @@ def _search_groups(problem: Problem, scorer: Scorer, rng: np.random.Generator, d
                 members = _type_start(scorer, seated, plan[1], rng)
         if members is None:
             members = _pooled_start(scorer, seated, sorted(sizes), rng)
+        bench = None
+        if sitting:  # the sit-out bench is one more row, open to candidates only
+            width = max(members.shape[1], len(sitting))
+            row = np.full((1, width), -1, dtype=np.int64)
+            row[0, : len(sitting)] = sitting
+            padded = np.full((len(members), width), -1, dtype=np.int64)
+            padded[:, : members.shape[1]] = members
+            members, bench = np.vstack([padded, row]), len(members)
         members = _local_search(members, weight, rng, deadline, target,
-                                stall=2000 if dense is not None else 400)
+                                stall=2000 if dense is not None else 400,
+                                bench=bench, sit_out_rule=_sit_out_rule(problem, sit_count))
+        if bench is not None:
+            sitting = [int(x) for x in members[bench] if x >= 0]
+            members = np.delete(members, bench, axis=0)
         groups = [[int(x) for x in row if x >= 0] for row in members]
         try:
             if leftover is not None:
@@ -477,7 +507,74 @@ def _search_groups(problem: Problem, scorer: Scorer, rng: np.random.Generator, d
             continue
         if not group_figures(scorer, groups).broken_rules:
             break
+    else:
+        if rescue and size > 2 and n <= CP_SAT_RESCUE_LIMIT:
+            # The search broke a rule: let CP-SAT find a valid round or prove there is none.
+            exact = Scorer(problem, pairs_per_change=n * size)
+            until = max(deadline, time.perf_counter() + RESCUE_SECONDS)
+            return _exact_groups(problem, exact, rng, until, rescue=False)
     return groups, sitting, "local-search", False
+
+
+def _exact_groups(
+    problem: Problem, scorer: Scorer, rng: np.random.Generator, deadline: float, rescue=True
+):
+    """Groups of three or more for a small round, exactly, with CP-SAT.
+
+    Either a proven optimum, or a proof that no valid round exists, within the
+    time left; on a timeout the best round found so far (not proven).
+    """
+    n, size = scorer.n, problem.group_size
+    sizes, sit_count = _group_sizes(n, size, problem.odd)
+    if problem.odd == "triad" and n == 1:
+        raise Infeasible("size", scorer.ids, f"{scorer.ids[0]} is the only person: nobody to meet")
+    weights = scorer.dense()
+    must_sit_out, may_sit_out = _sit_out_rule(problem, sit_count)
+    groups = range(len(sizes))
+    model = cp_model.CpModel()
+    # Variables: who sits in which group, or on the sit-out bench.
+    seat = {(i, g): model.new_bool_var(f"seat_{i}_{g}") for i in range(n) for g in groups}
+    bench = {i: model.new_bool_var(f"bench_{i}")
+             for i in range(n) if must_sit_out[i] or may_sit_out[i]}
+    for i in np.nonzero(must_sit_out)[0]:
+        model.add(bench[int(i)] == 1)
+    # Everyone is placed exactly once; groups have their sizes.
+    for i in range(n):
+        model.add_exactly_one([seat[i, g] for g in groups] + ([bench[i]] if i in bench else []))
+    for g in groups:
+        model.add(sum(seat[i, g] for i in range(n)) == sizes[g])
+    if sit_count:
+        model.add(sum(bench.values()) == sit_count)
+    # Hard rules: forbidden pairs never share a group.
+    objective = []
+    for i in range(n):
+        for j in range(i + 1, n):
+            w = int(weights[i, j])
+            for g in groups:
+                if w == FORBIDDEN:
+                    model.add_bool_or([seat[i, g].Not(), seat[j, g].Not()])
+                elif w != 0:
+                    both = model.new_bool_var(f"both_{i}_{j}_{g}")
+                    model.add_multiplication_equality(both, [seat[i, g], seat[j, g]])
+                    objective.append(w * both)
+    # Groups of one size are interchangeable: the first person, if seated, sits
+    # in the first group of their group's size.
+    if n and sizes:
+        firsts = [sizes.index(k) for k in sorted(set(sizes))]
+        model.add(sum(seat[0, g] for g in firsts) + (bench[0] if 0 in bench else 0) == 1)
+    model.maximize(sum(objective))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, deadline - time.perf_counter())
+    solver.parameters.random_seed = int(rng.integers(2**31 - 1))
+    solver.parameters.num_workers = 1  # one worker: the same seed gives the same round
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        return [], [], "exact", False  # reported as infeasible, with who, by the caller
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _search_groups(problem, scorer, rng, deadline, rescue=False)
+    found = [[i for i in range(n) if solver.value(seat[i, g])] for g in groups]
+    sitting = [i for i in bench if solver.value(bench[i])]
+    return found, sitting, "exact", status == cp_model.OPTIMAL
 
 
 def _pooled_start(scorer: Scorer, seated: np.ndarray, sizes: list[int], rng) -> np.ndarray:
@@ -562,19 +659,24 @@ def _type_start(scorer: Scorer, seated: np.ndarray, flow: np.ndarray, rng) -> np
     return np.vstack(pairs)
 
 
-def _local_search(members, weight, rng, deadline, target, stall=400) -> np.ndarray:
+def _local_search(
+    members, weight, rng, deadline, target, stall=400, bench=None, sit_out_rule=None
+) -> np.ndarray:
     """Swap people between random pairs of groups while that improves the plan.
 
     Each step pairs up all groups at once (poorly scoring groups first, each
     with a random partner group), tries one swap per couple of groups, and
     keeps those that do not make things worse: a vectorised 2-opt for pairs.
+    Row ``bench``, if given, holds who sits out: it scores nothing, never lets
+    go of those who must sit out and takes in only those who may (the masks of
+    ``sit_out_rule``), so the search also chooses among them.
     """
     groups, width = members.shape
     if groups < 2:
         return members
     valid = members >= 0
     sizes = valid.sum(axis=1)
-    totals = _group_totals(members, valid, weight)
+    totals = _group_totals(members, valid, weight, bench)
     current = int(totals.sum())
     since_better = 0
     step = 0
@@ -586,7 +688,7 @@ def _local_search(members, weight, rng, deadline, target, stall=400) -> np.ndarr
             order = rng.permutation(groups)
         else:  # weakest groups first, each meeting a random partner group
             if step % 16 == 0:
-                totals = _group_totals(members, valid, weight)
+                totals = _group_totals(members, valid, weight, bench)
             order = np.lexsort((rng.random(groups), totals))
             half = groups // 2
             weak, rest = order[:half], rng.permutation(order[half:])
@@ -605,6 +707,14 @@ def _local_search(members, weight, rng, deadline, target, stall=400) -> np.ndarr
         move_i = np.where(mask2, weight(i[:, None], safe2), 0).sum(axis=1)
         stay_j = np.where(mask2, weight(j[:, None], safe2), 0).sum(axis=1)
         move_j = np.where(mask1, weight(j[:, None], safe1), 0).sum(axis=1)
+        if bench is not None:
+            must, may = sit_out_rule
+            for group, stay, enter, leaving, incoming in (
+                (g1, stay_i, move_j, i, j), (g2, stay_j, move_i, j, i)
+            ):
+                on = group == bench
+                stay[on] = np.where(must[leaving[on]], -FORBIDDEN, 0)
+                enter[on] = np.where(may[incoming[on]], 0, FORBIDDEN)
         delta = move_i + move_j - stay_i - stay_j
         accept = (delta > 0) | ((delta == 0) & (rng.random(couples) < 0.3))
         members[g1[accept], s1[accept]] = j[accept]
@@ -617,7 +727,7 @@ def _local_search(members, weight, rng, deadline, target, stall=400) -> np.ndarr
     return members
 
 
-def _group_totals(members, valid, weight) -> np.ndarray:
+def _group_totals(members, valid, weight, bench=None) -> np.ndarray:
     groups, width = members.shape
     total = np.zeros(groups, dtype=np.int64)
     for a in range(width):
@@ -626,6 +736,8 @@ def _group_totals(members, valid, weight) -> np.ndarray:
             ia = np.where(both, members[:, a], 0)
             ib = np.where(both, members[:, b], 1)
             total += np.where(both, weight(ia, ib), 0)
+    if bench is not None:
+        total[bench] = 0
     return total
 
 
@@ -684,7 +796,7 @@ def _mixing_bound(problem, scorer, groups, sitting, no_repeats: bool) -> int | N
             values = _masked_mixing(scorer, no_repeats)
             if n % 2:
                 if problem.odd == "sitout":
-                    place = np.where(_sit_out_candidates(problem), 0, FORBIDDEN)
+                    place = np.where(_sit_out_rule(problem)[1], 0, FORBIDDEN)
                 else:
                     place = _top_two(values)
                 values = _with_placeholder(values, place)
@@ -710,9 +822,9 @@ def _mixing_bound(problem, scorer, groups, sitting, no_repeats: bool) -> int | N
     extra_slots = sum(s * (s - 1 - low) for s in sizes)
     counting = counting_bound(best, marginal, extra_slots, high - low)
     mix, comp = scorer.type_mixing()
-    seated = np.bincount(scorer.type_of[[x for g in groups for x in g]],
-                         minlength=len(scorer.type_count))
-    flow = type_partner_bound(mix, comp, seated, high, sum(s * (s - 1) for s in sizes))
+    # Everyone counts (whoever sits out, in any fair choice, only lowers a plan's points).
+    flow = type_partner_bound(mix, comp, scorer.type_count, high,
+                              sum(s * (s - 1) for s in sizes))
     return counting if flow is None else min(counting, flow)
 
 
@@ -729,7 +841,7 @@ def _type_placeholder(problem, scorer) -> np.ndarray:
     """Points per type for pairing with the odd-number placeholder (−1: not allowed)."""
     if problem.odd == "sitout":
         can = np.zeros(len(scorer.type_count), dtype=bool)
-        can[scorer.type_of[_sit_out_candidates(problem)]] = True
+        can[scorer.type_of[_sit_out_rule(problem)[1]]] = True
         return np.where(can, 0, -1)
     best_two = scorer.best_partner_mixing(2)
     per_type = np.zeros(len(scorer.type_count), dtype=np.int64)

@@ -39,7 +39,7 @@ ROLES = ("", "nurse", "porter")
 MODES = ("either",) * 5 + ("virtual", "in-person")
 
 PROPERTY = settings(
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -282,41 +282,56 @@ def test_every_round_is_valid_or_truly_infeasible(problem, seed):
         assert found is None, f"solver said infeasible ({error.rule}) but {found} is valid"
         return
     check_round(problem, result)
+    check_against_brute_force(problem, result, list(all_plans(problem)))
 
 
-@PROPERTY
-@given(problem=problems(max_n=7), seed=st.integers(0, 2**16), rounds=st.integers(2, 4))
+def with_history(problem: Problem, history: History) -> Problem:
+    return Problem(problem.people, history, problem.avoid, problem.weights,
+                   problem.group_size, problem.odd)
+
+
+def assert_first_failing_round_is_infeasible(problem, rounds, seed, error) -> None:
+    """Find the first round ``plan_rounds`` cannot make (planning 1, 2, ... rounds)
+    and check by brute force that it has no valid answer given the rounds before."""
+    done: list[Round] = []
+    for k in range(1, rounds + 1):
+        try:
+            done = plan_rounds(problem, k, seed=seed, time_limit=4)
+        except Infeasible:
+            break
+    history = problem.history
+    for r in done:
+        history = history.then(PastRound(r.groups, r.sitting_out))
+    found = next(all_plans(with_history(problem, history)), None)
+    assert found is None, (
+        f"plan_rounds raised Infeasible({error.rule}, {error.people}) on round "
+        f"{len(done) + 1}, after {[(r.groups, r.sitting_out) for r in done]}, "
+        f"but {found} is valid"
+    )
+
+
+@settings(PROPERTY, max_examples=100)
+@given(problem=problems(max_n=7), seed=st.integers(0, 2**16), rounds=st.integers(2, 3))
 def test_planned_rounds_are_valid_against_the_growing_history(problem, seed, rounds):
     """Each planned round is valid for the history extended by the rounds before it
     (whether the plan comes from round-by-round solving or the round-robin)."""
-    try:
-        make_round(problem, seed=seed, time_limit=2)
-    except Infeasible:
-        assume(False)
+    assume(next(all_plans(problem), None) is not None)
     try:
         plan = plan_rounds(problem, rounds, seed=seed, time_limit=4)
     except Infeasible as error:
-        # Legitimate only if some later round really has no valid answer; the
-        # round-by-round planner would then have raised the same. Re-plan round by
-        # round to find out.
-        history = problem.history
-        for _ in range(rounds):
-            current = Problem(problem.people, history, problem.avoid, problem.weights,
-                              problem.group_size, problem.odd)
-            if next(all_plans(current), None) is None:
-                return
-            r = make_round(current, seed=seed, time_limit=2)
-            history = history.then(PastRound(r.groups, r.sitting_out))
-        raise AssertionError(
-            f"plan_rounds raised Infeasible({error.rule}, {error.people}) "
-            "though every round can be made"
-        ) from error
+        # Without sit-outs the history only changes what is good, never what is
+        # allowed: a first round that exists means every round exists.
+        assert problem.odd == "sitout" and len(problem.people) % problem.group_size, (
+            f"plan_rounds raised Infeasible({error.rule}, {error.people}): {error}"
+        )
+        # With sit-outs, who may sit out depends on the earlier rounds: the error
+        # is right only if the round it failed on has no valid answer.
+        assert_first_failing_round_is_infeasible(problem, rounds, seed, error)
+        return
     assert len(plan) == rounds
     history = problem.history
     for result in plan:
-        current = Problem(problem.people, history, problem.avoid, problem.weights,
-                          problem.group_size, problem.odd)
-        check_round(current, result)
+        check_round(with_history(problem, history), result)
         history = history.then(PastRound(result.groups, result.sitting_out))
 
 
@@ -366,14 +381,15 @@ def test_triad_round_is_valid_and_within_its_bound(problem, seed):
 
 
 @pytest.mark.xfail(
-    reason="triad policy is a heuristic: the odd person's placeholder weight is the sum "
-    "of their two best partners (who need not be a pair), then they are attached to "
-    "the best pair of the matching; it is not the lexicographic optimum over triad plans",
+    reason="the triad search is a heuristic, not the lexicographic optimum over all "
+    "triad rounds (see test_triad_optimum_needs_a_pair_outside_the_matching); random "
+    "instances expose it only now and then (about 1 in 300 at n = 9)",
+    raises=AssertionError,
     strict=False,
 )
 @PROPERTY
 @given(problem=problems(sizes=(2,), odds=("triad",), min_n=3, max_n=9, parity="odd",
-                        modes=("either",)),
+                        modes=("either",)).filter(lambda p: not p.avoid),
        seed=st.integers(0, 2**16))
 def test_triad_round_is_lexicographically_optimal(problem, seed):
     plans = list(all_plans(problem))
@@ -383,10 +399,8 @@ def test_triad_round_is_lexicographically_optimal(problem, seed):
     assert objective(problem, result.groups) == best
 
 
-def test_triad_optimum_known_case():
-    """A hand-made case: the best triad is not {odd one out + their best pair}."""
-    # Everyone meets everyone new; mixing only. p0..p2 are one department, the
-    # best plan puts a three-department triad together.
+def test_triad_optimum_three_departments():
+    """No history: the best round puts one of each department in the triad."""
     people = (
         Person("a", "X"), Person("b", "X"), Person("c", "Y"), Person("d", "Y"), Person("e", "Z"),
     )
@@ -395,7 +409,46 @@ def test_triad_optimum_known_case():
     best = min(objective(problem, g) for g, _ in plans)
     result = make_round(problem, seed=0)
     check_round(problem, result)
-    assert objective(problem, result.groups) == best  # 4+4+4 in the triad + 4 in the pair
+    assert objective(problem, result.groups) == best == (0, 0, -16)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_triad_optimum_roles(seed):
+    """One department, roles differ only among p2-p4: the best round is the triad
+    {p2, p3, p4} (nurse, nurse, porter: 2 points) and the pair {p0, p1}."""
+    roles = ("", "", "nurse", "nurse", "porter")
+    people = tuple(Person(f"p{k}", "Finance", role=r) for k, r in enumerate(roles))
+    problem = Problem(people)
+    result = make_round(problem, seed=seed)
+    check_round(problem, result)
+    assert result.metrics.score == 2
+
+
+@pytest.mark.xfail(
+    reason="triad search is not exact: for each candidate extra person it pairs the "
+    "others optimally and then attaches the extra to the best pair, but the best "
+    "round may need a pair that is not in that matching. Here seed 1 scores 13; "
+    "the best round, {p0, p1} + {p2, p3, p4} + {p5, p6}, scores 14",
+    raises=AssertionError,
+    strict=True,
+)
+def test_triad_optimum_needs_a_pair_outside_the_matching():
+    people = (
+        Person("p0", "B", role="r1"),
+        Person("p1", "A", role="r1"),
+        Person("p2", "A", role="r1"),
+        Person("p3", "B", role="r1"),
+        Person("p4", "A", role="r2"),
+        Person("p5", "A"),
+        Person("p6", "A"),
+    )
+    problem = Problem(people)
+    plans = list(all_plans(problem))
+    assert min(objective(problem, g) for g, _ in plans) == (0, 0, -14)
+    for seed in range(10):
+        result = make_round(problem, seed=seed)
+        check_round(problem, result)
+        assert result.metrics.score == 14, f"seed {seed}"
 
 
 # -- several rounds -------------------------------------------------------------------
@@ -455,25 +508,38 @@ def test_fair_sit_outs_over_fourteen_rounds():
         history = history.then(PastRound(r.groups, r.sitting_out))
 
 
-def test_round_robin_fallback_does_not_raise_when_rounds_exist():
-    """Odd n, triad: someone who can only meet two people (in person at York) must be
-    in the triad with both of them or paired with one. The round-by-round plan
-    exists (with repeats), so the round-robin fallback must not turn it into an
-    error."""
-    people = (
+TRIAD_TRAPS = {
+    # e meets only in person at York, where only a and b are: a valid round has e
+    # in the triad {e, a, b} or paired with a or b (seed 1 fails).
+    "modes": Problem((
         Person("e", "X", site="York", mode="in-person"),
-        Person("a", "Y", site="York"),
-        Person("b", "Z", site="York"),
-        Person("c", "Y", mode="virtual"),
-        Person("d", "Z", mode="virtual"),
-    )
-    problem = Problem(people)
-    for seed in range(20):
-        plan = plan_rounds(problem, rounds=3, seed=seed)
-        history = History()
-        for r in plan:
-            check_round(Problem(people, history), r)
-            history = history.then(PastRound(r.groups, r.sitting_out))
+        Person("a", "X", site="York"),
+        Person("b", "X", site="York"),
+        Person("c", "X", mode="virtual"),
+        Person("d", "X", mode="virtual"),
+    )),
+    # p4 may not meet p0 or p1: the only valid round is {p0, p1} + {p2, p3, p4}
+    # (seed 2 fails).
+    "avoid": Problem(
+        tuple(Person(f"p{k}", "Finance") for k in range(5)),
+        avoid=frozenset({("p0", "p4"), ("p1", "p4")}),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRIAD_TRAPS))
+def test_triad_extra_person_is_placed_when_a_triad_exists(case):
+    """Odd n, triad: the solver must find a valid round whenever one exists, for
+    every seed (not only when the odd person's best partners happen to be paired)."""
+    problem = TRIAD_TRAPS[case]
+    assert next(all_plans(problem), None) is not None
+    for seed in range(10):
+        check_round(problem, make_round(problem, seed=seed))
+    plan = plan_rounds(problem, rounds=3, seed=0)
+    history = History()
+    for r in plan:
+        check_round(Problem(problem.people, history, problem.avoid), r)
+        history = history.then(PastRound(r.groups, r.sitting_out))
 
 
 # -- recency and the priority of repeats over mixing -----------------------------------
@@ -593,9 +659,8 @@ def test_same_seed_same_plan(group_size, odd, n):
 
 def test_different_seeds_break_ties_differently():
     people = tuple(Person(f"p{k}", "Only") for k in range(8))
-    plans = {tuple(frozenset(g) for g in make_round(Problem(people), seed=s).groups)
+    plans = {frozenset(frozenset(g) for g in make_round(Problem(people), seed=s).groups)
              for s in range(8)}
-    plans = {frozenset(p) for p in plans}
     assert len(plans) >= 2
 
 
@@ -616,15 +681,19 @@ def test_larger_groups(group_size, n, odd):
     for r in plan:
         current = Problem(people, history, group_size=group_size, odd=odd)
         check_round(current, r)
-        assert r.metrics.repeats == 0
         history = history.then(PastRound(r.groups, r.sitting_out))
+    assert plan[0].metrics.repeats == 0
+    # A second round can avoid every repeat only if each new group can take its
+    # members from different groups of the first (n = 13, size 4: 3 groups, no).
+    if len(plan[0].groups) >= max(map(len, plan[1].groups)):
+        assert plan[1].metrics.repeats == 0
 
 
 # -- the large-N local search -----------------------------------------------------------
 
 
 def test_local_search_above_the_exact_limit():
-    n = pairing.EXACT_LIMIT + 500
+    n = max(4500, pairing.EXACT_LIMIT + 500)
     departments = ["Medicine"] * 9 + ["Surgery"] * 6 + ["Estates"] * 3 + ["IT"] * 2
     people = tuple(
         Person(f"p{k}", departments[k % len(departments)], role=ROLES[k % 3])
@@ -644,6 +713,91 @@ def test_local_search_above_the_exact_limit():
     assert result.metrics.repeats == 0
     assert result.metrics.bound >= score
     assert result.metrics.gap <= 0.005
+
+
+# -- cases found by the properties above ------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sit_outs_in_larger_groups_respect_the_avoid_list(seed):
+    """Groups of 3, four people, p0 and p1 must not meet: one of them has to sit
+    out (all have sat out equally often, so either is fair)."""
+    people = tuple(Person(f"p{k}", "Finance") for k in range(4))
+    problem = Problem(people, avoid=frozenset({("p0", "p1")}), group_size=3, odd="sitout")
+    result = make_round(problem, seed=seed)
+    check_round(problem, result)
+    assert result.sitting_out[0] in ("p0", "p1")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sit_outs_in_larger_groups_respect_meeting_modes(seed):
+    """Groups of 3: p4 meets only in person at York, where nobody else is; p4 must
+    sit out."""
+    people = tuple(Person(f"p{k}", "Finance") for k in range(4)) + (
+        Person("p4", "Finance", site="York", mode="in-person"),
+    )
+    problem = Problem(people, group_size=3, odd="sitout")
+    result = make_round(problem, seed=seed)
+    check_round(problem, result)
+    assert "p4" in result.sitting_out
+
+
+def test_larger_groups_find_the_valid_round_after_a_history():
+    """Groups of 3 (7 people: one of 4, one of 3). p2 meets only in person (at the
+    empty site), p1 only online, p0 must not meet p3 or p4: just two rounds are
+    valid, {p0, p1, p5} + {p2, p3, p4, p6} and {p0, p1, p5, p6} + {p2, p3, p4}.
+    After the first of them, the solver must still find one (repeats are fine)."""
+    people = (
+        Person("p0", "Finance", site="York"),
+        Person("p1", "Finance", mode="virtual"),
+        Person("p2", "Finance", mode="in-person"),
+        Person("p3", "Finance"),
+        Person("p4", "Finance"),
+        Person("p5", "Finance", site="York", role="nurse"),
+        Person("p6", "Finance"),
+    )
+    avoid = frozenset({("p0", "p3"), ("p0", "p4")})
+    history = History.from_rounds([PastRound((("p5", "p0", "p1"), ("p6", "p3", "p4", "p2")))])
+    problem = Problem(people, history, avoid, group_size=3)
+    assert len(list(all_plans(problem))) == 2
+    for seed in range(10):
+        check_round(problem, make_round(problem, seed=seed))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sit_outs_when_few_choices_are_valid(seed):
+    """Groups of 4, seven people, three sit out. p0 has sat out more than anyone, so
+    plays; p0 avoids p3 and p4, p1 avoids p2: only {p0, p1, p5, p6} and
+    {p0, p2, p5, p6} are valid groups (2 of the 20 fair sit-out choices)."""
+    people = tuple(Person(f"p{k}", "Finance") for k in range(7))
+    history = History(sat_out={"p0": 2, "p1": 1, "p2": 1, "p3": 1, "p4": 1, "p5": 1, "p6": 1},
+                      rounds=3)
+    avoid = frozenset({("p0", "p3"), ("p0", "p4"), ("p1", "p2")})
+    problem = Problem(people, history, avoid, group_size=4, odd="sitout")
+    assert len(list(all_plans(problem))) == 2
+    check_round(problem, make_round(problem, seed=seed))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bound_with_sit_outs_covers_every_fair_choice(seed):
+    """Groups of 3, three Finance and one IT, one sits out (nobody has before). The
+    best valid round seats p3 (8 points), so the bound must be at least 8 whoever
+    the solver sits out."""
+    people = tuple(Person(f"p{k}", "Finance") for k in range(3)) + (Person("p3", "IT"),)
+    problem = Problem(people, group_size=3, odd="sitout")
+    result = make_round(problem, seed=seed)
+    check_round(problem, result)
+    assert result.metrics.bound >= 8
+
+
+def test_bound_of_a_much_enlarged_group():
+    """Seven people, groups of 4 under triad: one group of 7 (6 Finance + 1 IT)
+    scores 6 × 4 = 24, so the bound must be at least 24 and the gap in [0, 1]."""
+    people = tuple(Person(f"p{k}", "Finance") for k in range(6)) + (Person("p6", "IT"),)
+    problem = Problem(people, group_size=4)
+    result = make_round(problem, seed=0)
+    assert result.metrics.score == 24
+    check_round(problem, result)
 
 
 # -- infeasible -----------------------------------------------------------------------
