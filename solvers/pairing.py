@@ -47,7 +47,8 @@ EXACT_LIMIT = 3000
 GAP_TOLERANCE = 0.0005
 #: Largest number of people for which n×n matrices are built (bounds, candidates).
 DENSE_LIMIT = 3000
-#: Largest round of groups of three or more solved exactly (CP-SAT).
+#: Largest round of groups of three or more (or pairs with a triad) solved
+#: exactly by CP-SAT.
 CP_SAT_LIMIT = 12
 #: Largest round for which CP-SAT is asked when the local search breaks a rule.
 CP_SAT_RESCUE_LIMIT = 40
@@ -207,7 +208,8 @@ def _make_round(problem: Problem, rng: np.random.Generator, deadline: float) -> 
     if problem.group_size == 2 and n <= EXACT_LIMIT:
         scorer = Scorer(problem, pairs_per_change=max(n, 1))
         groups, sitting, method, proven = _exact_pairs(problem, scorer, rng)
-    elif problem.group_size > 2 and n <= CP_SAT_LIMIT:
+    elif (problem.group_size > 2 or (n % 2 and problem.odd == "triad")) and n <= CP_SAT_LIMIT:
+        # Small rounds of larger groups, or pairs and one triad: exactly, by CP-SAT.
         scorer = Scorer(problem, pairs_per_change=n * problem.group_size)
         groups, sitting, method, proven = _exact_groups(problem, scorer, rng, deadline)
     else:

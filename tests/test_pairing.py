@@ -424,15 +424,9 @@ def test_triad_optimum_roles(seed):
     assert result.metrics.score == 2
 
 
-@pytest.mark.xfail(
-    reason="triad search is not exact: for each candidate extra person it pairs the "
-    "others optimally and then attaches the extra to the best pair, but the best "
-    "round may need a pair that is not in that matching. Here seed 1 scores 13; "
-    "the best round, {p0, p1} + {p2, p3, p4} + {p5, p6}, scores 14",
-    raises=AssertionError,
-    strict=True,
-)
 def test_triad_optimum_needs_a_pair_outside_the_matching():
+    """Pairing everyone else optimally, then adding the extra person, scores 13
+    here; the best round, {p0, p1} + {p2, p3, p4} + {p5, p6}, scores 14."""
     people = (
         Person("p0", "B", role="r1"),
         Person("p1", "A", role="r1"),
