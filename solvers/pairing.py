@@ -205,13 +205,13 @@ def _round_robin(problem: Problem, rounds: int, rng: np.random.Generator) -> lis
 def _make_round(problem: Problem, rng: np.random.Generator, deadline: float) -> Round:
     started = time.perf_counter()
     n = len(problem.people)
-    if problem.group_size == 2 and n <= EXACT_LIMIT:
-        scorer = Scorer(problem, pairs_per_change=max(n, 1))
-        groups, sitting, method, proven = _exact_pairs(problem, scorer, rng)
-    elif (problem.group_size > 2 or (n % 2 and problem.odd == "triad")) and n <= CP_SAT_LIMIT:
+    if (problem.group_size > 2 or (n % 2 and problem.odd == "triad")) and 1 < n <= CP_SAT_LIMIT:
         # Small rounds of larger groups, or pairs and one triad: exactly, by CP-SAT.
         scorer = Scorer(problem, pairs_per_change=n * problem.group_size)
         groups, sitting, method, proven = _exact_groups(problem, scorer, rng, deadline)
+    elif problem.group_size == 2 and n <= EXACT_LIMIT:
+        scorer = Scorer(problem, pairs_per_change=max(n, 1))
+        groups, sitting, method, proven = _exact_pairs(problem, scorer, rng)
     else:
         size = problem.group_size
         scorer = Scorer(problem, pairs_per_change=4 * size * size)
