@@ -22,28 +22,41 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from solvers.model import MODES, PastRound, Person, Round, pair_key
+
+if TYPE_CHECKING:
+    from solvers.rotation import CafePlan
 
 __all__ = [
     "MAX_NAME_LENGTH",
     "PAIR_COLUMNS",
+    "ROTATE_COLUMNS",
     "AppendTarget",
     "HistoryFile",
     "InputError",
     "People",
     "PersonRow",
+    "PlanFile",
     "Record",
     "Table",
     "append_text",
+    "cafe_csv",
+    "cafe_hosts",
+    "cafe_json",
+    "cafe_text",
     "check_append_target",
     "pair_columns",
     "pair_csv",
     "pair_json",
+    "plan_order",
     "read_avoid",
     "read_history",
     "read_people",
+    "read_plan",
     "read_table",
+    "rotate_columns",
     "write_text",
 ]
 
@@ -55,6 +68,11 @@ PAIR_COLUMNS = ("round", "group", "person_id", "name", "department")
 # mean something else when the output is read back as history.
 _NOT_PASSED_THROUGH = frozenset({"id", "name", "department", "round", "group", "person_id",
                                  "date", "met"})
+#: The first columns of ``python -m matcher.rotate``'s CSV output (a café plan).
+ROTATE_COLUMNS = ("round", "table", "person_id", "name", "department", "table_role")
+_NOT_PASSED_THROUGH_CAFE = _NOT_PASSED_THROUGH | {"table", "table_role"}
+#: Values of ``table_role``.
+TABLE_ROLES = ("host", "guest")
 
 # Loose on purpose: it catches slips ("bob@", "bob.example.org"), not every RFC case.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
@@ -107,6 +125,8 @@ class Record:
 
     number: int
     values: Mapping[str, str]
+    #: The row exactly as written in a CSV file, line ending included ("" for JSON).
+    text: str = field(default="", compare=False, repr=False)
 
     def get(self, key: str) -> str:
         """The value of column ``key``, stripped ("" where absent)."""
@@ -125,6 +145,11 @@ class Table:
     columns: Mapping[str, str]
     records: tuple[Record, ...]
     is_json: bool = False
+    #: CSV only: the header row exactly as written (line ending included), the
+    #: delimiter and the line ending, so a file can be continued in its own dialect.
+    header_text: str = field(default="", compare=False, repr=False)
+    delimiter: str = ","
+    newline: str = "\n"
 
     def error(self, message: str, record: Record | int | None = None,
               key: str | None = None) -> InputError:
@@ -190,7 +215,17 @@ def _parse_csv(label: str, text: str) -> Table:
     if "," not in first_line:
         # Spreadsheets in some locales save with ';'; tab-separated text is common too.
         delimiter = next((d for d in (";", "\t") if d in first_line), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    consumed: list[str] = []
+
+    def lines():
+        # csv.reader pulls exactly the lines of one row before returning it, so
+        # what was pulled since the last row is that row's text as written.
+        for line in io.StringIO(text, newline=""):
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)
+    header_text = ""
     number = 0
     header: list[tuple[int, str]] | None = None  # (position, key) of named columns
     columns: dict[str, str] = {}
@@ -198,9 +233,12 @@ def _parse_csv(label: str, text: str) -> Table:
     try:
         for fields in reader:
             number += 1  # blank lines count, so numbers match the spreadsheet's rows
+            raw = "".join(consumed)
+            consumed.clear()
             if header is None:
                 if not any(f.strip() for f in fields):
                     continue
+                header_text = raw
                 header = []
                 for position, written in enumerate(fields):
                     written = written.strip()
@@ -224,12 +262,14 @@ def _parse_csv(label: str, text: str) -> Table:
                     row=number,
                 )
             values = {key: fields[pos] if pos < len(fields) else "" for pos, key in header}
-            records.append(Record(number, values))
+            records.append(Record(number, values, raw))
     except csv.Error as exc:
         raise InputError(label, f"is not valid CSV: {exc}", row=number + 1) from None
     if header is None:
         raise InputError(label, "is empty: expected a header row")
-    return Table(label, columns, tuple(records))
+    newline = "\r\n" if header_text.endswith("\r\n") else "\n"
+    return Table(label, columns, tuple(records), header_text=header_text, delimiter=delimiter,
+                 newline=newline)
 
 
 def _json_text(value: object) -> str | None:
@@ -344,6 +384,7 @@ class People:
     file: str
     columns: Mapping[str, str]
     rows: tuple[PersonRow, ...]
+    is_json: bool = False
 
     @property
     def active_rows(self) -> tuple[PersonRow, ...]:
@@ -491,7 +532,7 @@ def read_people(path: str | os.PathLike[str]) -> People:
             active=active,
             values=record.values,
         ))
-    return People(table.file, table.columns, tuple(rows))
+    return People(table.file, table.columns, tuple(rows), table.is_json)
 
 
 # -- history -------------------------------------------------------------------
@@ -714,6 +755,321 @@ def pair_json(labels: Sequence[str], rounds: Sequence[Round]) -> str:
         ]
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# -- cafés: hosts, played rounds, plans --------------------------------------------
+
+
+def cafe_hosts(people: People, tables: int) -> dict[str, int]:
+    """The hosts of a café of ``tables`` tables: active person id → table hosted.
+
+    Fails (at the row and the ``host`` column) when more people host than there
+    are tables, a table number is above ``tables``, or two people host one table.
+    Inactive people host nothing.
+    """
+    hosting = [row for row in people.active_rows if row.host is not None]
+    column = people.columns.get("host", "host")
+    unit = "item" if people.is_json else "row"
+
+    def error(row: PersonRow, message: str) -> InputError:
+        return InputError(people.file, message, row=row.row, column=column,
+                          json_items=people.is_json)
+
+    if len(hosting) > tables:
+        raise error(
+            hosting[tables],
+            f"{len(hosting)} people host a table, but there {_are(tables, 'table', 'tables')}",
+        )
+    hosts: dict[str, int] = {}
+    row_of_table: dict[int, PersonRow] = {}
+    for row in hosting:
+        if row.host > tables:
+            raise error(row, f"there is no table {row.host}: "
+                        f"the café has {_count(tables, 'table', 'tables')}")
+        if row.host in row_of_table:
+            raise error(row, f"table {row.host} has two hosts: "
+                        f"{unit}s {row_of_table[row.host].row} and {row.row}")
+        row_of_table[row.host] = row
+        hosts[row.id] = row.host
+    return hosts
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def _are(number: int, one: str, many: str) -> str:
+    return f"{'is' if number == 1 else 'are'} only {_count(number, one, many)}"
+
+
+@dataclass(frozen=True)
+class PlanFile:
+    """A café plan (``python -m matcher.rotate``'s CSV output) read back as the
+    rounds already played.
+
+    ``rounds[k][t - 1]`` lists who sat at table ``t`` in the round labelled
+    ``labels[k]`` (rounds in file order; a table nobody sat at is empty);
+    ``hosts[k]`` maps a table to whoever had ``table_role`` host there;
+    ``names`` holds the names as written, for people who have since left.
+    ``table`` is the file as read, to copy its rows unchanged.
+    """
+
+    table: Table
+    labels: tuple[str, ...]
+    rounds: tuple[tuple[tuple[str, ...], ...], ...]
+    hosts: tuple[Mapping[int, str], ...]
+    names: Mapping[str, str]
+
+    @property
+    def file(self) -> str:
+        return self.table.file
+
+    @cached_property
+    def people(self) -> frozenset[str]:
+        """Everyone who sat at a table in a played round."""
+        return frozenset(pid for tables in self.rounds for members in tables for pid in members)
+
+    def text(self) -> str:
+        """The header and every row, exactly as written (blank lines left out),
+        ending with a line break."""
+        text = self.table.header_text + "".join(r.text for r in self.table.records)
+        return text if text.endswith(("\n", "\r")) else text + self.table.newline
+
+
+@dataclass
+class _PlayedSoFar:
+    tables: dict[int, list[str]] = field(default_factory=dict)
+    where: dict[str, tuple[int, int]] = field(default_factory=dict)  # id → (table, row)
+    hosts: dict[int, int] = field(default_factory=dict)  # table → row of its host
+    host_ids: dict[int, str] = field(default_factory=dict)
+
+
+def read_plan(path: str | os.PathLike[str], tables: int) -> PlanFile:
+    """Read and check a café plan of rounds already played (``--fixed``; SPEC §4).
+
+    Columns ``round``, ``table`` and ``person_id`` (optional ``table_role``,
+    ``host`` or ``guest``; ``name``). Fails at the row and column for an empty
+    round or person, a table that is not a number from 1 to ``tables``, a
+    person at two tables (or twice at one) in a round, or two hosts at a table.
+    """
+    table = read_table(path)
+    table.require("round", "table", "person_id")
+    rounds: dict[str, _PlayedSoFar] = {}
+    names: dict[str, str] = {}
+    for record in table.records:
+        label = record.get("round")
+        if not label:
+            raise table.error("round is empty", record, "round")
+        text = record.get("table")
+        if not text:
+            raise table.error("table is empty: everyone sits at a table in a café", record,
+                              "table")
+        if not _INTEGER.fullmatch(text) or int(text) < 1:
+            raise table.error(f"{_show(text)} is not a table number (1, 2, 3, …)", record,
+                              "table")
+        number = int(text)
+        if number > tables:
+            raise table.error(
+                f"there is no table {number}: the café has {_count(tables, 'table', 'tables')}",
+                record, "table",
+            )
+        person = record.get("person_id")
+        if not person:
+            raise table.error("person_id is empty", record, "person_id")
+        role = record.get("table_role").lower()
+        if role not in ("", *TABLE_ROLES):
+            raise table.error(f"{_show(record.get('table_role'))} is not host or guest",
+                              record, "table_role")
+
+        this = rounds.setdefault(label, _PlayedSoFar())
+        if person in this.where:
+            seated, row = this.where[person]
+            where = f"table {number} twice" if seated == number else (
+                f"two tables: {seated} and {number}")
+            raise table.error(
+                f"{_show(person)} is at {where} in round {label} (rows {row} and "
+                f"{record.number})",
+                record, "person_id",
+            )
+        this.where[person] = (number, record.number)
+        this.tables.setdefault(number, []).append(person)
+        if role == "host":
+            if number in this.hosts:
+                raise table.error(
+                    f"table {number} has two hosts in round {label}: rows "
+                    f"{this.hosts[number]} and {record.number}",
+                    record, "table_role",
+                )
+            this.hosts[number] = record.number
+            this.host_ids[number] = person
+        if name := record.get("name"):
+            names.setdefault(person, name)
+
+    played = tuple(
+        tuple(tuple(this.tables.get(t, ())) for t in range(1, max(this.tables) + 1))
+        for this in rounds.values()
+    )
+    return PlanFile(table, tuple(rounds), played,
+                    tuple(dict(this.host_ids) for this in rounds.values()), names)
+
+
+def rotate_columns(people: People) -> tuple[list[str], list[str]]:
+    """The header of ``matcher.rotate``'s CSV output, and the normalised names of
+    the people columns passed through (in the same order)."""
+    extra = people.extra_columns(_NOT_PASSED_THROUGH_CAFE)
+    return [*ROTATE_COLUMNS, *extra.values()], list(extra)
+
+
+def plan_order(plan: PlanFile, columns: Sequence[str]) -> tuple[str, ...]:
+    """The plan file's columns (as written), provided they are ``columns`` in some
+    order (case and surrounding spaces ignored), so new rows can follow them."""
+    have = list(plan.table.columns)
+    want = [_normalise(c) for c in columns]
+    if sorted(have) != sorted(want):
+        missing = [c for c in columns if _normalise(c) not in have]
+        extra = [plan.table.columns[k] for k in have if k not in want]
+        parts = []
+        if missing:
+            parts.append(f"it lacks {', '.join(missing)}")
+        if extra:
+            parts.append(f"it has {', '.join(extra)} too")
+        raise InputError(
+            plan.file,
+            "its columns are not those of this plan's output (" + "; ".join(parts)
+            + "): it must come from matcher.rotate with the same people file columns",
+            row=1,
+        )
+    return tuple(plan.table.columns.values())
+
+
+def _host_first(members: Sequence[str], host: str | None) -> list[str]:
+    if host is None or host not in members:
+        return list(members)
+    return [host, *(pid for pid in members if pid != host)]
+
+
+def cafe_csv(
+    labels: Sequence[str],
+    rounds: Sequence[Sequence[Sequence[str]]],
+    hosts: Sequence[Mapping[int, str]],
+    people: People,
+    *,
+    header: bool = True,
+    order: Sequence[str] | None = None,
+    delimiter: str = ",",
+    newline: str = "\n",
+) -> str:
+    """Café rounds as CSV (SPEC §4): one row per person per round.
+
+    ``rounds[k][t - 1]`` lists who sits at table ``t`` in round ``labels[k]``
+    and ``hosts[k]`` maps a table to its host (written first, ``table_role``
+    host). The people file's other columns follow, as written. ``order`` (a
+    plan file's header) writes the columns in that order instead; ``delimiter``
+    and ``newline`` continue a file in its own dialect.
+    """
+    columns, extra = rotate_columns(people)
+    by_id = people.by_id
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=newline)
+    keys = [_normalise(c) for c in columns]
+    place = None if order is None else [
+        keys.index(_normalise(c)) if _normalise(c) in keys else None for c in order
+    ]
+    if header:
+        writer.writerow(columns if order is None else order)
+
+    def row(label: str, table: int, person_id: str, host: bool) -> list[str]:
+        person = by_id[person_id]
+        values = [label, str(table), person_id, person.name, person.department,
+                  "host" if host else "guest", *(person.values.get(key, "") for key in extra)]
+        if place is None:
+            return values
+        return [values[k] if k is not None else "" for k in place]
+
+    for label, tables, table_hosts in zip(labels, rounds, hosts, strict=True):
+        for number, members in enumerate(tables, 1):
+            host = table_hosts.get(number)
+            writer.writerows(row(label, number, pid, pid == host)
+                             for pid in _host_first(members, host))
+    return out.getvalue()
+
+
+def cafe_json(labels: Sequence[str], plan: CafePlan, hosts: Sequence[Mapping[int, str]]) -> str:
+    """A café plan as JSON (SPEC §4): tables with members (host first) and host,
+    metrics per round and for the whole café. Empty tables are left out."""
+    document = {
+        "rounds": [
+            {
+                "round": _label_value(label),
+                "tables": [
+                    {
+                        "table": number,
+                        "members": _host_first(members, table_hosts.get(number)),
+                        "host": table_hosts.get(number),
+                    }
+                    for number, members in enumerate(planned.tables, 1)
+                    if members
+                ],
+                "metrics": {
+                    "repeats": planned.repeats,
+                    "departments_min": planned.departments_min,
+                    "departments_mean": round(planned.departments_mean, 3),
+                    "score": planned.score,
+                },
+            }
+            for label, planned, table_hosts in zip(labels, plan.rounds, hosts, strict=True)
+        ],
+        "metrics": plan.as_dict(),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def cafe_text(
+    labels: Sequence[str],
+    rounds: Sequence[Sequence[Sequence[str]]],
+    hosts: Sequence[Mapping[int, str]],
+    names: Mapping[str, str],
+) -> str:
+    """A café plan to print, for a café without phones: a section per table
+    (who sits there, round by round, host first), then a line per person, by
+    name, with their table in each round ("–" where they were not there).
+
+    ``names`` maps ids to names (an id stands in for a missing name; two people
+    with one name are told apart by their ids).
+    """
+    everyone = sorted({pid for tables in rounds for members in tables for pid in members})
+    shown = {pid: names.get(pid) or pid for pid in everyone}
+    seen: dict[str, int] = {}
+    for name in shown.values():
+        seen[name.casefold()] = seen.get(name.casefold(), 0) + 1
+    shown = {pid: f"{name} ({pid})" if seen[name.casefold()] > 1 and name != pid else name
+             for pid, name in shown.items()}
+
+    lines: list[str] = []
+    count = max((len(tables) for tables in rounds), default=0)
+    for number in range(1, count + 1):
+        if lines:
+            lines.append("")
+        lines.append(f"Table {number}")
+        for label, tables, table_hosts in zip(labels, rounds, hosts, strict=True):
+            members = tables[number - 1] if number <= len(tables) else ()
+            host = table_hosts.get(number)
+            seated = [shown[pid] + (" (host)" if pid == host else "")
+                      for pid in _host_first(members, host)]
+            lines.append(f"  Round {label}: {', '.join(seated) if seated else '(nobody)'}")
+
+    seat: dict[str, list[str]] = {pid: ["–"] * len(rounds) for pid in everyone}
+    for k, (tables, table_hosts) in enumerate(zip(rounds, hosts, strict=True)):
+        for number, members in enumerate(tables, 1):
+            for pid in members:
+                seat[pid][k] = f"{number} (host)" if table_hosts.get(number) == pid else str(number)
+    if lines:
+        lines.append("")
+    lines.append(f"Tables by person (rounds {', '.join(labels)})")
+    for pid in sorted(everyone, key=lambda p: (shown[p].casefold(), p)):
+        word = "table" if len(rounds) == 1 else "tables"
+        lines.append(f"  {shown[pid]} — {word} {', '.join(seat[pid])}")
+    return "\n".join(lines) + "\n"
 
 
 # -- output files ----------------------------------------------------------------

@@ -1,0 +1,154 @@
+"""The café rotation engine: valid plans, repeat-free where possible, re-planning."""
+
+from itertools import combinations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from solvers.model import History, Infeasible, PastRound, Person
+from solvers.rotation import Cafe, plan_cafe, table_sizes
+
+
+def check_plan(cafe: Cafe, plan) -> None:
+    """Everyone present once per new round, sizes within one, hosts fixed, avoid held."""
+    present = {p.id for p in cafe.people}
+    assert len(plan.rounds) == cafe.rounds
+    for k, played in enumerate(cafe.fixed):
+        assert plan.rounds[k].tables == played and plan.rounds[k].played
+    for planned in plan.rounds[len(cafe.fixed):]:
+        seated = [pid for table in planned.tables for pid in table]
+        assert sorted(seated) == sorted(present)
+        assert len(planned.tables) == cafe.tables
+        sizes = [len(t) for t in planned.tables]
+        assert max(sizes) - min(sizes) <= 1
+        for pid, table in cafe.hosts.items():
+            assert pid in planned.tables[table - 1]
+        for table in planned.tables:
+            for a, b in combinations(table, 2):
+                assert (min(a, b), max(a, b)) not in cafe.avoid
+
+
+def count_repeats(cafe: Cafe, plan) -> int:
+    seen = set(cafe.history.last_met)
+    repeats = 0
+    for planned in plan.rounds:
+        for table in planned.tables:
+            for a, b in combinations(sorted(table), 2):
+                repeats += (a, b) in seen
+                seen.add((a, b))
+    return repeats
+
+
+def golfers(n: int) -> tuple[Person, ...]:
+    return tuple(Person(f"g{i:02d}", "Golf") for i in range(n))
+
+
+def test_table_sizes():
+    assert table_sizes(10, 3) == [4, 3, 3]
+    assert table_sizes(12, 4) == [3, 3, 3, 3]
+
+
+def test_kirkmans_schoolgirls_without_a_repeat():
+    cafe = Cafe(golfers(15), tables=5, rounds=7)
+    plan = plan_cafe(cafe, seed=1, time_limit=20)
+    check_plan(cafe, plan)
+    assert plan.repeats == count_repeats(cafe, plan) == 0
+
+
+@pytest.mark.parametrize("q", [3, 5])
+def test_affine_plane_gives_q_plus_one_repeat_free_rounds(q):
+    cafe = Cafe(golfers(q * q), tables=q, rounds=q + 1)
+    plan = plan_cafe(cafe, seed=2)
+    check_plan(cafe, plan)
+    assert plan.method == "affine-plane" and plan.repeats == 0
+
+
+def test_affine_plane_keeps_hosts_at_their_tables():
+    people = golfers(25)
+    hosts = {"g03": 1, "g10": 2, "g11": 3, "g17": 4, "g24": 5}
+    cafe = Cafe(people, tables=5, rounds=5, hosts=hosts)
+    plan = plan_cafe(cafe, seed=3)
+    check_plan(cafe, plan)
+    assert plan.repeats == 0
+
+
+def test_departments_spread_and_hosts_in_a_realistic_cafe():
+    departments = ["Nursing"] * 14 + ["Medicine"] * 8 + ["Estates"] * 6 + ["Finance"] * 4
+    people = tuple(Person(f"p{i:02d}", d) for i, d in enumerate(departments))
+    hosts = {"p00": 1, "p14": 2, "p22": 3, "p28": 4, "p01": 5, "p15": 6, "p23": 7, "p02": 8}
+    cafe = Cafe(people, tables=8, rounds=3, hosts=hosts)
+    plan = plan_cafe(cafe, seed=4, time_limit=20)
+    check_plan(cafe, plan)
+    assert plan.repeats == 0
+    # 14 nurses at 8 tables: six tables hold two, so at most 8+8+6+4 = 26
+    # department places over 8 tables, 3.25 per table: the plan reaches it.
+    assert plan.departments_mean == 3.25 and plan.departments_min == 3
+
+
+def test_history_and_avoid_list_are_respected():
+    people = golfers(12)
+    history = History.from_rounds([PastRound((("g00", "g01", "g02"), ("g03", "g04", "g05")))])
+    avoid = frozenset({("g06", "g07"), ("g08", "g09")})
+    cafe = Cafe(people, tables=4, rounds=3, history=history, avoid=avoid)
+    plan = plan_cafe(cafe, seed=5, time_limit=20)
+    check_plan(cafe, plan)
+    assert plan.repeats == count_repeats(cafe, plan)
+
+
+def test_replanning_keeps_played_rounds_and_seats_late_arrivals():
+    people = golfers(20)
+    first = plan_cafe(Cafe(people, tables=5, rounds=4), seed=6, time_limit=20)
+    played = tuple(first.rounds[k].tables for k in range(2))
+    present = tuple(p for p in people if p.id != "g00") + (Person("late", "Golf"),)
+    cafe = Cafe(present, tables=5, rounds=4, fixed=played)
+    plan = plan_cafe(cafe, seed=7, time_limit=20)
+    check_plan(cafe, plan)
+    assert all("g00" not in t for r in plan.rounds[2:] for t in r.tables)
+    assert any("late" in t for t in plan.rounds[2].tables)
+
+
+def test_same_seed_same_plan():
+    cafe = Cafe(golfers(15), tables=5, rounds=7)
+    assert plan_cafe(cafe, seed=11).rounds == plan_cafe(cafe, seed=11).rounds
+
+
+def test_impossible_avoid_list_is_reported():
+    people = golfers(4)
+    avoid = frozenset({(a.id, b.id) for a, b in combinations(people, 2)})
+    with pytest.raises(Infeasible) as caught:
+        plan_cafe(Cafe(people, tables=1, rounds=1, avoid=avoid), seed=0, time_limit=2)
+    assert caught.value.rule == "avoid"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"tables": 0, "rounds": 1}, "at least one table"),
+        ({"tables": 5, "rounds": 1}, "cannot fill"),
+        ({"tables": 2, "rounds": 1, "hosts": {"g00": 3}}, "tables are 1–2"),
+        ({"tables": 2, "rounds": 1, "hosts": {"g00": 1, "g01": 1}}, "two hosts"),
+    ],
+)
+def test_bad_cafes_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Cafe(golfers(4), **kwargs)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(2, 16),
+    tables=st.integers(1, 5),
+    rounds=st.integers(1, 4),
+    departments=st.lists(st.sampled_from("ABC"), min_size=16, max_size=16),
+    host_count=st.integers(0, 3),
+    seed=st.integers(0, 1000),
+)
+def test_every_plan_is_valid(n, tables, rounds, departments, host_count, seed):
+    tables = min(tables, n)
+    people = tuple(Person(f"p{i}", departments[i]) for i in range(n))
+    hosts = {f"p{i}": i + 1 for i in range(min(host_count, tables))}
+    cafe = Cafe(people, tables=tables, rounds=rounds, hosts=hosts)
+    plan = plan_cafe(cafe, seed=seed, time_limit=2)
+    check_plan(cafe, plan)
+    assert plan.repeats == count_repeats(cafe, plan) >= plan.repeats_bound
