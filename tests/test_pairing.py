@@ -380,13 +380,6 @@ def test_triad_round_is_valid_and_within_its_bound(problem, seed):
     check_against_brute_force(problem, result, plans)
 
 
-@pytest.mark.xfail(
-    reason="the triad search is a heuristic, not the lexicographic optimum over all "
-    "triad rounds (see test_triad_optimum_needs_a_pair_outside_the_matching); random "
-    "instances expose it only now and then (about 1 in 300 at n = 9)",
-    raises=AssertionError,
-    strict=False,
-)
 @PROPERTY
 @given(problem=problems(sizes=(2,), odds=("triad",), min_n=3, max_n=9, parity="odd",
                         modes=("either",)).filter(lambda p: not p.avoid),
