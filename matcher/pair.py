@@ -9,13 +9,21 @@ be met.
 from __future__ import annotations
 
 import argparse
-import math
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from matcher.cli import (
+    at_least,
+    count,
+    fail,
+    note,
+    round_labels,
+    same_file,
+    seconds,
+    weights,
+)
 from matcher.files import (
     InputError,
     People,
@@ -33,39 +41,6 @@ from solvers.model import ODD_POLICIES, History, Infeasible, Problem, RoundMetri
 from solvers.pairing import plan_rounds
 
 __all__ = ["build_parser", "main", "round_labels", "summary_line"]
-
-_INTEGER = re.compile(r"[0-9]+")
-
-
-def _at_least(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
-        return value
-
-    return parse
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
-    return value
-
-
-def _weights(text: str) -> Weights:
-    try:
-        return Weights.parse(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
 
 def _label(text: str) -> str:
     if not text.strip():
@@ -100,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--avoid", metavar="FILE", help="pairs never to put together (person_a,person_b)"
     )
     parser.add_argument(
-        "--rounds", metavar="K", type=_at_least(1), default=1,
+        "--rounds", metavar="K", type=at_least(1), default=1,
         help="plan K consecutive rounds; later ones treat earlier ones as history (default 1)",
     )
     parser.add_argument(
@@ -110,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         "LABEL-2, ... for a label that is not a number",
     )
     parser.add_argument(
-        "--group-size", metavar="S", type=_at_least(2), default=2,
+        "--group-size", metavar="S", type=at_least(2), default=2,
         help="people per group (default 2)",
     )
     parser.add_argument(
@@ -119,16 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
         "whoever sat out least often)",
     )
     parser.add_argument(
-        "--weights", metavar="W", type=_weights, default=Weights(),
+        "--weights", metavar="W", type=weights, default=Weights(),
         help="points for a pair that differs in each attribute "
         "(default department=4,organisation=2,site=1,role=1; unnamed ones keep their default)",
     )
     parser.add_argument(
-        "--seed", metavar="S", type=_at_least(0),
+        "--seed", metavar="S", type=at_least(0),
         help="a whole number ≥ 0 that makes the random choices reproducible"
     )
     parser.add_argument(
-        "--time-limit", metavar="SECONDS", type=_seconds, default=30.0,
+        "--time-limit", metavar="SECONDS", type=seconds, default=30.0,
         help="time for all rounds together (default 30)",
     )
     parser.add_argument(
@@ -147,30 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def round_labels(first: str | None, count: int, history_labels: Sequence[str]) -> list[str]:
-    """Labels of ``count`` new rounds starting at ``first`` (SPEC §4 ``--round``)."""
-    if first is None:
-        numbers = [int(label) for label in history_labels if _INTEGER.fullmatch(label)]
-        first = str(max(numbers, default=0) + 1)
-    if _INTEGER.fullmatch(first):
-        return [str(int(first) + i) for i in range(count)]
-    if count == 1:
-        return [first]
-    return [f"{first}-{i}" for i in range(1, count + 1)]
-
-
-def _count(number: int, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}"
-
-
 def summary_line(label: str, metrics: RoundMetrics) -> str:
     """One readable line about a planned round, for standard error."""
-    repeats = _count(metrics.repeats, "repeat", "repeats")
+    repeats = count(metrics.repeats, "repeat", "repeats")
     if metrics.repeats:
         repeats += f" (lower bound {metrics.repeats_bound})"
     return (
-        f"round {label}: {_count(metrics.people, 'person', 'people')}, "
-        f"{_count(metrics.groups, 'group', 'groups')}, "
+        f"round {label}: {count(metrics.people, 'person', 'people')}, "
+        f"{count(metrics.groups, 'group', 'groups')}, "
         f"{metrics.sitting_out} sitting out, {repeats}, "
         f"{100 * metrics.cross_department_share:.1f}% cross-department, "
         f"score {metrics.score}, bound {metrics.bound}, gap {100 * metrics.gap:.2f}%, "
@@ -184,24 +143,6 @@ def _who(people: People, ids: Sequence[str], limit: int = 20) -> str:
     if len(ids) > limit:
         named.append(f"and {len(ids) - limit} more")
     return ", ".join(named)
-
-
-def _same_file(a: str, b: str | None) -> bool:
-    if b is None:
-        return False
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def _note(message: str) -> None:
-    print(f"note: {message}", file=sys.stderr)
-
-
-def _fail(message: str, status: int = 2) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -235,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 target = check_append_target(args.out, columns)
             else:
                 for given in (args.people, args.history, args.avoid):
-                    if _same_file(args.out, given):
+                    if same_file(args.out, given):
                         raise InputError(
                             args.out, "is an input file and would be overwritten; "
                             "use --append to add the new rounds to a history file"
@@ -250,23 +191,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                     source, f"already has round {clash[0]}; choose another label with --round"
                 )
     except InputError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
 
     inactive = len(people.rows) - len(people.active_rows)
     if inactive:
-        _note(f"{_count(inactive, 'inactive person', 'inactive people')} left out")
+        note(f"{count(inactive, 'inactive person', 'inactive people')} left out")
     if history and history.former:
-        former = _count(len(history.former), "former participant", "former participants")
-        _note(f"{history.file} names {former} not in {people.file}; ignored")
+        former = count(len(history.former), "former participant", "former participants")
+        note(f"{history.file} names {former} not in {people.file}; ignored")
     if target is not None and target.columns is not None:
         kept = {c.strip().lower() for c in target.columns}
         left_out = [c for c in columns if c.strip().lower() not in kept]
         if left_out:
-            _note(f"{args.out} has no column {', '.join(left_out)}; appended without it")
+            note(f"{args.out} has no column {', '.join(left_out)}; appended without it")
     passed = set(pair_columns(people)[1]) | {"id", "name", "department"}
     dropped = [written for key, written in people.columns.items() if key not in passed]
     if dropped and args.format == "csv":
-        _note(f"column{'s' if len(dropped) > 1 else ''} {', '.join(dropped)} of {people.file} "
+        note(f"column{'s' if len(dropped) > 1 else ''} {', '.join(dropped)} of {people.file} "
               "not copied to the output (the name means something else in a history file)")
 
     active = {row.id for row in people.active_rows}
@@ -288,11 +229,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             problem, args.rounds, seed=args.seed, time_limit=args.time_limit, progress=progress
         )
     except Infeasible as exc:
-        return _fail(
+        return fail(
             f"cannot make round: {exc} ({exc.rule} rule; people: {_who(people, exc.people)})", 1
         )
     except KeyboardInterrupt:
-        return _fail("interrupted; nothing written", 130)
+        return fail("interrupted; nothing written", 130)
 
     try:
         if args.format == "json":
@@ -313,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(with_devnull, sys.stdout.fileno())
         return 1
     except OSError as exc:
-        return _fail(f"cannot write {args.out or 'standard output'}: {exc.strerror or exc}")
+        return fail(f"cannot write {args.out or 'standard output'}: {exc.strerror or exc}")
 
     for label, planned in zip(labels, rounds, strict=True):
         print(summary_line(label, planned.metrics), file=sys.stderr)

@@ -15,6 +15,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from matcher.cli import (
+    at_least,
+    count,
+    fail,
+    note,
+    round_labels,
+    same_file,
+    seconds,
+    weights,
+)
 from matcher.files import (
     InputError,
     People,
@@ -31,8 +41,6 @@ from matcher.files import (
     rotate_columns,
     write_text,
 )
-from matcher.pair import _at_least, _count, _fail, _note, _same_file, _seconds, _weights
-from matcher.pair import round_labels as _round_labels
 from solvers.model import History, Infeasible, Weights
 from solvers.rotation import Cafe, CafePlan, CafeRound, plan_cafe
 
@@ -61,16 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     size = parser.add_mutually_exclusive_group(required=True)
     size.add_argument(
-        "--tables", metavar="T", type=_at_least(1),
+        "--tables", metavar="T", type=at_least(1),
         help="number of tables (give this or --table-size)",
     )
     size.add_argument(
-        "--table-size", metavar="S", type=_at_least(1),
+        "--table-size", metavar="S", type=at_least(1),
         help="people per table: the café gets ceil(people / S) tables, their sizes as "
         "equal as possible (give this or --tables)",
     )
     parser.add_argument(
-        "--rounds", metavar="R", type=_at_least(1), required=True,
+        "--rounds", metavar="R", type=at_least(1), required=True,
         help="number of rounds in the café, those already played (--fixed) included",
     )
     parser.add_argument(
@@ -82,16 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--avoid", metavar="FILE", help="pairs never to seat together (person_a,person_b)"
     )
     parser.add_argument(
-        "--weights", metavar="W", type=_weights, default=Weights(),
+        "--weights", metavar="W", type=weights, default=Weights(),
         help="points for two people at a table who differ in each attribute "
         "(default department=4,organisation=2,site=1,role=1; unnamed ones keep their default)",
     )
     parser.add_argument(
-        "--seed", metavar="S", type=_at_least(0),
+        "--seed", metavar="S", type=at_least(0),
         help="a whole number ≥ 0 that makes the random choices reproducible",
     )
     parser.add_argument(
-        "--time-limit", metavar="SECONDS", type=_seconds, default=30.0,
+        "--time-limit", metavar="SECONDS", type=seconds, default=30.0,
         help="time for the whole plan (default 30; it stops sooner once it cannot improve)",
     )
     parser.add_argument(
@@ -120,7 +128,7 @@ def round_line(label: str, planned: CafeRound) -> str:
     tables = sum(1 for members in planned.tables if members)
     return (
         f"round {label}{' (played)' if planned.played else ''}: "
-        f"{_count(tables, 'table', 'tables')}, {_count(planned.repeats, 'repeat', 'repeats')}, "
+        f"{count(tables, 'table', 'tables')}, {count(planned.repeats, 'repeat', 'repeats')}, "
         f"departments per table min {planned.departments_min} "
         f"mean {planned.departments_mean:.1f}"
     )
@@ -132,13 +140,13 @@ def summary_line(plan: CafePlan) -> str:
     played = sum(1 for r in plan.rounds if r.played)
     new = len(plan.rounds) - played
     if not new:
-        return f"café: all {_count(played, 'round', 'rounds')} played already; nothing to plan"
-    rounds = _count(new, "round", "rounds")
+        return f"café: all {count(played, 'round', 'rounds')} played already; nothing to plan"
+    rounds = count(new, "round", "rounds")
     if played:
-        rounds = f"{_count(new, 'new round', 'new rounds')} ({played} played)"
+        rounds = f"{count(new, 'new round', 'new rounds')} ({played} played)"
     return (
         f"café: {rounds}, "
-        f"{_count(plan.repeats, 'repeat', 'repeats')} (lower bound {plan.repeats_bound}), "
+        f"{count(plan.repeats, 'repeat', 'repeats')} (lower bound {plan.repeats_bound}), "
         f"departments per table min {plan.departments_min} mean {plan.departments_mean:.1f}, "
         f"score {plan.score}, {plan.seconds:.2f} s, {plan.method}"
     )
@@ -188,8 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(active) < tables:
             raise InputError(
                 people.file,
-                f"has {_count(len(active), 'active person', 'active people')}, "
-                f"too few for {_count(tables, 'table', 'tables')}",
+                f"has {count(len(active), 'active person', 'active people')}, "
+                f"too few for {count(tables, 'table', 'tables')}",
             )
         hosts = cafe_hosts(people, tables)
         history = read_history(args.history, set(people.by_id)) if args.history else None
@@ -210,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.format == "csv":
                 order = plan_order(plan, columns)
         labels = [*plan.labels] if plan else []
-        labels += _round_labels(None, args.rounds - len(labels), labels)
+        labels += round_labels(None, args.rounds - len(labels), labels)
 
         if args.out is not None:
             out_dir = Path(args.out).parent
@@ -220,31 +228,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # Replacing the plan by itself plus new rounds loses nothing.
                 if given == args.fixed and args.format == "csv":
                     continue
-                if _same_file(args.out, given):
+                if same_file(args.out, given):
                     raise InputError(args.out, "is an input file and would be overwritten")
     except InputError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
 
     inactive = len(people.rows) - len(active)
     if inactive:
-        _note(f"{_count(inactive, 'inactive person', 'inactive people')} left out")
+        note(f"{count(inactive, 'inactive person', 'inactive people')} left out")
     if history and history.former:
-        former = _count(len(history.former), "former participant", "former participants")
-        _note(f"{history.file} names {former} not in {people.file}; ignored")
+        former = count(len(history.former), "former participant", "former participants")
+        note(f"{history.file} names {former} not in {people.file}; ignored")
     passed = set(rotate_columns(people)[1]) | {"id", "name", "department"}
     dropped = [written for key, written in people.columns.items() if key not in passed]
     if dropped and args.format == "csv":
-        _note(f"column{'s' if len(dropped) > 1 else ''} {', '.join(dropped)} of {people.file} "
+        note(f"column{'s' if len(dropped) > 1 else ''} {', '.join(dropped)} of {people.file} "
               "not copied to the output (the name means something else in a café plan)")
     if plan is not None:
         present = {row.id for row in active}
         left = plan.people - present
         late = present - plan.people
         if left:
-            _note(f"{_count(len(left), 'person', 'people')} of {plan.file} not active in "
+            note(f"{count(len(left), 'person', 'people')} of {plan.file} not active in "
                   f"{people.file}: kept in the played rounds, left out of new ones")
         if late and len(plan.labels) < args.rounds:
-            _note(f"{_count(len(late), 'late arrival', 'late arrivals')} "
+            note(f"{count(len(late), 'late arrival', 'late arrivals')} "
                   f"join{'s' if len(late) == 1 else ''} from round "
                   f"{labels[len(plan.labels)]}")
 
@@ -268,12 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         planned = plan_cafe(cafe, seed=args.seed, time_limit=args.time_limit, progress=progress)
     except Infeasible as exc:
-        return _fail(
+        return fail(
             f"cannot plan the café: {exc} ({exc.rule} rule; people: {_who(names, exc.people)})",
             1,
         )
     except KeyboardInterrupt:
-        return _fail("interrupted; nothing written", 130)
+        return fail("interrupted; nothing written", 130)
 
     played = len(plan.labels) if plan else 0
     new_hosts = {table: pid for pid, table in hosts.items()}
@@ -305,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except OSError as exc:
-        return _fail(f"cannot write {args.out or 'standard output'}: {exc.strerror or exc}")
+        return fail(f"cannot write {args.out or 'standard output'}: {exc.strerror or exc}")
 
     for label, this in zip(labels, planned.rounds, strict=True):
         print(round_line(label, this), file=sys.stderr)
