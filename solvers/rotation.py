@@ -53,7 +53,7 @@ TENURE = (5, 15)
 #: Tabu steps per compiled call, between checks of the clock.
 CHUNK = 2000
 #: Chunks without a better plan before giving up: on repeats, on the spread.
-REPEAT_PATIENCE = 50
+REPEAT_PATIENCE = 500
 QUALITY_PATIENCE = 5
 #: People per round whose swaps are tried in a step once no conflict is left.
 SAMPLE = 12
