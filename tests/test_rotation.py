@@ -64,6 +64,16 @@ def test_affine_plane_gives_q_plus_one_repeat_free_rounds(q):
     assert plan.method == "affine-plane" and plan.repeats == 0
 
 
+@pytest.mark.parametrize("tables, size, rounds", [(8, 4, 9), (9, 3, 13), (4, 4, 5)])
+def test_partial_spreads_give_repeat_free_rounds(tables, size, rounds):
+    """8-4-9 is out of reach of the local search alone; GF(2)^5 gives it at once."""
+    cafe = Cafe(golfers(tables * size), tables=tables, rounds=rounds)
+    plan = plan_cafe(cafe, seed=8)
+    check_plan(cafe, plan)
+    assert plan.method == "finite-field"
+    assert plan.repeats == count_repeats(cafe, plan) == 0
+
+
 def test_affine_plane_keeps_hosts_at_their_tables():
     people = golfers(25)
     hosts = {"g03": 1, "g10": 2, "g11": 3, "g17": 4, "g24": 5}
