@@ -42,11 +42,13 @@ __all__ = [
     "Record",
     "Table",
     "append_text",
+    "attribute_key",
     "cafe_csv",
     "cafe_hosts",
     "cafe_json",
     "cafe_text",
     "check_append_target",
+    "looks_like_email",
     "pair_columns",
     "pair_csv",
     "pair_json",
@@ -365,16 +367,22 @@ class PersonRow:
         """
         return Person(
             self.id,
-            _attribute(self.department),
-            _attribute(self.organisation),
-            _attribute(self.site),
-            _attribute(self.role),
+            attribute_key(self.department),
+            attribute_key(self.organisation),
+            attribute_key(self.site),
+            attribute_key(self.role),
             self.mode,
         )
 
 
-def _attribute(value: str) -> str:
+def attribute_key(value: str) -> str:
+    """How a mixing attribute is compared: case-insensitive, runs of spaces as one."""
     return " ".join(value.split()).casefold()
+
+
+def looks_like_email(text: str) -> bool:
+    """Whether ``text`` looks like an email address (SPEC §3)."""
+    return bool(_EMAIL.fullmatch(text))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,53 @@
+"""The Flask app: thin views and Socket.IO pushes over matcher's services."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, g
+
+from matcher import db
+from web.extensions import socketio
+
+__all__ = ["create_app"]
+
+
+class Config:
+    """Settings from ``MATCHER_*`` environment variables."""
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("MATCHER_SECRET_KEY") or os.urandom(32).hex()
+        self.DATABASE_URL = os.environ.get(db.DATABASE_URL_VARIABLE) or None
+        self.MESSAGE_QUEUE = os.environ.get("MATCHER_MESSAGE_QUEUE") or None
+        self.MAX_CONTENT_LENGTH = 1024 * 1024
+        self.ROUND_TIME_LIMIT = 10.0
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment, the instance folder, then ``config``."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config())
+    app.config.from_pyfile("config.py", silent=True)
+    if config:
+        app.config.update(config)
+    url = app.config["DATABASE_URL"] or db.database_url(app.instance_path)
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    app.extensions["matcher.engine"] = engine
+    app.extensions["matcher.sessions"] = db.make_session_factory(engine)
+
+    @app.teardown_appcontext
+    def close_session(_error: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    from web import api, trials
+
+    app.register_blueprint(api.blueprint)
+    socketio.init_app(app, message_queue=app.config["MESSAGE_QUEUE"],
+                      cors_allowed_origins=[])
+    trials.register(socketio)
+    return app

@@ -1,0 +1,74 @@
+"""The one who-met-whom record, and solver problems built from it.
+
+Every round of every trial (and, later, café) is history for every other: a
+café avoids seating people who just had coffee together, and vice versa. A
+member whose ``met`` is ``False`` did not meet the others of their group.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from matcher.files import attribute_key
+from matcher.models import GroupMember, Membership, Person, Round, Trial
+from solvers.model import History, PastRound, Problem, Weights
+from solvers.model import Person as SolverPerson
+
+__all__ = ["past_rounds", "solver_person", "trial_problem"]
+
+
+def solver_person(person: Person) -> SolverPerson:
+    """A stored person as the solvers see them (attributes compared as in files)."""
+    return SolverPerson(
+        person.public_id,
+        attribute_key(person.department),
+        attribute_key(person.organisation),
+        attribute_key(person.site),
+        attribute_key(person.role),
+        person.mode,
+    )
+
+
+def past_rounds(session: Session, trial: Trial | None = None) -> list[PastRound]:
+    """Every published round, oldest first, as groups of people who met.
+
+    Sit-outs are kept only for the rounds of ``trial``: sitting out is about
+    fairness within one programme.
+    """
+    rounds = session.scalars(
+        select(Round)
+        .options(selectinload(Round.members).selectinload(GroupMember.person))
+        .order_by(Round.published_at, Round.id)
+    ).all()
+    past = []
+    for one in rounds:
+        groups: dict[int, list[str]] = {}
+        sitting: list[str] = []
+        for member in one.members:
+            if member.group_id is None:
+                if trial is not None and one.trial_id == trial.id:
+                    sitting.append(member.person.public_id)
+            elif member.met is not False:
+                groups.setdefault(member.group_id, []).append(member.person.public_id)
+        past.append(PastRound(tuple(tuple(g) for g in groups.values()), tuple(sitting)))
+    return past
+
+
+def trial_problem(session: Session, trial: Trial) -> tuple[Problem, list[Membership]]:
+    """The next round of ``trial`` as a solver problem, and the members taking part
+    (active ones, in the order they joined)."""
+    members = session.scalars(
+        select(Membership)
+        .where(Membership.trial_id == trial.id, Membership.paused.is_(False))
+        .options(selectinload(Membership.person))
+        .order_by(Membership.joined_at, Membership.id)
+    ).all()
+    problem = Problem(
+        people=tuple(solver_person(m.person) for m in members),
+        history=History.from_rounds(past_rounds(session, trial)),
+        weights=Weights(**trial.weights) if trial.weights else Weights(),
+        group_size=trial.group_size,
+        odd=trial.odd,
+    )
+    return problem, list(members)

@@ -1,0 +1,213 @@
+"""The database: typed SQLAlchemy 2.0 models.
+
+One who-met-whom record serves coffee trials and cafés alike: a
+:class:`Round` (of a trial, later of a café) holds :class:`Group` rows (a pair,
+a triad, a café table), and :class:`GroupMember` says who was in it and
+whether the meeting happened (``met``). People who sit a round out have a
+:class:`GroupMember` row with no group. A :class:`Person` is one human across
+trials and cafés (matched by email), so who met whom counts everywhere.
+
+Secrets (participant and organiser tokens, passwords) are stored only as
+hashes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Group",
+    "GroupMember",
+    "Membership",
+    "Organiser",
+    "Person",
+    "Round",
+    "Trial",
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Base of every model; constraints get stable names, which migrations need."""
+
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
+
+
+class Organiser(Base):
+    """Someone who runs trials and cafés; logs in with email and password."""
+
+    __tablename__ = "organiser"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="organiser", cascade="all, delete-orphan"
+    )
+    trials: Mapped[list[Trial]] = relationship(back_populates="organiser")
+
+
+class ApiToken(Base):
+    """An organiser's API token (its SHA-256 only; the token itself is shown once)."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(
+        ForeignKey("organiser.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    organiser: Mapped[Organiser] = relationship(back_populates="tokens")
+
+
+class Person(Base):
+    """One human across trials and cafés, with their mixing attributes."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    site: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(200), default="")
+    mode: Mapped[str] = mapped_column(String(16), default="either")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+
+
+class Trial(Base):
+    """A coffee trial: a programme of rounds for the people who joined it."""
+
+    __tablename__ = "trial"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    group_size: Mapped[int] = mapped_column(Integer, default=2)
+    odd: Mapped[str] = mapped_column(String(16), default="triad")
+    weights: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    join_code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    organiser: Mapped[Organiser] = relationship(back_populates="trials")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="trial", cascade="all, delete-orphan"
+    )
+    rounds: Mapped[list[Round]] = relationship(
+        back_populates="trial", cascade="all, delete-orphan", order_by="Round.number"
+    )
+
+
+class Membership(Base):
+    """A person taking part in a trial, with their secret link's token (hashed)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("trial_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    trial: Mapped[Trial] = relationship(back_populates="memberships")
+    person: Mapped[Person] = relationship(back_populates="memberships")
+
+
+class Round(Base):
+    """A published round of a trial: its groups and who sat out."""
+
+    __tablename__ = "round"
+    __table_args__ = (UniqueConstraint("trial_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int | None] = mapped_column(ForeignKey("trial.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    metrics: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+    trial: Mapped[Trial | None] = relationship(back_populates="rounds")
+    groups: Mapped[list[Group]] = relationship(
+        back_populates="round", cascade="all, delete-orphan", order_by="Group.number"
+    )
+    members: Mapped[list[GroupMember]] = relationship(
+        back_populates="round", cascade="all, delete-orphan"
+    )
+
+
+class Group(Base):
+    """The people who meet together in one round: a pair, a triad, a table."""
+
+    __tablename__ = "group"
+    __table_args__ = (UniqueConstraint("round_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+
+    round: Mapped[Round] = relationship(back_populates="groups")
+    members: Mapped[list[GroupMember]] = relationship(back_populates="group")
+
+
+class GroupMember(Base):
+    """Who was in which group of a round (no group: sat out), and whether they met.
+
+    ``met`` is ``None`` until someone says; ``False`` means the meeting did not
+    happen, and then it does not count as meeting.
+    """
+
+    __tablename__ = "group_member"
+    __table_args__ = (UniqueConstraint("round_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("group.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    met: Mapped[bool | None] = mapped_column(Boolean)
+
+    round: Mapped[Round] = relationship(back_populates="members")
+    group: Mapped[Group | None] = relationship(back_populates="members")
+    person: Mapped[Person] = relationship()

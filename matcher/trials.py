@@ -1,0 +1,256 @@
+"""Coffee trials: create, sign up, pause, leave, preview and publish rounds, feedback.
+
+Services take a SQLAlchemy ``Session`` and never commit: the caller (a view,
+an event handler, a command) owns the transaction, so a round is stored whole
+or not at all. Errors a user can cause are :class:`TrialError` with the field
+concerned and an HTTP-like status.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from matcher.accounts import hash_token
+from matcher.errors import ServiceError
+from matcher.files import MAX_NAME_LENGTH, looks_like_email
+from matcher.meetings import trial_problem
+from matcher.models import Group, GroupMember, Membership, Organiser, Person, Round, Trial
+from solvers.model import MODES, ODD_POLICIES, Infeasible, Weights
+from solvers.model import Round as PlannedRound
+from solvers.pairing import plan_rounds
+
+__all__ = [
+    "TrialError",
+    "create_trial",
+    "current_match",
+    "leave",
+    "membership_for_token",
+    "preview_round",
+    "publish_round",
+    "record_met",
+    "set_paused",
+    "signup",
+]
+
+#: Longest text of any attribute field.
+MAX_FIELD_LENGTH = 200
+#: Largest group a trial may ask for.
+MAX_GROUP_SIZE = 10
+
+
+class TrialError(ServiceError):
+    """A trial cannot do what was asked."""
+
+
+def _text(value: object, field: str, *, required: bool, limit: int = MAX_FIELD_LENGTH) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise TrialError(400, "invalid", f"{field} must be text", field)
+    value = " ".join(value.split())
+    if required and not value:
+        raise TrialError(400, "invalid", f"{field} is required", field)
+    if len(value) > limit:
+        raise TrialError(400, "invalid", f"{field} is longer than {limit} characters", field)
+    return value
+
+
+def create_trial(
+    session: Session,
+    organiser: Organiser,
+    name: object,
+    *,
+    description: object = "",
+    group_size: object = 2,
+    odd: object = "triad",
+    weights: object = None,
+) -> Trial:
+    """A new trial of ``organiser``'s, with a fresh join code."""
+    name = _text(name, "name", required=True)
+    description = _text(description, "description", required=False, limit=2000)
+    if not isinstance(group_size, int) or isinstance(group_size, bool) or not (
+        2 <= group_size <= MAX_GROUP_SIZE
+    ):
+        raise TrialError(400, "invalid", f"group_size must be a whole number from 2 to "
+                         f"{MAX_GROUP_SIZE}", "group_size")
+    if odd not in ODD_POLICIES:
+        raise TrialError(400, "invalid", f"odd must be one of {', '.join(ODD_POLICIES)}", "odd")
+    chosen: dict[str, int] = {}
+    if weights is not None:
+        if not isinstance(weights, dict):
+            raise TrialError(400, "invalid", "weights must be an object", "weights")
+        try:
+            chosen = asdict(Weights(**weights))
+        except (TypeError, ValueError) as exc:
+            raise TrialError(400, "invalid", f"weights: {exc}", "weights") from None
+    trial = Trial(
+        organiser=organiser,
+        name=name,
+        description=description,
+        group_size=group_size,
+        odd=odd,
+        weights=chosen,
+        join_code=secrets.token_urlsafe(9),
+    )
+    session.add(trial)
+    session.flush()
+    return trial
+
+
+@dataclass(frozen=True)
+class Signup:
+    """A new member of a trial and the secret token of their personal page."""
+
+    membership: Membership
+    token: str
+
+
+def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, object]) -> Signup:
+    """Join ``trial`` with its join code (SPEC §5 sign-up fields).
+
+    The same email in several trials is one person (their details updated to
+    the latest). Signing up twice for one trial is refused (409) without saying
+    anything about the person already there.
+    """
+    if not isinstance(join_code, str) or not hmac.compare_digest(
+        join_code.encode(), trial.join_code.encode()
+    ):
+        raise TrialError(403, "bad_join_code", "the join code is not this trial's", "join_code")
+    name = _text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
+    email = _text(fields.get("email"), "email", required=True, limit=320).lower()
+    if not looks_like_email(email):
+        raise TrialError(400, "invalid", "email does not look like an email address", "email")
+    department = _text(fields.get("department"), "department", required=True)
+    extra = {key: _text(fields.get(key), key, required=False)
+             for key in ("organisation", "site", "role")}
+    mode = fields.get("mode") or "either"
+    if mode not in MODES:
+        raise TrialError(400, "invalid", f"mode must be one of {', '.join(MODES)}", "mode")
+    person = session.scalar(select(Person).where(Person.email == email))
+    if person is None:
+        person = Person(public_id=secrets.token_hex(8), email=email)
+        session.add(person)
+    elif session.scalar(select(Membership).where(
+        Membership.trial_id == trial.id, Membership.person_id == person.id
+    )):
+        raise TrialError(409, "already_signed_up",
+                         "this email is already signed up for this trial; use the link "
+                         "sent at sign-up", "email")
+    person.name, person.department, person.mode = name, department, str(mode)
+    person.organisation, person.site, person.role = (
+        extra["organisation"], extra["site"], extra["role"])
+    token = secrets.token_urlsafe(32)
+    membership = Membership(trial=trial, person=person, token_hash=hash_token(token))
+    session.add(membership)
+    session.flush()
+    return Signup(membership, token)
+
+
+def membership_for_token(session: Session, token: str) -> Membership | None:
+    """The membership whose personal-page token this is, if any."""
+    if not token:
+        return None
+    return session.scalar(
+        select(Membership)
+        .where(Membership.token_hash == hash_token(token))
+        .options(selectinload(Membership.person), selectinload(Membership.trial))
+    )
+
+
+def set_paused(session: Session, membership: Membership, paused: bool) -> None:
+    """Pause (left out of new rounds) or resume."""
+    membership.paused = paused
+
+
+def leave(session: Session, membership: Membership) -> None:
+    """Leave the trial. If it was the person's last, their data goes: the person
+    and their places in past rounds (groups stay, so counts remain)."""
+    person = membership.person
+    session.delete(membership)
+    session.flush()
+    session.expire(person, ["memberships"])
+    remaining = session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.person_id == person.id)
+    )
+    if not remaining:
+        for row in session.scalars(select(GroupMember).where(GroupMember.person_id == person.id)):
+            session.delete(row)
+        session.delete(person)
+
+
+def preview_round(session: Session, trial: Trial, *, seed: int | None = None,
+                  time_limit: float = 10.0) -> PlannedRound:
+    """The next round as the solver would make it now (nothing stored)."""
+    problem, members = trial_problem(session, trial)
+    if len(members) < 2:
+        raise TrialError(409, "too_few", "a round needs at least two active participants")
+    try:
+        return plan_rounds(problem, 1, seed=seed, time_limit=time_limit)[0]
+    except Infeasible as exc:
+        raise TrialError(409, "infeasible", f"cannot make a round: {exc}") from None
+
+
+def publish_round(session: Session, trial: Trial, *, seed: int | None = None,
+                  time_limit: float = 10.0) -> Round:
+    """Make the next round and store it (groups, sit-outs) in the caller's transaction."""
+    planned = preview_round(session, trial, seed=seed, time_limit=time_limit)
+    by_public = {
+        m.person.public_id: m.person
+        for m in session.scalars(
+            select(Membership).where(Membership.trial_id == trial.id)
+            .options(selectinload(Membership.person))
+        )
+    }
+    number = (session.scalar(
+        select(func.max(Round.number)).where(Round.trial_id == trial.id)) or 0) + 1
+    stored = Round(trial=trial, number=number, metrics=planned.metrics.as_dict())
+    session.add(stored)
+    for index, members in enumerate(planned.groups, 1):
+        group = Group(round=stored, number=index)
+        session.add(group)
+        for public_id in members:
+            session.add(GroupMember(round=stored, group=group, person=by_public[public_id]))
+    for public_id in planned.sitting_out:
+        session.add(GroupMember(round=stored, group=None, person=by_public[public_id]))
+    session.flush()
+    return stored
+
+
+def _latest_place(session: Session, membership: Membership) -> GroupMember | None:
+    return session.scalar(
+        select(GroupMember)
+        .join(Round, GroupMember.round_id == Round.id)
+        .where(Round.trial_id == membership.trial_id,
+               GroupMember.person_id == membership.person_id)
+        .order_by(Round.number.desc())
+        .limit(1)
+    )
+
+
+def record_met(session: Session, membership: Membership, met: bool) -> None:
+    """Say whether the latest meeting happened (``False``: it does not count)."""
+    place = _latest_place(session, membership)
+    if place is None or place.group_id is None:
+        raise TrialError(409, "no_meeting", "there is no meeting to report on yet")
+    place.met = met
+
+
+def current_match(session: Session, membership: Membership) -> dict[str, object] | None:
+    """The latest round's match of this member: their partners' name,
+    department and email (SPEC §6 ``match``), or ``None`` before any round."""
+    place = _latest_place(session, membership)
+    if place is None:
+        return None
+    partners = []
+    if place.group is not None:
+        partners = [
+            {"name": m.person.name, "department": m.person.department, "email": m.person.email}
+            for m in place.group.members if m.person_id != membership.person_id
+        ]
+    return {"trial": membership.trial_id, "round": place.round.number, "partners": partners,
+            "sitting_out": place.group is None, "met": place.met}

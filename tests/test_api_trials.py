@@ -1,0 +1,147 @@
+"""The coffee-trial API (SPEC §5) and the live ``match`` push (SPEC §6)."""
+
+import csv
+import io
+
+import pytest
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def trial(client, organiser_token):
+    reply = client.post("/api/v1/trials", json={"name": "Spring coffee"},
+                        headers=auth(organiser_token))
+    assert reply.status_code == 201, reply.get_json()
+    return reply.get_json()
+
+
+def sign_up(client, trial, k, **extra):
+    body = {"join_code": trial["join_code"], "name": f"Person {k}",
+            "email": f"p{k}@example.org", "department": ["Nursing", "IT", "HR"][k % 3]}
+    return client.post(f"/api/v1/trials/{trial['id']}/signups", json=body | extra)
+
+
+def test_create_trial_needs_an_organiser(client):
+    assert client.post("/api/v1/trials", json={"name": "x"}).status_code == 401
+    reply = client.post("/api/v1/trials", json={"name": "x"}, headers=auth("nope"))
+    assert reply.status_code == 401
+    assert reply.get_json()["error"]["code"] == "unauthorised"
+
+
+def test_create_trial_names_the_bad_field(client, organiser_token):
+    reply = client.post("/api/v1/trials", json={"name": "x", "group_size": 1},
+                        headers=auth(organiser_token))
+    assert reply.status_code == 400
+    assert reply.get_json()["error"]["field"] == "group_size"
+    reply = client.post("/api/v1/trials", data="not json", headers=auth(organiser_token))
+    assert reply.status_code == 400
+
+
+def test_signup_and_me(client, trial):
+    reply = sign_up(client, trial, 1)
+    assert reply.status_code == 201
+    body = reply.get_json()
+    assert set(body) == {"participant_id", "token", "me_url"}
+    me = client.get("/api/v1/me", headers=auth(body["token"])).get_json()
+    assert me["email"] == "p1@example.org" and me["match"] is None
+    assert "token" not in me
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_signup_errors(client, trial):
+    assert sign_up(client, trial, 1).status_code == 201
+    duplicate = sign_up(client, trial, 1, name="Another")
+    assert duplicate.status_code == 409
+    assert "Person 1" not in duplicate.get_data(as_text=True)
+    assert sign_up(client, trial, 2, join_code="wrong").status_code == 403
+    reply = sign_up(client, trial, 3, email="bad")
+    assert reply.status_code == 400 and reply.get_json()["error"]["field"] == "email"
+    assert client.post("/api/v1/trials/999/signups", json={}).status_code == 404
+
+
+def test_rounds_are_for_the_trials_organiser_only(client, app, trial, organiser_token):
+    from matcher.accounts import create_organiser
+
+    with app.extensions["matcher.sessions"]() as db:
+        _, other = create_organiser(db, "other@example.org")
+        db.commit()
+    for k in range(4):
+        sign_up(client, trial, k)
+    url = f"/api/v1/trials/{trial['id']}/rounds"
+    assert client.post(url, json={"publish": True}).status_code == 401
+    assert client.post(url, json={"publish": True}, headers=auth(other)).status_code == 403
+    assert client.post("/api/v1/trials/999/rounds", json={},
+                       headers=auth(organiser_token)).status_code == 404
+    assert client.post(url, json={"publish": "yes"},
+                       headers=auth(organiser_token)).status_code == 400
+
+
+def test_preview_publish_history(client, trial, organiser_token):
+    tokens = [sign_up(client, trial, k).get_json()["token"] for k in range(6)]
+    url = f"/api/v1/trials/{trial['id']}/rounds"
+    preview = client.post(url, json={"publish": False, "seed": 1}, headers=auth(organiser_token))
+    assert preview.status_code == 200 and preview.get_json()["round"] is None
+    published = client.post(url, json={"publish": True, "seed": 1},
+                            headers=auth(organiser_token))
+    assert published.status_code == 201
+    body = published.get_json()
+    assert body["round"] == 1 and len(body["groups"]) == 3
+    assert body["groups"] == preview.get_json()["groups"]
+    me = client.get("/api/v1/me", headers=auth(tokens[0])).get_json()
+    assert me["match"]["round"] == 1 and len(me["match"]["partners"]) == 1
+    assert client.post("/api/v1/me/met", json={"met": False},
+                       headers=auth(tokens[0])).status_code == 200
+    history = client.get(f"/api/v1/trials/{trial['id']}/history.csv",
+                         headers=auth(organiser_token))
+    rows = list(csv.DictReader(io.StringIO(history.get_data(as_text=True))))
+    assert len(rows) == 6 and {r["round"] for r in rows} == {"1"}
+    assert sorted(r["met"] for r in rows).count("no") == 1
+
+
+def test_pause_and_leave(client, trial, organiser_token):
+    tokens = [sign_up(client, trial, k).get_json()["token"] for k in range(5)]
+    assert client.post("/api/v1/me/pause", headers=auth(tokens[4])).get_json()["paused"]
+    url = f"/api/v1/trials/{trial['id']}/rounds"
+    body = client.post(url, json={"publish": True}, headers=auth(organiser_token)).get_json()
+    assert sum(len(g["members"]) for g in body["groups"]) == 4
+    assert client.delete("/api/v1/me", headers=auth(tokens[3])).status_code == 200
+    assert client.get("/api/v1/me", headers=auth(tokens[3])).status_code == 401
+
+
+def test_each_participant_receives_only_their_own_match(client, trial, organiser_token,
+                                                        socket_client):
+    signups = [sign_up(client, trial, k).get_json() for k in range(6)]
+    sockets = [socket_client({"token": s["token"]}) for s in signups]
+    for one in sockets:
+        assert one.is_connected()
+        assert one.get_received() == []  # no match yet
+    url = f"/api/v1/trials/{trial['id']}/rounds"
+    body = client.post(url, json={"publish": True, "seed": 3},
+                       headers=auth(organiser_token)).get_json()
+    partner_of = {}
+    for group in body["groups"]:
+        for member in group["members"]:
+            partner_of[member] = [m for m in group["members"] if m != member]
+    names = {s["participant_id"]: f"Person {k}" for k, s in enumerate(signups)}
+    for signed, one in zip(signups, sockets, strict=True):
+        events = [e for e in one.get_received() if e["name"] == "match"]
+        assert len(events) == 1
+        match = events[0]["args"][0]
+        assert match["round"] == 1
+        assert [p["name"] for p in match["partners"]] == [
+            names[p] for p in partner_of[signed["participant_id"]]]
+
+
+def test_bad_tokens_are_refused_and_reconnects_get_the_current_match(
+        client, trial, organiser_token, socket_client):
+    assert not socket_client().is_connected()
+    assert not socket_client({"token": "nope"}).is_connected()
+    signups = [sign_up(client, trial, k).get_json() for k in range(4)]
+    client.post(f"/api/v1/trials/{trial['id']}/rounds", json={"publish": True},
+                headers=auth(organiser_token))
+    late = socket_client({"token": signups[0]["token"]})
+    events = [e for e in late.get_received() if e["name"] == "match"]
+    assert len(events) == 1 and events[0]["args"][0]["round"] == 1

@@ -1,0 +1,262 @@
+"""The JSON API, ``/api/v1`` (SPEC §5): coffee trials."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from matcher.accounts import organiser_for_token
+from matcher.errors import ServiceError
+from matcher.models import Membership, Trial
+from matcher.trials import (
+    TrialError,
+    create_trial,
+    current_match,
+    leave,
+    membership_for_token,
+    preview_round,
+    publish_round,
+    record_met,
+    set_paused,
+    signup,
+)
+from web.extensions import session, socketio
+from web.push import push_match
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def error(status: int, code: str, message: str, field: str | None = None):
+    """SPEC §5 error body."""
+    body: dict[str, object] = {"code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return jsonify({"error": body}), status
+
+
+@blueprint.errorhandler(ServiceError)
+def service_error(exc: ServiceError):
+    """A service refused: its status, code, message and field."""
+    return error(exc.status, exc.code, str(exc), exc.field)
+
+
+@blueprint.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    """Werkzeug's errors (404, 405, 413, …) as JSON too."""
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return error(exc.code or 500, code, exc.description or exc.name)
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def organiser_required(view: Callable) -> Callable:
+    """Only for organisers: ``Authorization: Bearer <organiser token>``."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        organiser = organiser_for_token(session(), _bearer())
+        if organiser is None:
+            return error(401, "unauthorised", "an organiser token is required")
+        g.organiser = organiser
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def participant_required(view: Callable) -> Callable:
+    """Only for participants: ``Authorization: Bearer <participant token>``."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        token = _bearer()
+        membership = membership_for_token(session(), token) if token else None
+        if membership is None:
+            return error(401, "unauthorised", "a participant token is required")
+        g.membership = membership
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise TrialError(400, "invalid", "the body must be a JSON object", "body")
+    return data
+
+
+def _own_trial(trial_id: int) -> Trial:
+    trial = session().get(Trial, trial_id)
+    if trial is None:
+        raise TrialError(404, "not_found", "no such trial")
+    if trial.organiser_id != g.organiser.id:
+        raise TrialError(403, "forbidden", "this trial is not yours")
+    return trial
+
+
+@blueprint.post("/trials")
+@organiser_required
+def new_trial():
+    """Create a trial (organiser) → 201 ``{"id", "join_code", "join_url"}``."""
+    data = _body()
+    db = session()
+    trial = create_trial(
+        db, g.organiser, data.get("name"), description=data.get("description", ""),
+        group_size=data.get("group_size", 2), odd=data.get("odd", "triad"),
+        weights=data.get("weights"),
+    )
+    db.commit()
+    join_url = url_for("api.signup_to_trial", trial_id=trial.id, _external=True)
+    return jsonify({"id": trial.id, "join_code": trial.join_code, "join_url": join_url}), 201
+
+
+@blueprint.post("/trials/<int:trial_id>/signups")
+def signup_to_trial(trial_id: int):
+    """Sign up (public, with the join code) → 201 ``{"participant_id", "token", "me_url"}``."""
+    db = session()
+    trial = db.get(Trial, trial_id)
+    if trial is None:
+        raise TrialError(404, "not_found", "no such trial")
+    data = _body()
+    joined = signup(db, trial, data.get("join_code"), data)
+    public_id = joined.membership.person.public_id
+    db.commit()
+    return jsonify({
+        "participant_id": public_id,
+        "token": joined.token,
+        "me_url": url_for("api.me", _external=True),
+    }), 201
+
+
+@blueprint.post("/trials/<int:trial_id>/rounds")
+@organiser_required
+def new_round(trial_id: int):
+    """Preview (``{"publish": false}``, 200) or publish (``{"publish": true}``, 201)
+    the next round; a published round's match goes to each participant at once."""
+    trial = _own_trial(trial_id)
+    data = _body()
+    publish = data.get("publish", False)
+    seed = data.get("seed")
+    if not isinstance(publish, bool):
+        raise TrialError(400, "invalid", "publish must be true or false", "publish")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise TrialError(400, "invalid", "seed must be a whole number ≥ 0", "seed")
+    db = session()
+    limit = current_app.config["ROUND_TIME_LIMIT"]
+    if not publish:
+        planned = preview_round(db, trial, seed=seed, time_limit=limit)
+        return jsonify({
+            "round": None,
+            "groups": [{"group": k, "members": list(m)}
+                       for k, m in enumerate(planned.groups, 1)],
+            "sitting_out": list(planned.sitting_out),
+            "metrics": planned.metrics.as_dict(),
+        })
+    stored = publish_round(db, trial, seed=seed, time_limit=limit)
+    body = {
+        "round": stored.number,
+        "groups": [{"group": group.number,
+                    "members": [m.person.public_id for m in group.members]}
+                   for group in stored.groups],
+        "sitting_out": [m.person.public_id for m in stored.members if m.group_id is None],
+        "metrics": stored.metrics,
+    }
+    db.commit()
+    people = {m.person_id for m in stored.members}
+    for membership in db.scalars(select(Membership).where(Membership.trial_id == trial.id)):
+        if membership.person_id in people:
+            push_match(socketio, membership, current_match(db, membership))
+    return jsonify(body), 201
+
+
+@blueprint.get("/trials/<int:trial_id>/history.csv")
+@organiser_required
+def history_csv(trial_id: int):
+    """The trial's history in the SPEC §3 format, with names and departments."""
+    trial = _own_trial(trial_id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["round", "group", "person_id", "name", "department", "date", "met"])
+    for stored in trial.rounds:
+        rows = sorted(stored.members, key=lambda m: (m.group.number if m.group else 10**9,
+                                                      m.person.public_id))
+        for row in rows:
+            met = {True: "yes", False: "no", None: ""}[row.met]
+            writer.writerow([stored.number, row.group.number if row.group else "",
+                             row.person.public_id, row.person.name, row.person.department,
+                             stored.published_at.date().isoformat(), met])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="trial-{trial.id}-history.csv"'})
+
+
+@blueprint.get("/me")
+@participant_required
+def me():
+    """The participant's own details and latest match."""
+    membership: Membership = g.membership
+    person = membership.person
+    return jsonify({
+        "participant_id": person.public_id,
+        "trial": membership.trial_id,
+        "name": person.name,
+        "email": person.email,
+        "department": person.department,
+        "organisation": person.organisation,
+        "site": person.site,
+        "role": person.role,
+        "mode": person.mode,
+        "paused": membership.paused,
+        "match": current_match(session(), membership),
+    })
+
+
+@blueprint.post("/me/pause")
+@participant_required
+def pause():
+    """Leave me out of new rounds until I resume."""
+    set_paused(session(), g.membership, True)
+    session().commit()
+    return jsonify({"paused": True})
+
+
+@blueprint.post("/me/resume")
+@participant_required
+def resume():
+    """Include me in new rounds again."""
+    set_paused(session(), g.membership, False)
+    session().commit()
+    return jsonify({"paused": False})
+
+
+@blueprint.post("/me/met")
+@participant_required
+def met():
+    """Say whether my latest meeting happened: ``{"met": true|false}``."""
+    value = _body().get("met")
+    if not isinstance(value, bool):
+        raise TrialError(400, "invalid", "met must be true or false", "met")
+    record_met(session(), g.membership, value)
+    session().commit()
+    return jsonify({"met": value})
+
+
+@blueprint.delete("/me")
+@participant_required
+def leave_trial():
+    """Leave the trial; my data is deleted (if this was my last trial)."""
+    leave(session(), g.membership)
+    session().commit()
+    return jsonify({"left": True})
