@@ -9,10 +9,17 @@ short password, a bad database URL), 1 the database could not be used.
 
 from __future__ import annotations
 
-import argparse
-import getpass
 import sys
-from collections.abc import Sequence
+
+if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
+    # The server is gevent's: patch the standard library before anything imports it.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import argparse  # noqa: E402
+import getpass  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -57,7 +64,28 @@ def build_parser() -> argparse.ArgumentParser:
              "API token only",
     )
     create.set_defaults(run=organiser_create)
+
+    serve = commands.add_parser(
+        "serve", help="run the web app",
+        description="Run the web app on gevent's WSGI server (WebSocket included), "
+                    "fit for production behind a reverse proxy. Configuration: "
+                    "MATCHER_DATABASE_URL, MATCHER_SECRET_KEY, MATCHER_MESSAGE_QUEUE.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=5000, help="port to listen on")
+    serve.set_defaults(run=serve_app)
     return parser
+
+
+def serve_app(args: argparse.Namespace) -> int:
+    """Run the app until interrupted."""
+    from web import create_app
+    from web.extensions import socketio
+
+    app = create_app({"ASYNC_MODE": "gevent"})
+    print(f"matcher: serving on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    socketio.run(app, host=args.host, port=args.port, log_output=False)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,8 @@ class Config:
         self.MESSAGE_QUEUE = os.environ.get("MATCHER_MESSAGE_QUEUE") or None
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.ROUND_TIME_LIMIT = 10.0
+        # "gevent" under `python -m matcher serve`; threads elsewhere (tests, shells).
+        self.ASYNC_MODE = "threading"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -48,6 +50,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api.blueprint)
     socketio.init_app(app, message_queue=app.config["MESSAGE_QUEUE"],
-                      cors_allowed_origins=[])
+                      async_mode=app.config["ASYNC_MODE"], cors_allowed_origins=[])
     trials.register(socketio)
     return app
