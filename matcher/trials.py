@@ -30,6 +30,7 @@ __all__ = [
     "current_match",
     "leave",
     "membership_for_token",
+    "past_matches",
     "preview_round",
     "publish_round",
     "record_met",
@@ -254,3 +255,22 @@ def current_match(session: Session, membership: Membership) -> dict[str, object]
         ]
     return {"trial": membership.trial_id, "round": place.round.number, "partners": partners,
             "sitting_out": place.group is None, "met": place.met}
+
+
+def past_matches(session: Session, membership: Membership) -> list[dict[str, object]]:
+    """Earlier rounds of this member (newest first, the latest left out): the round
+    and their partners' names."""
+    places = session.scalars(
+        select(GroupMember)
+        .join(Round, GroupMember.round_id == Round.id)
+        .where(Round.trial_id == membership.trial_id,
+               GroupMember.person_id == membership.person_id)
+        .order_by(Round.number.desc())
+    ).all()
+    past = []
+    for place in places[1:]:
+        names = ([m.person.name for m in place.group.members
+                  if m.person_id != membership.person_id] if place.group else [])
+        past.append({"round": place.round.number,
+                     "names": ", ".join(names) if names else "sat out"})
+    return past

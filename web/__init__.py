@@ -49,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from web import api, trials
 
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(trials.blueprint)
     socketio.init_app(app, message_queue=app.config["MESSAGE_QUEUE"],
                       async_mode=app.config["ASYNC_MODE"], cors_allowed_origins=[])
     trials.register(socketio)

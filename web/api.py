@@ -118,7 +118,7 @@ def new_trial():
         weights=data.get("weights"),
     )
     db.commit()
-    join_url = url_for("api.signup_to_trial", trial_id=trial.id, _external=True)
+    join_url = url_for("trials.join_page", join_code=trial.join_code, _external=True)
     return jsonify({"id": trial.id, "join_code": trial.join_code, "join_url": join_url}), 201
 
 
@@ -136,7 +136,7 @@ def signup_to_trial(trial_id: int):
     return jsonify({
         "participant_id": public_id,
         "token": joined.token,
-        "me_url": url_for("api.me", _external=True),
+        "me_url": url_for("trials.me_page", token=joined.token, _external=True),
     }), 201
 
 

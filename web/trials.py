@@ -1,16 +1,131 @@
-"""Coffee trials in the browser: Socket.IO handlers (pages come with issue 4's rest)."""
+"""Coffee trials in the browser: the sign-up page, the personal page, and the
+Socket.IO handlers that keep the personal page live."""
 
 from __future__ import annotations
 
-from flask import request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_socketio import ConnectionRefusedError, join_room
+from sqlalchemy import select
 
 from matcher.accounts import organiser_for_token
-from matcher.trials import current_match, membership_for_token
+from matcher.models import Trial
+from matcher.trials import (
+    TrialError,
+    current_match,
+    leave,
+    membership_for_token,
+    past_matches,
+    record_met,
+    set_paused,
+    signup,
+)
 from web.extensions import session
 from web.push import match_payload, participant_room
 
-__all__ = ["register"]
+__all__ = ["blueprint", "register"]
+
+blueprint = Blueprint("trials", __name__)
+
+#: The sign-up form: (field, label, input type, required).
+SIGNUP_FIELDS = (
+    ("name", "Your name", "text", True),
+    ("email", "Work email", "email", True),
+    ("department", "Department", "text", True),
+    ("organisation", "Organisation", "text", False),
+    ("site", "Site", "text", False),
+    ("role", "Role", "text", False),
+)
+
+
+def _trial_by_code(join_code: str) -> Trial:
+    trial = session().scalar(select(Trial).where(Trial.join_code == join_code))
+    if trial is None:
+        abort(404)
+    return trial
+
+
+@blueprint.get("/join/<join_code>")
+def join_page(join_code: str):
+    """The public sign-up page of a trial (its join link)."""
+    trial = _trial_by_code(join_code)
+    return render_template("signup.html", trial=trial, fields=SIGNUP_FIELDS, values={},
+                           error=None, error_field=None)
+
+
+@blueprint.post("/join/<join_code>")
+def join_submit(join_code: str):
+    """Sign up from the form; on success, go to the new personal page."""
+    trial = _trial_by_code(join_code)
+    values = {key: request.form.get(key, "") for key, *_ in SIGNUP_FIELDS}
+    values["mode"] = request.form.get("mode", "either")
+    db = session()
+    try:
+        joined = signup(db, trial, join_code, values)
+    except TrialError as exc:
+        db.rollback()
+        return render_template("signup.html", trial=trial, fields=SIGNUP_FIELDS,
+                               values=values, error=str(exc), error_field=exc.field), exc.status
+    db.commit()
+    return redirect(url_for("trials.me_page", token=joined.token), 303)
+
+
+def _membership(token: str):
+    membership = membership_for_token(session(), token)
+    if membership is None:
+        abort(404)
+    return membership
+
+
+@blueprint.get("/me/<token>")
+def me_page(token: str):
+    """A participant's personal page (secret link): their match, live."""
+    membership = _membership(token)
+    db = session()
+    return render_template(
+        "me.html", token=token, person=membership.person, trial=membership.trial,
+        paused=membership.paused, match=current_match(db, membership),
+        past=past_matches(db, membership),
+    )
+
+
+@blueprint.post("/me/<token>/pause")
+def pause(token: str):
+    """Pause: left out of new rounds."""
+    set_paused(session(), _membership(token), True)
+    session().commit()
+    return redirect(url_for("trials.me_page", token=token), 303)
+
+
+@blueprint.post("/me/<token>/resume")
+def resume(token: str):
+    """Resume after a pause."""
+    set_paused(session(), _membership(token), False)
+    session().commit()
+    return redirect(url_for("trials.me_page", token=token), 303)
+
+
+@blueprint.post("/me/<token>/met")
+def met(token: str):
+    """Say whether the latest meeting happened."""
+    answer = request.form.get("met")
+    if answer not in ("yes", "no"):
+        abort(400)
+    try:
+        record_met(session(), _membership(token), answer == "yes")
+    except TrialError:
+        abort(409)
+    session().commit()
+    return redirect(url_for("trials.me_page", token=token), 303)
+
+
+@blueprint.post("/me/<token>/leave")
+def leave_page(token: str):
+    """Leave the trial; the person's data is deleted."""
+    leave(session(), _membership(token))
+    session().commit()
+    return render_template("message.html", heading="You have left",
+                           text="Your details and your matches have been deleted. "
+                                "Thank you for taking part.")
 
 
 def register(socketio) -> None:
