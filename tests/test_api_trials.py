@@ -145,3 +145,35 @@ def test_bad_tokens_are_refused_and_reconnects_get_the_current_match(
     late = socket_client({"token": signups[0]["token"]})
     events = [e for e in late.get_received() if e["name"] == "match"]
     assert len(events) == 1 and events[0]["args"][0]["round"] == 1
+
+
+def test_history_exports(client, trial, organiser_token, tmp_path):
+    import json as jsonlib
+    import xml.etree.ElementTree as ET
+
+    import networkx as nx
+
+    for k in range(6):
+        sign_up(client, trial, k)
+    url = f"/api/v1/trials/{trial['id']}/rounds"
+    for seed in (1, 2):
+        client.post(url, json={"publish": True, "seed": seed}, headers=auth(organiser_token))
+    base = f"/api/v1/trials/{trial['id']}/history"
+    as_json = client.get(base + ".json", headers=auth(organiser_token)).get_json()
+    assert [r["round"] for r in as_json["rounds"]] == [1, 2]
+    assert all(len(r["groups"]) == 3 for r in as_json["rounds"])
+    graphml = client.get(base + ".graphml", headers=auth(organiser_token))
+    ET.fromstring(graphml.data)  # well-formed XML
+    path = tmp_path / "h.graphml"
+    path.write_bytes(graphml.data)
+    graph = nx.read_graphml(path)
+    assert graph.number_of_nodes() == 6 and graph.number_of_edges() == 6
+    history = client.get(base + ".csv", headers=auth(organiser_token)).get_data(as_text=True)
+    csv_path = tmp_path / "history.csv"
+    csv_path.write_text(history)
+    from matcher.files import read_history
+
+    assert len(read_history(csv_path, set()).rounds) == 2  # re-importable
+    assert client.get(base + ".xml", headers=auth(organiser_token)).status_code == 404
+    assert client.get(base + ".json").status_code == 401
+    assert jsonlib.dumps(as_json)  # plain data

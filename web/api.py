@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from functools import wraps
 
@@ -13,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from matcher.accounts import organiser_for_token
 from matcher.errors import ServiceError
+from matcher.exports import history_csv, history_graphml, history_json
 from matcher.models import Membership, Trial
 from matcher.trials import (
     TrialError,
@@ -181,25 +180,19 @@ def new_round(trial_id: int):
     return jsonify(body), 201
 
 
-@blueprint.get("/trials/<int:trial_id>/history.csv")
+@blueprint.get("/trials/<int:trial_id>/history.<kind>")
 @organiser_required
-def history_csv(trial_id: int):
-    """The trial's history in the SPEC §3 format, with names and departments."""
+def history(trial_id: int, kind: str):
+    """The trial's history: ``csv`` (SPEC §3, with names and departments),
+    ``json`` or ``graphml`` (who met whom, for network tools)."""
+    exports = {"csv": (history_csv, "text/csv"), "json": (history_json, "application/json"),
+               "graphml": (history_graphml, "application/graphml+xml")}
+    if kind not in exports:
+        raise TrialError(404, "not_found", "exports are history.csv, .json and .graphml")
     trial = _own_trial(trial_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["round", "group", "person_id", "name", "department", "date", "met"])
-    for stored in trial.rounds:
-        rows = sorted(stored.members, key=lambda m: (m.group.number if m.group else 10**9,
-                                                      m.person.public_id))
-        for row in rows:
-            met = {True: "yes", False: "no", None: ""}[row.met]
-            writer.writerow([stored.number, row.group.number if row.group else "",
-                             row.person.public_id, row.person.name, row.person.department,
-                             stored.published_at.date().isoformat(), met])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="trial-{trial.id}-history.csv"'})
+    make, mimetype = exports[kind]
+    return Response(make(trial), mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="trial-{trial.id}-history.{kind}"'})
 
 
 @blueprint.get("/me")
