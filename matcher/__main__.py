@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=5000, help="port to listen on")
+    serve.add_argument("--demo", action="store_true",
+                       help="load the demo data from seeds/ (a fictional hospital trust "
+                            "with a coffee trial and four earlier rounds) and print its links")
     serve.set_defaults(run=serve_app)
     return parser
 
@@ -83,7 +86,23 @@ def serve_app(args: argparse.Namespace) -> int:
     from web.extensions import socketio
 
     app = create_app({"ASYNC_MODE": "gevent"})
-    print(f"matcher: serving on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    base = f"http://{args.host}:{args.port}"
+    if args.demo:
+        from matcher.demo import load_demo
+
+        with app.extensions["matcher.sessions"]() as session:
+            demo = load_demo(session)
+            session.commit()
+            print(f"demo trial: {demo.trial.name}", flush=True)
+            print(f"  sign-up page: {base}/join/{demo.trial.join_code}", flush=True)
+            for public_id, token in list(demo.participant_tokens.items())[:3]:
+                print(f"  personal page of {public_id}: {base}/me/{token}", flush=True)
+            if demo.organiser_token:
+                print("  organiser API token (shown once; publish a round with "
+                      f"POST {base}/api/v1/trials/{demo.trial.id}/rounds "
+                      '{"publish": true}):', flush=True)
+                print(f"  {demo.organiser_token}", flush=True)
+    print(f"matcher: serving on {base}", file=sys.stderr, flush=True)
     socketio.run(app, host=args.host, port=args.port, log_output=False)
     return 0
 

@@ -1,0 +1,25 @@
+"""The demo data loads once, as a trial with history the engine can build on."""
+
+from sqlalchemy import func, select
+
+from matcher import db
+from matcher.demo import load_demo
+from matcher.models import Membership, Round
+from matcher.trials import publish_round
+
+
+def test_demo_loads_once_and_makes_a_good_next_round(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    db.upgrade(engine)
+    with db.make_session_factory(engine)() as session:
+        demo = load_demo(session)
+        session.commit()
+        assert demo.organiser_token and len(demo.participant_tokens) == 145
+        assert session.scalar(select(func.count()).select_from(Round)) == 4
+        again = load_demo(session)
+        assert again.organiser_token is None and again.trial.id == demo.trial.id
+        assert session.scalar(select(func.count()).select_from(Membership)) == 145
+        stored = publish_round(session, demo.trial, seed=1)
+        assert stored.number == 5 and stored.metrics["repeats"] == 0
+        assert sum(1 for m in stored.members if m.group_id) == 145
+    engine.dispose()
