@@ -88,12 +88,14 @@ def serve_app(args: argparse.Namespace) -> int:
     app = create_app({"ASYNC_MODE": "gevent"})
     base = f"http://{args.host}:{args.port}"
     if args.demo:
-        from matcher.demo import load_demo
+        from matcher.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 
         with app.extensions["matcher.sessions"]() as session:
             demo = load_demo(session)
             session.commit()
             print(f"demo trial: {demo.trial.name}", flush=True)
+            print(f"  organiser: sign in at {base}/organiser/login as {DEMO_EMAIL}, "
+                  f"password {DEMO_PASSWORD}", flush=True)
             print(f"  sign-up page: {base}/join/{demo.trial.join_code}", flush=True)
             for public_id, token in list(demo.participant_tokens.items())[:3]:
                 print(f"  personal page of {public_id}: {base}/me/{token}", flush=True)

@@ -14,10 +14,12 @@ from matcher.accounts import create_organiser, hash_token
 from matcher.files import read_people, read_table
 from matcher.models import Group, GroupMember, Membership, Organiser, Person, Round, Trial
 
-__all__ = ["DEMO_EMAIL", "Demo", "load_demo"]
+__all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "Demo", "load_demo"]
 
 #: The demo organiser's sign-in name.
 DEMO_EMAIL = "demo-organiser@northfield-vale.example"
+#: The demo organiser's password (a demo on one's own machine; never for real data).
+DEMO_PASSWORD = "try-the-demo"
 #: The seeds shipped with the project.
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -40,7 +42,8 @@ def load_demo(session: Session, seeds: Path = SEEDS) -> Demo:
     if existing is not None:
         trial = session.scalar(select(Trial).where(Trial.organiser_id == existing.id))
         return Demo(None, trial, {})
-    organiser, token = create_organiser(session, DEMO_EMAIL, "Demo organiser")
+    organiser, token = create_organiser(session, DEMO_EMAIL, "Demo organiser",
+                                        password=DEMO_PASSWORD)
     trial = Trial(organiser=organiser, name="Northfield & Vale coffee trial",
                   description="Meet a colleague from elsewhere in the trust every fortnight.",
                   join_code=secrets.token_urlsafe(9), weights={})

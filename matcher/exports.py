@@ -11,7 +11,7 @@ import networkx as nx
 
 from matcher.models import Trial
 
-__all__ = ["history_csv", "history_graphml", "history_json"]
+__all__ = ["EXPORTS", "history_csv", "history_graphml", "history_json"]
 
 _MET = {True: "yes", False: "no", None: ""}
 
@@ -78,3 +78,11 @@ def history_graphml(trial: Trial) -> str:
                     edge["meetings"] += 1
                     edge["rounds"] += f",{stored.number}"
     return "\n".join(nx.generate_graphml(graph)) + "\n"
+
+
+#: Every export of a trial's history: file extension → (maker, MIME type).
+EXPORTS = {
+    "csv": (history_csv, "text/csv"),
+    "json": (history_json, "application/json"),
+    "graphml": (history_graphml, "application/graphml+xml"),
+}

@@ -22,6 +22,8 @@ class Config:
         self.DATABASE_URL = os.environ.get(db.DATABASE_URL_VARIABLE) or None
         self.MESSAGE_QUEUE = os.environ.get("MATCHER_MESSAGE_QUEUE") or None
         self.MAX_CONTENT_LENGTH = 1024 * 1024
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_HTTPONLY = True
         self.ROUND_TIME_LIMIT = 10.0
         # "gevent" under `python -m matcher serve`; threads elsewhere (tests, shells).
         self.ASYNC_MODE = "threading"
@@ -46,10 +48,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    from web import api, trials
+    from web import api, organiser, trials
 
     app.register_blueprint(api.blueprint)
     app.register_blueprint(trials.blueprint)
+    app.register_blueprint(organiser.blueprint)
     socketio.init_app(app, message_queue=app.config["MESSAGE_QUEUE"],
                       async_mode=app.config["ASYNC_MODE"], cors_allowed_origins=[])
     trials.register(socketio)

@@ -6,12 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from matcher.accounts import organiser_for_token
 from matcher.errors import ServiceError
-from matcher.exports import history_csv, history_graphml, history_json
+from matcher.exports import EXPORTS
 from matcher.models import Membership, Trial
 from matcher.trials import (
     TrialError,
@@ -20,13 +19,12 @@ from matcher.trials import (
     leave,
     membership_for_token,
     preview_round,
-    publish_round,
     record_met,
     set_paused,
     signup,
 )
 from web.extensions import session, socketio
-from web.push import push_match
+from web.push import publish_and_push
 
 __all__ = ["blueprint"]
 
@@ -163,7 +161,7 @@ def new_round(trial_id: int):
             "sitting_out": list(planned.sitting_out),
             "metrics": planned.metrics.as_dict(),
         })
-    stored = publish_round(db, trial, seed=seed, time_limit=limit)
+    stored = publish_and_push(socketio, db, trial, seed=seed, time_limit=limit)
     body = {
         "round": stored.number,
         "groups": [{"group": group.number,
@@ -172,11 +170,6 @@ def new_round(trial_id: int):
         "sitting_out": [m.person.public_id for m in stored.members if m.group_id is None],
         "metrics": stored.metrics,
     }
-    db.commit()
-    people = {m.person_id for m in stored.members}
-    for membership in db.scalars(select(Membership).where(Membership.trial_id == trial.id)):
-        if membership.person_id in people:
-            push_match(socketio, membership, current_match(db, membership))
     return jsonify(body), 201
 
 
@@ -185,12 +178,10 @@ def new_round(trial_id: int):
 def history(trial_id: int, kind: str):
     """The trial's history: ``csv`` (SPEC §3, with names and departments),
     ``json`` or ``graphml`` (who met whom, for network tools)."""
-    exports = {"csv": (history_csv, "text/csv"), "json": (history_json, "application/json"),
-               "graphml": (history_graphml, "application/graphml+xml")}
-    if kind not in exports:
+    if kind not in EXPORTS:
         raise TrialError(404, "not_found", "exports are history.csv, .json and .graphml")
     trial = _own_trial(trial_id)
-    make, mimetype = exports[kind]
+    make, mimetype = EXPORTS[kind]
     return Response(make(trial), mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="trial-{trial.id}-history.{kind}"'})
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from matcher.models import Membership
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-__all__ = ["match_payload", "participant_room", "push_match"]
+from matcher.models import Membership, Round, Trial
+from matcher.trials import current_match, publish_round
+
+__all__ = ["match_payload", "participant_room", "publish_and_push", "push_match"]
 
 
 def participant_room(public_id: str) -> str:
@@ -29,3 +33,15 @@ def match_payload(match: dict[str, object]) -> dict[str, object]:
 def push_match(socketio, membership: Membership, match: dict[str, object]) -> None:
     """Send ``match`` to that participant's connections only."""
     socketio.emit("match", match_payload(match), to=participant_room(membership.person.public_id))
+
+
+def publish_and_push(socketio, db: Session, trial: Trial, *, seed: int | None,
+                     time_limit: float) -> Round:
+    """Publish the next round (committed), then push each member's match."""
+    stored = publish_round(db, trial, seed=seed, time_limit=time_limit)
+    db.commit()
+    people = {m.person_id for m in stored.members}
+    for membership in db.scalars(select(Membership).where(Membership.trial_id == trial.id)):
+        if membership.person_id in people:
+            push_match(socketio, membership, current_match(db, membership))
+    return stored

@@ -1,0 +1,63 @@
+"""Organiser pages: sign in, create a trial, preview, publish, export."""
+
+import pytest
+
+from matcher.accounts import create_organiser
+
+
+@pytest.fixture
+def signed_in(app, client):
+    with app.extensions["matcher.sessions"]() as db:
+        create_organiser(db, "ann@example.org", "Ann", password="correct horse")
+        create_organiser(db, "bob@example.org", "Bob", password="battery staple")
+        db.commit()
+    reply = client.post("/organiser/login", data={"email": "ann@example.org",
+                                                  "password": "correct horse"})
+    assert reply.status_code == 303
+    return client
+
+
+def test_pages_need_a_signed_in_organiser(client):
+    reply = client.get("/organiser/")
+    assert reply.status_code == 302 and "/organiser/login" in reply.headers["Location"]
+    bad = client.post("/organiser/login", data={"email": "x@example.org", "password": "nope"})
+    assert bad.status_code == 401 and "do not match" in bad.get_data(as_text=True)
+
+
+def test_create_preview_publish_export(signed_in, app):
+    client = signed_in
+    reply = client.post("/organiser/trials", data={"name": "Spring coffee", "group_size": "2"})
+    assert reply.status_code == 303
+    page_url = reply.headers["Location"]
+    page = client.get(page_url).get_data(as_text=True)
+    join = page.split("Join link for staff: <a href=\"")[1].split('"')[0]
+    join_path = "/join/" + join.rsplit("/", 1)[-1]
+    for k in range(6):
+        client.post(join_path, data={"name": f"Person {k}", "email": f"p{k}@example.org",
+                                     "department": ["Nursing", "IT", "HR"][k % 3]})
+    preview = " ".join(client.get(page_url + "?preview=1").get_data(as_text=True).split())
+    assert "Preview: 6 people, 3 groups, 0 repeats" in preview and "Person 0" in preview
+    assert client.post(page_url + "/publish").status_code == 303
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Round 1: 3 groups, 0 repeats" in page
+    csv = client.get(page_url + "/history.csv")
+    assert csv.status_code == 200 and csv.data.count(b"\n") == 7
+    assert client.get(page_url + "/history.graphml").status_code == 200
+    dashboard = client.get("/organiser/").get_data(as_text=True)
+    assert "Spring coffee" in dashboard
+
+
+def test_another_organisers_trial_is_forbidden(signed_in, app):
+    client = signed_in
+    page_url = client.post("/organiser/trials", data={"name": "Mine"}).headers["Location"]
+    client.post("/organiser/logout")
+    client.post("/organiser/login", data={"email": "bob@example.org",
+                                          "password": "battery staple"})
+    assert client.get(page_url).status_code == 403
+    assert client.post(page_url + "/publish").status_code == 403
+    assert client.get("/organiser/trials/999").status_code == 404
+
+
+def test_bad_trial_form_shows_the_error(signed_in):
+    reply = signed_in.post("/organiser/trials", data={"name": "", "group_size": "2"})
+    assert reply.status_code == 400 and "name is required" in reply.get_data(as_text=True)
