@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run demo-round test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The app with the demo data at http://127.0.0.1:5000 (it prints where to sign in).
 run: $(STAMP)
+	$(PY) -m matcher serve --demo --port 5000
+
+# One round for the demo trust from the command line, printed.
+demo-round: $(STAMP)
 	$(PY) -m matcher.pair seeds/people.csv --history seeds/history.csv --avoid seeds/avoid.csv --seed 1
 
 test: $(STAMP)
@@ -23,6 +28,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.pairing
+	$(PY) -m benchmarks.rotation
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
