@@ -36,6 +36,7 @@ __all__ = [
     "record_met",
     "set_paused",
     "signup",
+    "update_trial",
 ]
 
 #: Longest text of any attribute field.
@@ -61,6 +62,38 @@ def _text(value: object, field: str, *, required: bool, limit: int = MAX_FIELD_L
     return value
 
 
+#: The settings of a trial an organiser chooses (create and edit).
+SETTINGS = ("name", "description", "group_size", "odd", "weights")
+
+
+def _check_setting(key: str, value: object) -> object:
+    """One trial setting, checked (SETTINGS); raises :class:`TrialError` naming it."""
+    if key == "name":
+        return _text(value, "name", required=True)
+    if key == "description":
+        return _text(value, "description", required=False, limit=2000)
+    if key == "group_size":
+        if not isinstance(value, int) or isinstance(value, bool) or not (
+            2 <= value <= MAX_GROUP_SIZE
+        ):
+            raise TrialError(400, "invalid", f"group_size must be a whole number from 2 to "
+                             f"{MAX_GROUP_SIZE}", "group_size")
+        return value
+    if key == "odd":
+        if value not in ODD_POLICIES:
+            raise TrialError(400, "invalid", f"odd must be one of {', '.join(ODD_POLICIES)}",
+                             "odd")
+        return value
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TrialError(400, "invalid", "weights must be an object", "weights")
+    try:
+        return asdict(Weights(**value))
+    except (TypeError, ValueError) as exc:
+        raise TrialError(400, "invalid", f"weights: {exc}", "weights") from None
+
+
 def create_trial(
     session: Session,
     organiser: Organiser,
@@ -72,33 +105,24 @@ def create_trial(
     weights: object = None,
 ) -> Trial:
     """A new trial of ``organiser``'s, with a fresh join code."""
-    name = _text(name, "name", required=True)
-    description = _text(description, "description", required=False, limit=2000)
-    if not isinstance(group_size, int) or isinstance(group_size, bool) or not (
-        2 <= group_size <= MAX_GROUP_SIZE
-    ):
-        raise TrialError(400, "invalid", f"group_size must be a whole number from 2 to "
-                         f"{MAX_GROUP_SIZE}", "group_size")
-    if odd not in ODD_POLICIES:
-        raise TrialError(400, "invalid", f"odd must be one of {', '.join(ODD_POLICIES)}", "odd")
-    chosen: dict[str, int] = {}
-    if weights is not None:
-        if not isinstance(weights, dict):
-            raise TrialError(400, "invalid", "weights must be an object", "weights")
-        try:
-            chosen = asdict(Weights(**weights))
-        except (TypeError, ValueError) as exc:
-            raise TrialError(400, "invalid", f"weights: {exc}", "weights") from None
-    trial = Trial(
-        organiser=organiser,
-        name=name,
-        description=description,
-        group_size=group_size,
-        odd=odd,
-        weights=chosen,
-        join_code=secrets.token_urlsafe(9),
-    )
+    given = {"name": name, "description": description, "group_size": group_size,
+             "odd": odd, "weights": weights}
+    trial = Trial(organiser=organiser, join_code=secrets.token_urlsafe(9),
+                  **{key: _check_setting(key, value) for key, value in given.items()})
     session.add(trial)
+    session.flush()
+    return trial
+
+
+def update_trial(session: Session, trial: Trial, changes: dict[str, object]) -> Trial:
+    """Change some of a trial's settings (the next rounds follow them); every
+    change is checked before any is made."""
+    unknown = sorted(set(changes) - set(SETTINGS))
+    if unknown:
+        raise TrialError(400, "invalid", f"{unknown[0]} is not a trial setting", unknown[0])
+    checked = {key: _check_setting(key, value) for key, value in changes.items()}
+    for key, value in checked.items():
+        setattr(trial, key, value)
     session.flush()
     return trial
 

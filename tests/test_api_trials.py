@@ -177,3 +177,24 @@ def test_history_exports(client, trial, organiser_token, tmp_path):
     assert client.get(base + ".xml", headers=auth(organiser_token)).status_code == 404
     assert client.get(base + ".json").status_code == 401
     assert jsonlib.dumps(as_json)  # plain data
+
+
+def test_see_and_edit_a_trial(client, trial, organiser_token):
+    sign_up(client, trial, 1)
+    url = f"/api/v1/trials/{trial['id']}"
+    details = client.get(url, headers=auth(organiser_token)).get_json()
+    assert details["name"] == "Spring coffee" and len(details["participants"]) == 1
+    changed = client.patch(url, json={"name": "Summer coffee", "group_size": 3,
+                                      "weights": {"department": 6}},
+                           headers=auth(organiser_token))
+    assert changed.status_code == 200
+    body = changed.get_json()
+    assert (body["name"], body["group_size"], body["weights"]["department"]) == (
+        "Summer coffee", 3, 6)
+    for bad, field in (({"odd": "drop"}, "odd"), ({"colour": "red"}, "colour"),
+                       ({"group_size": 3, "name": ""}, "name")):
+        reply = client.patch(url, json=bad, headers=auth(organiser_token))
+        assert reply.status_code == 400 and reply.get_json()["error"]["field"] == field
+    # a refused change changes nothing
+    assert client.get(url, headers=auth(organiser_token)).get_json()["group_size"] == 3
+    assert client.patch(url, json={"name": "x"}).status_code == 401

@@ -61,3 +61,16 @@ def test_another_organisers_trial_is_forbidden(signed_in, app):
 def test_bad_trial_form_shows_the_error(signed_in):
     reply = signed_in.post("/organiser/trials", data={"name": "", "group_size": "2"})
     assert reply.status_code == 400 and "name is required" in reply.get_data(as_text=True)
+
+
+def test_settings_can_be_changed_from_the_page(signed_in):
+    client = signed_in
+    page_url = client.post("/organiser/trials", data={"name": "Mine"}).headers["Location"]
+    form = {"name": "Renamed", "description": "", "group_size": "3", "odd": "sitout",
+            "weight_department": "5", "weight_organisation": "2", "weight_site": "0",
+            "weight_role": "1"}
+    assert client.post(page_url + "/settings", data=form).status_code == 303
+    page = client.get(page_url).get_data(as_text=True)
+    assert "<h1>Renamed</h1>" in page and 'value="5"' in page
+    bad = client.post(page_url + "/settings", data=form | {"group_size": "1"})
+    assert bad.status_code == 400 and "group_size" in bad.get_data(as_text=True)

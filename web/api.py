@@ -22,6 +22,7 @@ from matcher.trials import (
     record_met,
     set_paused,
     signup,
+    update_trial,
 )
 from web.extensions import session, socketio
 from web.push import publish_and_push
@@ -117,6 +118,41 @@ def new_trial():
     db.commit()
     join_url = url_for("trials.join_page", join_code=trial.join_code, _external=True)
     return jsonify({"id": trial.id, "join_code": trial.join_code, "join_url": join_url}), 201
+
+
+@blueprint.get("/trials/<int:trial_id>")
+@organiser_required
+def trial_details(trial_id: int):
+    """A trial's settings, participants and rounds (organiser)."""
+    trial = _own_trial(trial_id)
+    return jsonify(_trial_json(trial))
+
+
+@blueprint.patch("/trials/<int:trial_id>")
+@organiser_required
+def edit_trial(trial_id: int):
+    """Change settings: any of name, description, group_size, odd, weights."""
+    trial = _own_trial(trial_id)
+    update_trial(session(), trial, _body())
+    session().commit()
+    return jsonify(_trial_json(trial))
+
+
+def _trial_json(trial: Trial) -> dict[str, object]:
+    return {
+        "id": trial.id, "name": trial.name, "description": trial.description,
+        "group_size": trial.group_size, "odd": trial.odd, "weights": trial.weights,
+        "join_code": trial.join_code,
+        "join_url": url_for("trials.join_page", join_code=trial.join_code, _external=True),
+        "participants": [
+            {"participant_id": m.person.public_id, "name": m.person.name,
+             "department": m.person.department, "email": m.person.email,
+             "paused": m.paused}
+            for m in trial.memberships
+        ],
+        "rounds": [{"round": r.number, "published_at": r.published_at.isoformat(),
+                    "metrics": r.metrics} for r in trial.rounds],
+    }
 
 
 @blueprint.post("/trials/<int:trial_id>/signups")

@@ -25,7 +25,8 @@ from sqlalchemy import select
 from matcher.accounts import check_password
 from matcher.exports import EXPORTS
 from matcher.models import Organiser, Trial
-from matcher.trials import TrialError, create_trial, preview_round
+from matcher.trials import TrialError, create_trial, preview_round, update_trial
+from solvers.model import ATTRIBUTES, Weights
 from web.extensions import session, socketio
 from web.push import publish_and_push
 
@@ -123,11 +124,39 @@ def trial_page(trial_id: int):
                                     time_limit=current_app.config["ROUND_TIME_LIMIT"])
         except TrialError as exc:
             error = str(exc)
+    return _trial_page(trial, preview=preview, error=error)
+
+
+def _trial_page(trial: Trial, *, preview=None, error=None) -> str:
     names = {m.person.public_id: m.person.name for m in trial.memberships}
+    weights = Weights(**trial.weights) if trial.weights else Weights()
     return render_template("organiser/trial.html", trial=trial, preview=preview, error=error,
-                           names=names,
+                           names=names, weights=weights, attributes=ATTRIBUTES,
                            join_url=url_for("trials.join_page", join_code=trial.join_code,
                                             _external=True))
+
+
+@blueprint.post("/trials/<int:trial_id>/settings")
+@signed_in
+def settings(trial_id: int):
+    """Change the trial's settings from its page (the next rounds follow them)."""
+    trial = _own_trial(trial_id)
+    form = request.form
+    try:
+        changes = {
+            "name": form.get("name", ""),
+            "description": form.get("description", ""),
+            "group_size": int(form.get("group_size") or 0),
+            "odd": form.get("odd", ""),
+            "weights": {key: int(form.get(f"weight_{key}") or 0) for key in ATTRIBUTES},
+        }
+        update_trial(session(), trial, changes)
+    except (TrialError, ValueError) as exc:
+        session().rollback()
+        message = str(exc) if isinstance(exc, TrialError) else "numbers must be whole numbers"
+        return _trial_page(trial, error=message), 400
+    session().commit()
+    return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
 
 
 @blueprint.post("/trials/<int:trial_id>/publish")
@@ -140,8 +169,7 @@ def publish(trial_id: int):
                          time_limit=current_app.config["ROUND_TIME_LIMIT"])
     except TrialError as exc:
         session().rollback()
-        return render_template("organiser/trial.html", trial=trial, preview=None,
-                               error=str(exc), names={}, join_url=""), exc.status
+        return _trial_page(trial, error=str(exc)), exc.status
     return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
 
 
