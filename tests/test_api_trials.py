@@ -198,3 +198,4 @@ def test_see_and_edit_a_trial(client, trial, organiser_token):
     # a refused change changes nothing
     assert client.get(url, headers=auth(organiser_token)).get_json()["group_size"] == 3
     assert client.patch(url, json={"name": "x"}).status_code == 401
+

@@ -6,7 +6,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, g, render_template, request
+from sqlalchemy.exc import IntegrityError
 
 from matcher import db
 from web.extensions import socketio
@@ -41,6 +42,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.upgrade(engine)
     app.extensions["matcher.engine"] = engine
     app.extensions["matcher.sessions"] = db.make_session_factory(engine)
+
+    @app.errorhandler(IntegrityError)
+    def conflict(_error: IntegrityError):
+        """Two requests raced (two publishes, two sign-ups with one email): the
+        loser's transaction is rolled back whole and told so."""
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()
+        message = "someone else changed this at the same moment; try again"
+        if request.path.startswith("/api/"):
+            return {"error": {"code": "conflict", "message": message}}, 409
+        return render_template("message.html", heading="Please try again", text=message), 409
 
     @app.teardown_appcontext
     def close_session(_error: BaseException | None) -> None:
