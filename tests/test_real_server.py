@@ -1,65 +1,13 @@
 """The real server (`python -m matcher serve`) in a subprocess, driven over HTTP and
 WebSocket by python-socketio's client: 20 participants each receive their own match."""
 
-import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 import socketio
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def call(base, method, path, body=None, token=None):
-    request = urllib.request.Request(base + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode())
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return reply.status, json.loads(reply.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
-
-
-@pytest.fixture
-def server(tmp_path):
-    env = dict(os.environ, MATCHER_DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}",
-               MATCHER_SECRET_KEY="test")
-    created = subprocess.run(
-        [sys.executable, "-m", "matcher", "organiser", "create", "org@example.org"],
-        env=env, capture_output=True, text=True, check=True)
-    token = created.stdout.strip().splitlines()[-1]
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "matcher", "serve", "--port", str(port)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail(f"server exited: {process.stderr.read().decode()}")
-            time.sleep(0.2)
-    else:
-        pytest.fail("server did not start within 30 s")
-    yield base, token
-    process.terminate()
-    process.wait(timeout=10)
+from tests.conftest import call
 
 
 def test_twenty_participants_each_receive_their_own_match(server):
