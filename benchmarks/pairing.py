@@ -26,8 +26,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import resource
 import shlex
 import subprocess
@@ -37,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.report import machine_facts, write_section
 from solvers.metrics import group_figures
 from solvers.model import History, Person, Problem
 from solvers.scoring import FORBIDDEN, Scorer
@@ -266,36 +265,13 @@ def _verdict(ours: dict) -> str:
     return "✓ met" if not misses else "✗ " + ", ".join(misses)
 
 
-def machine_facts() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        kib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                       if line.startswith("MemTotal")))
-        memory = f"{kib / 1024**2:.0f} GB RAM"
-    except (OSError, StopIteration, ValueError):
-        memory = "RAM unknown"
-    import networkx
-    import rustworkx
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (f"nproc {usable}, {cpu}, {memory}; Python {platform.python_version()}, "
-            f"numpy {np.__version__}, rustworkx {rustworkx.__version__}, "
-            f"networkx {networkx.__version__}; {platform.system()} {platform.release()}")
-
-
 def render(results: list[dict], args, command: str) -> str:
     lines = [
         SECTION,
         "",
         f"Command: `{command}`  ",
         f"Date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}  ",
-        f"Machine: {machine_facts()}",
+        f"Machine: {machine_facts('numpy', 'rustworkx', 'networkx')}",
         "",
         "Synthetic people: 30 departments (largest ~35%, decreasing), 3 sites "
         "(60/30/10%), 6 roles, modes 70% either / 15% in-person / 15% virtual, "
@@ -359,21 +335,6 @@ def render(results: list[dict], args, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace (or append) the pairing section of ``path``, keeping the others."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    start = next((k for k, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        body = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((k for k in range(start + 1, len(lines)) if lines[k].startswith("## ")),
-                   len(lines))
-        after = "".join(lines[end:])
-        body = "".join(lines[:start]) + section + ("\n" + after if after else "")
-    path.write_text(body)
-
-
 # -- command line ---------------------------------------------------------------------
 
 
@@ -435,7 +396,7 @@ def main(argv=None) -> int:
     print(section)
     if not args.no_write:
         path = Path(args.write)
-        write_section(path, section)
+        write_section(path, SECTION, section)
         log(f"wrote section {SECTION!r} of {path}")
     return 0
 

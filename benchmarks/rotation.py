@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -42,6 +40,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from benchmarks.report import machine_facts, write_section
 from solvers.model import Person
 from solvers.rotation import Cafe, plan_cafe, table_sizes
 
@@ -326,28 +325,6 @@ def run_worker(spec: dict, timeout: float) -> dict:
 # -- report ---------------------------------------------------------------------------
 
 
-def machine_facts() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        kib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                       if line.startswith("MemTotal")))
-        memory = f"{kib / 1024**2:.0f} GB RAM"
-    except (OSError, StopIteration, ValueError):
-        memory = "RAM unknown"
-    import numba
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (f"nproc {usable}, {cpu}, {memory}; Python {platform.python_version()}, "
-            f"numpy {np.__version__}, numba {numba.__version__}; "
-            f"{platform.system()} {platform.release()}")
-
-
 def code_version() -> str:
     """The commit measured, and whether the solvers had uncommitted changes."""
     try:
@@ -396,7 +373,7 @@ def render(results: dict, args, command: str) -> str:
         "",
         f"Command: `{command}`  ",
         f"Date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}  ",
-        f"Machine: {machine_facts()}  ",
+        f"Machine: {machine_facts('numpy', 'numba')}  ",
         f"Code: {code_version()}",
         "",
         "Each measurement runs in a fresh process; time is wall-clock around "
@@ -523,21 +500,6 @@ def render(results: dict, args, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace (or append) this benchmark's section of ``path``, keeping the others."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    start = next((k for k, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        body = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((k for k in range(start + 1, len(lines)) if lines[k].startswith("## ")),
-                   len(lines))
-        after = "".join(lines[end:])
-        body = "".join(lines[:start]) + section + ("\n" + after if after else "")
-    path.write_text(body)
-
-
 # -- command line ---------------------------------------------------------------------
 
 
@@ -620,7 +582,7 @@ def main(argv=None) -> int:
     print(section)
     if not args.no_write:
         path = Path(args.write)
-        write_section(path, section)
+        write_section(path, SECTION, section)
         log(f"wrote section {SECTION!r} of {path}")
     return 0
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 import sys
 
 if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
-    # The server is gevent's: patch the standard library before anything imports it.
-    from gevent import monkey
-
-    monkey.patch_all()
+    # The web server (gevent) patches the standard library: it must load first.
+    import web.serve  # noqa: F401
 
 import argparse  # noqa: E402
 import getpass  # noqa: E402
@@ -81,32 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def serve_app(args: argparse.Namespace) -> int:
-    """Run the app until interrupted."""
-    from web import create_app
-    from web.extensions import socketio
+    """Run the web app (the one command that reaches into ``web``)."""
+    from web.serve import serve
 
-    app = create_app({"ASYNC_MODE": "gevent"})
-    base = f"http://{args.host}:{args.port}"
-    if args.demo:
-        from matcher.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
-
-        with app.extensions["matcher.sessions"]() as session:
-            demo = load_demo(session)
-            session.commit()
-            print(f"demo trial: {demo.trial.name}", flush=True)
-            print(f"  organiser: sign in at {base}/organiser/login as {DEMO_EMAIL}, "
-                  f"password {DEMO_PASSWORD}", flush=True)
-            print(f"  sign-up page: {base}/join/{demo.trial.join_code}", flush=True)
-            for public_id, token in list(demo.participant_tokens.items())[:3]:
-                print(f"  personal page of {public_id}: {base}/me/{token}", flush=True)
-            if demo.organiser_token:
-                print("  organiser API token (shown once; publish a round with "
-                      f"POST {base}/api/v1/trials/{demo.trial.id}/rounds "
-                      '{"publish": true}):', flush=True)
-                print(f"  {demo.organiser_token}", flush=True)
-    print(f"matcher: serving on {base}", file=sys.stderr, flush=True)
-    socketio.run(app, host=args.host, port=args.port, log_output=False)
-    return 0
+    return serve(args.host, args.port, demo=args.demo)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -235,9 +235,7 @@ class _Engine:
         others = mixing - cafe.weights.department * differ
         self.other_scale = int(others.max(initial=0)) * int(self.sizes.max(initial=1)) * 4 + 1
         self.quality = differ * self.other_scale + others
-        self.mixing = mixing
         np.fill_diagonal(self.quality, 0)
-        np.fill_diagonal(self.mixing, 0)
         self.host_table = np.full(n, -1, dtype=np.int64)
         for pid, table in cafe.hosts.items():
             self.host_table[self.index[pid]] = table - 1
@@ -306,11 +304,6 @@ class _Engine:
         for r in range(self.new_rounds):
             self._add_round(r, +1)
 
-    def repeats(self) -> int:
-        """Pairs meeting more than once (counting earlier meetings), summed."""
-        extra = np.triu(np.maximum(self.meets - 1, 0), 1)
-        return int(extra.sum())
-
     def broken_rules(self) -> int:
         total = 0
         for r in range(self.new_rounds):
@@ -329,14 +322,6 @@ class _Engine:
                 by_rule[rule].update((self.ids[a], self.ids[b]))
         rule = "mode" if by_rule["mode"] else "avoid"
         return rule, sorted(by_rule[rule])
-
-    def objective(self) -> tuple[int, int, int]:
-        """(broken rules, repeats, −quality): smaller is better."""
-        quality = 0
-        for r in range(self.new_rounds):
-            x = self._onehot(r)
-            quality += int(((x @ x.T) * self.quality).sum()) // 2
-        return self.broken_rules(), self.repeats(), -quality
 
     # -- bounds ----------------------------------------------------------------------
     def repeats_bound(self) -> int:
@@ -421,8 +406,7 @@ class _Engine:
     def plan(self, seconds: float, method: str) -> CafePlan:
         dept = {p.id: p.department for p in self.cafe.people}
         rounds: list[CafeRound] = []
-        history_meets = self.cafe.history
-        seen = _meet_counter(history_meets)
+        seen = dict.fromkeys(self.cafe.history.last_met, 1)
         for played in self.cafe.fixed:
             rounds.append(_describe(played, dept, seen, self.cafe.weights, self.cafe.people,
                                     played=True))
@@ -447,10 +431,6 @@ class _Engine:
 
 def _past(tables: Sequence[Sequence[str]]) -> PastRound:
     return PastRound(tuple(tuple(t) for t in tables))
-
-
-def _meet_counter(history: History) -> dict[tuple[str, str], int]:
-    return {pair: 1 for pair in history.last_met}
 
 
 def _describe(tables, dept, seen, weights, people, played=False) -> CafeRound:

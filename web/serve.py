@@ -1,0 +1,42 @@
+"""``python -m matcher serve``: the app on gevent's WSGI server, WebSocket included.
+
+gevent patches the standard library, so this module is imported before
+anything else when the server starts (see ``matcher/__main__.py``), and by
+nothing else.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import sys  # noqa: E402
+
+from matcher.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo  # noqa: E402
+from web import create_app  # noqa: E402
+from web.extensions import socketio  # noqa: E402
+
+__all__ = ["serve"]
+
+
+def serve(host: str, port: int, *, demo: bool) -> int:
+    """Run the app until interrupted; with ``demo``, load the seeds and print their links."""
+    app = create_app({"ASYNC_MODE": "gevent"})
+    base = f"http://{host}:{port}"
+    if demo:
+        with app.extensions["matcher.sessions"]() as session:
+            loaded = load_demo(session)
+            session.commit()
+            print(f"demo trial: {loaded.trial.name}", flush=True)
+            print(f"  organiser: sign in at {base}/organiser/login as {DEMO_EMAIL}, "
+                  f"password {DEMO_PASSWORD}", flush=True)
+            print(f"  sign-up page: {base}/join/{loaded.trial.join_code}", flush=True)
+            for public_id, token in list(loaded.participant_tokens.items())[:3]:
+                print(f"  personal page of {public_id}: {base}/me/{token}", flush=True)
+            if loaded.organiser_token:
+                print("  organiser API token (shown once; publish a round with "
+                      f"POST {base}/api/v1/trials/{loaded.trial.id}/rounds "
+                      '{"publish": true}):', flush=True)
+                print(f"  {loaded.organiser_token}", flush=True)
+    print(f"matcher: serving on {base}", file=sys.stderr, flush=True)
+    socketio.run(app, host=host, port=port, log_output=False)
+    return 0
