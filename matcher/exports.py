@@ -1,17 +1,22 @@
-"""Exports of a trial's history: CSV (SPEC §3, re-importable), JSON, GraphML."""
+"""Exports of a trial's history: CSV (SPEC §3, re-importable), JSON, GraphML;
+and the headline figures of a trial."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from itertools import combinations
 
 import networkx as nx
 
+from matcher.files import attribute_key
 from matcher.models import Trial
 
-__all__ = ["EXPORTS", "history_csv", "history_graphml", "history_json"]
+__all__ = ["EXPORTS", "TrialFigures", "history_csv", "history_graphml", "history_json",
+           "trial_figures"]
 
 _MET = {True: "yes", False: "no", None: ""}
 
@@ -86,3 +91,66 @@ EXPORTS = {
     "json": (history_json, "application/json"),
     "graphml": (history_graphml, "application/graphml+xml"),
 }
+
+
+@dataclass(frozen=True)
+class TrialFigures:
+    """A trial at a glance (the organiser's dashboard)."""
+
+    participants: int
+    active: int
+    paused: int
+    departments: int
+    rounds: int
+    last_published: datetime | None
+    #: Introductions made (groups in all rounds) and the share of them across departments.
+    introductions: int
+    cross_department_share: float | None
+    #: Distinct people who have been introduced to someone outside their department.
+    mixed_people: int
+    #: Answers to "did you meet?": yes, no, and members of a group yet to answer.
+    met_yes: int
+    met_no: int
+    met_unanswered: int
+    #: The latest round's repeats and gap to the bound (None before any round).
+    last_repeats: int | None
+    last_gap: float | None
+
+
+def trial_figures(trial: Trial) -> TrialFigures:
+    """The headline figures of ``trial`` from its members and rounds."""
+    members = trial.memberships
+    introductions = crossing = 0
+    yes = no = unanswered = 0
+    mixed: set[int] = set()
+    for stored in trial.rounds:
+        for group in stored.groups:
+            introductions += 1
+            departments = {attribute_key(m.person.department) for m in group.members}
+            if len(departments) > 1:
+                crossing += 1
+                mixed.update(m.person_id for m in group.members)
+            for member in group.members:
+                if member.met is True:
+                    yes += 1
+                elif member.met is False:
+                    no += 1
+                else:
+                    unanswered += 1
+    last = trial.rounds[-1] if trial.rounds else None
+    return TrialFigures(
+        participants=len(members),
+        active=sum(not m.paused for m in members),
+        paused=sum(m.paused for m in members),
+        departments=len({attribute_key(m.person.department) for m in members}),
+        rounds=len(trial.rounds),
+        last_published=last.published_at if last else None,
+        introductions=introductions,
+        cross_department_share=crossing / introductions if introductions else None,
+        mixed_people=len(mixed & {m.person_id for m in members}),
+        met_yes=yes,
+        met_no=no,
+        met_unanswered=unanswered,
+        last_repeats=last.metrics.get("repeats") if last else None,
+        last_gap=last.metrics.get("gap") if last else None,
+    )

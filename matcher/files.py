@@ -48,10 +48,12 @@ __all__ = [
     "cafe_json",
     "cafe_text",
     "check_append_target",
+    "check_people",
     "looks_like_email",
     "pair_columns",
     "pair_csv",
     "pair_json",
+    "parse_table",
     "plan_order",
     "read_avoid",
     "read_history",
@@ -191,6 +193,11 @@ def _read_text(path: str | os.PathLike[str]) -> str:
         raise InputError(label, "cannot be read (permission denied)") from None
     except OSError as exc:
         raise InputError(label, f"cannot be read: {exc.strerror or exc}") from None
+    return _decode(label, data)
+
+
+def _decode(label: str, data: bytes) -> str:
+    """A file's bytes as UTF-8 text (a BOM is dropped); an error names ``label``."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(label, "is UTF-16 text; save it as UTF-8 (\"CSV UTF-8\")")
     try:
@@ -328,8 +335,14 @@ def read_table(path: str | os.PathLike[str], *, allow_json: bool = False) -> Tab
     Raises :class:`InputError` for a missing, unreadable, non-UTF-8 or empty file
     and for malformed CSV or JSON.
     """
-    label = os.fspath(path)
-    text = _read_text(path)
+    return parse_table(os.fspath(path), _read_text(path), allow_json=allow_json)
+
+
+def parse_table(label: str, data: str | bytes, *, allow_json: bool = False) -> Table:
+    """:func:`read_table` for a file's contents (an upload), named ``label`` in errors."""
+    text = _decode(label, data) if isinstance(data, bytes) else data
+    if not text.strip():
+        raise InputError(label, "is empty: expected a header row")
     if allow_json and (label.lower().endswith(".json") or text.lstrip().startswith("[")):
         return _parse_json(label, text)
     return _parse_csv(label, text)
@@ -452,7 +465,20 @@ def read_people(path: str | os.PathLike[str]) -> People:
     duplicate id, a row with neither id nor email, an unknown ``mode``, a bad
     ``active`` or ``host`` value, or a file with no people.
     """
-    table = read_table(path, allow_json=True)
+    people, errors = check_people(read_table(path, allow_json=True))
+    if errors:
+        raise errors[0]
+    return people
+
+
+def check_people(table: Table) -> tuple[People, list[InputError]]:
+    """Check every row of a people table (SPEC §3); for an import that lists
+    all the problems at once.
+
+    Returns the rows without problems and every problem found, in file order
+    (within a row, in column order). A problem with the whole file (no people,
+    a missing column) is raised as :class:`InputError`.
+    """
     if not table.records:
         raise InputError(table.file, "is an empty list: no people" if table.is_json
                          else "has a header but no people")
@@ -461,86 +487,92 @@ def read_people(path: str | os.PathLike[str]) -> People:
         what = "key" if table.is_json else "column"
         raise table.missing("id", f"there is neither an 'id' nor an 'email' {what}")
 
-    unit = "item" if table.is_json else "row"
     rows: list[PersonRow] = []
+    errors: list[InputError] = []
     row_of_id: dict[str, int] = {}
     row_of_email: dict[str, int] = {}
     for record in table.records:
-        name = record.get("name")
-        if not name:
-            raise table.error("name is empty", record, "name")
-        if len(name) > MAX_NAME_LENGTH:
-            raise table.error(
-                f"name has {len(name)} characters; at most {MAX_NAME_LENGTH} are allowed",
-                record, "name",
-            )
-        department = record.get("department")
-        if not department:
-            raise table.error("department is empty", record, "department")
+        problems: list[InputError] = []
+        row = _person_row(table, record, row_of_id, row_of_email, problems)
+        if problems:
+            errors.extend(problems)
+        else:
+            rows.append(row)
+    return People(table.file, table.columns, tuple(rows), table.is_json), errors
 
-        email = record.get("email")
-        if email:
-            if not _EMAIL.fullmatch(email):
-                raise table.error(f"{_show(email)} is not an email address", record, "email")
-            folded = email.casefold()
-            if folded in row_of_email:
-                raise table.error(
-                    f"{_show(email)} is also the email of {unit} {row_of_email[folded]}",
-                    record, "email",
-                )
+
+def _person_row(table: Table, record: Record, row_of_id: dict[str, int],
+                row_of_email: dict[str, int], problems: list[InputError]) -> PersonRow:
+    """One checked row; each problem is added to ``problems``."""
+    unit = "item" if table.is_json else "row"
+
+    def problem(message: str, key: str) -> None:
+        problems.append(table.error(message, record, key))
+
+    name = record.get("name")
+    if not name:
+        problem("name is empty", "name")
+    elif len(name) > MAX_NAME_LENGTH:
+        problem(f"name has {len(name)} characters; at most {MAX_NAME_LENGTH} are allowed",
+                "name")
+    department = record.get("department")
+    if not department:
+        problem("department is empty", "department")
+
+    email = record.get("email")
+    if email:
+        folded = email.casefold()
+        if not _EMAIL.fullmatch(email):
+            problem(f"{_show(email)} is not an email address", "email")
+        elif folded in row_of_email:
+            problem(f"{_show(email)} is also the email of {unit} {row_of_email[folded]}",
+                    "email")
+        else:
             row_of_email[folded] = record.number
 
-        person_id = record.get("id")
-        id_key = "id"
-        if not person_id:
-            if not email:
-                key = "id" if "id" in table.columns else "email"
-                raise table.error("this person has neither an id nor an email", record, key)
-            person_id, id_key = email, "email"
-        if person_id in row_of_id:
-            raise table.error(
-                f"{_show(person_id)} is also the id of {unit} {row_of_id[person_id]}",
-                record, id_key,
-            )
+    person_id = record.get("id")
+    id_key = "id"
+    if not person_id and email:
+        person_id, id_key = email, "email"
+    if not person_id:
+        problem("this person has neither an id nor an email",
+                "id" if "id" in table.columns else "email")
+    elif person_id in row_of_id:
+        if id_key == "id" or not problems:
+            problem(f"{_show(person_id)} is also the id of {unit} {row_of_id[person_id]}",
+                    id_key)
+    else:
         row_of_id[person_id] = record.number
 
-        mode = _parse_mode(record.get("mode"))
-        if mode is None:
-            raise table.error(
-                f"{_show(record.get('mode'))} is not a mode: use {', '.join(MODES)} "
-                "(empty means either)",
-                record, "mode",
-            )
-        active = _parse_yes_no(record.get("active"))
-        if active is None:
-            raise table.error(
-                f"{_show(record.get('active'))} is not yes or no (empty means yes)",
-                record, "active",
-            )
-        host = None
-        host_text = record.get("host")
-        if host_text:
-            if not _INTEGER.fullmatch(host_text) or int(host_text) < 1:
-                raise table.error(
-                    f"{_show(host_text)} is not a table number (1, 2, 3, …)", record, "host"
-                )
+    mode = _parse_mode(record.get("mode"))
+    if mode is None:
+        problem(f"{_show(record.get('mode'))} is not a mode: use {', '.join(MODES)} "
+                "(empty means either)", "mode")
+    active = _parse_yes_no(record.get("active"))
+    if active is None:
+        problem(f"{_show(record.get('active'))} is not yes or no (empty means yes)", "active")
+    host = None
+    host_text = record.get("host")
+    if host_text:
+        if not _INTEGER.fullmatch(host_text) or int(host_text) < 1:
+            problem(f"{_show(host_text)} is not a table number (1, 2, 3, …)", "host")
+        else:
             host = int(host_text)
 
-        rows.append(PersonRow(
-            row=record.number,
-            id=person_id,
-            name=name,
-            email=email,
-            department=department,
-            organisation=record.get("organisation"),
-            site=record.get("site"),
-            role=record.get("role"),
-            mode=mode,
-            host=host,
-            active=active,
-            values=record.values,
-        ))
-    return People(table.file, table.columns, tuple(rows), table.is_json)
+    return PersonRow(
+        row=record.number,
+        id=person_id,
+        name=name,
+        email=email,
+        department=department,
+        organisation=record.get("organisation"),
+        site=record.get("site"),
+        role=record.get("role"),
+        mode=mode or "either",
+        host=host,
+        active=bool(active),
+        values=record.values,
+    )
 
 
 # -- history -------------------------------------------------------------------

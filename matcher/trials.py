@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from matcher.accounts import hash_token
 from matcher.errors import ServiceError
-from matcher.files import MAX_NAME_LENGTH, looks_like_email
+from matcher.files import (
+    MAX_NAME_LENGTH,
+    InputError,
+    check_people,
+    looks_like_email,
+    parse_table,
+)
 from matcher.meetings import trial_problem
 from matcher.models import Group, GroupMember, Membership, Organiser, Person, Round, Trial
 from solvers.model import MODES, ODD_POLICIES, Infeasible, Weights
@@ -25,15 +31,22 @@ from solvers.model import Round as PlannedRound
 from solvers.pairing import plan_rounds
 
 __all__ = [
+    "ImportProblems",
+    "Imported",
     "TrialError",
+    "check_join_code",
     "create_trial",
+    "import_participants",
+    "new_link",
     "current_match",
     "leave",
+    "membership_by_email",
     "membership_for_token",
     "past_matches",
     "preview_round",
     "publish_round",
     "record_met",
+    "renew_link",
     "set_paused",
     "signup",
     "update_trial",
@@ -127,6 +140,14 @@ def update_trial(session: Session, trial: Trial, changes: dict[str, object]) -> 
     return trial
 
 
+def check_join_code(trial: Trial, join_code: object) -> None:
+    """Refuse (403) a join code that is not ``trial``'s (compared in constant time)."""
+    if not isinstance(join_code, str) or not hmac.compare_digest(
+        join_code.encode(), trial.join_code.encode()
+    ):
+        raise TrialError(403, "bad_join_code", "the join code is not this trial's", "join_code")
+
+
 @dataclass(frozen=True)
 class Signup:
     """A new member of a trial and the secret token of their personal page."""
@@ -142,10 +163,7 @@ def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, 
     the latest). Signing up twice for one trial is refused (409) without saying
     anything about the person already there.
     """
-    if not isinstance(join_code, str) or not hmac.compare_digest(
-        join_code.encode(), trial.join_code.encode()
-    ):
-        raise TrialError(403, "bad_join_code", "the join code is not this trial's", "join_code")
+    check_join_code(trial, join_code)
     name = _text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
     email = _text(fields.get("email"), "email", required=True, limit=320).lower()
     if not looks_like_email(email):
@@ -165,7 +183,7 @@ def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, 
     )):
         raise TrialError(409, "already_signed_up",
                          "this email is already signed up for this trial; use the link "
-                         "sent at sign-up", "email")
+                         "emailed to you, or ask for a new one", "email")
     person.name, person.department, person.mode = name, department, str(mode)
     person.organisation, person.site, person.role = (
         extra["organisation"], extra["site"], extra["role"])
@@ -174,6 +192,120 @@ def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, 
     session.add(membership)
     session.flush()
     return Signup(membership, token)
+
+
+#: Most people one import may add.
+MAX_IMPORT_ROWS = 5000
+
+
+class ImportProblems(TrialError):
+    """A people file that cannot be imported: every problem found, per row."""
+
+    def __init__(self, problems: list[InputError]):
+        rows = len({p.row for p in problems})
+        super().__init__(
+            400, "invalid_file",
+            f"{problems[0]}" if len(problems) == 1 else
+            f"{len(problems)} problems in {rows} {'row' if rows == 1 else 'rows'}; "
+            "nothing was imported", "file")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import did: the new members (with their tokens, to mail them
+    their links) and the emails that were in the trial already."""
+
+    added: list[Signup]
+    already_in: list[str]
+
+
+def import_participants(session: Session, trial: Trial, label: str,
+                        data: str | bytes) -> Imported:
+    """Add the people of a people file (SPEC §3, CSV or JSON) to ``trial``.
+
+    Every row is checked first and every problem is reported at once
+    (:class:`ImportProblems`); then all rows are added, or none. Each person
+    needs an email (it is how they get their link and how partners reach them).
+    Someone already in the trial is left as they are; someone known from
+    another trial keeps the details they gave; ``active`` = ``no`` joins paused.
+    """
+    try:
+        table = parse_table(label, data, allow_json=True)
+        people, problems = check_people(table)
+    except InputError as exc:
+        raise ImportProblems([exc]) from None
+    for record in table.records:
+        if not record.get("email") and record.get("id"):  # (no id either: reported)
+            problems.append(table.error("an email is needed: it is how this person gets "
+                                        "their link", record, "email"))
+        for key in ("department", "organisation", "site", "role"):
+            if len(record.get(key)) > MAX_FIELD_LENGTH:
+                problems.append(table.error(
+                    f"{key} is longer than {MAX_FIELD_LENGTH} characters", record, key))
+    if len(people.rows) > MAX_IMPORT_ROWS:
+        problems.append(InputError(label, f"has {len(people.rows)} people; at most "
+                                   f"{MAX_IMPORT_ROWS} can be imported at once"))
+    if problems:
+        order = {key: k for k, key in enumerate(table.columns.values())}
+        problems.sort(key=lambda p: (p.row or 0, order.get(p.column, -1)))
+        raise ImportProblems(problems)
+
+    emails = [row.email.lower() for row in people.rows]
+    known = {p.email: p for p in session.scalars(select(Person).where(Person.email.in_(emails)))}
+    members = set(session.scalars(select(Membership.person_id).where(
+        Membership.trial_id == trial.id)))
+    added: list[Signup] = []
+    already: list[str] = []
+    for row, email in zip(people.rows, emails, strict=True):
+        person = known.get(email)
+        if person is not None and person.id in members:
+            already.append(email)
+            continue
+        if person is None:
+            person = Person(public_id=secrets.token_hex(8), email=email, mode=row.mode,
+                            **{key: " ".join(getattr(row, key).split()) for key in (
+                                "name", "department", "organisation", "site", "role")})
+            session.add(person)
+        token = secrets.token_urlsafe(32)
+        membership = Membership(trial=trial, person=person, token_hash=hash_token(token),
+                                paused=not row.active)
+        session.add(membership)
+        added.append(Signup(membership, token))
+    session.flush()
+    return Imported(added, already)
+
+
+def new_link(session: Session, membership: Membership) -> str:
+    """A new personal-page token for ``membership``; the old one stops working."""
+    token = secrets.token_urlsafe(32)
+    membership.token_hash = hash_token(token)
+    session.flush()
+    return token
+
+
+def renew_link(session: Session, trial: Trial, join_code: object,
+               email: object) -> Signup | None:
+    """Someone asks for their link again with the join code and their email:
+    the member with that email gets a new token (``None`` if there is none;
+    callers answer the same either way, so nothing is revealed)."""
+    check_join_code(trial, join_code)
+    email = _text(email, "email", required=True, limit=320).lower()
+    if not looks_like_email(email):
+        raise TrialError(400, "invalid", "email does not look like an email address", "email")
+    membership = membership_by_email(session, trial, email)
+    if membership is None:
+        return None
+    return Signup(membership, new_link(session, membership))
+
+
+def membership_by_email(session: Session, trial: Trial, email: object) -> Membership | None:
+    """The member of ``trial`` with this email, if any."""
+    if not isinstance(email, str):
+        return None
+    return session.scalar(
+        select(Membership).join(Person, Membership.person_id == Person.id)
+        .where(Membership.trial_id == trial.id, Person.email == email.strip().lower()))
 
 
 def membership_for_token(session: Session, token: str) -> Membership | None:

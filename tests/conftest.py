@@ -1,7 +1,10 @@
 """Shared fixtures: the app on a fresh SQLite file, its test client, an organiser."""
 
+import email
+import email.policy
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -23,9 +26,34 @@ def app(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
         "SECRET_KEY": "test",
         "ROUND_TIME_LIMIT": 5.0,
+        "MAIL_URL": (tmp_path / "outbox").as_uri(),
     })
     yield app
     app.extensions["matcher.engine"].dispose()
+
+
+def mailed(outbox) -> list:
+    """The messages in a file outbox (oldest first), parsed."""
+    if not outbox.exists():
+        return []
+    files = sorted(outbox.glob("*.eml"))
+    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            for path in files]
+
+
+def mailed_links(outbox) -> dict[str, str]:
+    """The latest personal link mailed to each address."""
+    links = {}
+    for message in mailed(outbox):
+        found = re.search(r"https?://\S+/me/\S+", message.get_content())
+        if found:
+            links[message["To"]] = found.group(0)
+    return links
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    return tmp_path / "outbox"
 
 
 @pytest.fixture
@@ -81,7 +109,7 @@ def call(base, method, path, body=None, token=None):
 @pytest.fixture
 def server(tmp_path):
     env = dict(os.environ, MATCHER_DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}",
-               MATCHER_SECRET_KEY="test")
+               MATCHER_SECRET_KEY="test", MATCHER_MAIL_URL=(tmp_path / "outbox").as_uri())
     created = subprocess.run(
         [sys.executable, "-m", "matcher", "organiser", "create", "org@example.org"],
         env=env, capture_output=True, text=True, check=True)

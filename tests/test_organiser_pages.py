@@ -74,3 +74,83 @@ def test_settings_can_be_changed_from_the_page(signed_in):
     assert "<h1>Renamed</h1>" in page and 'value="5"' in page
     bad = client.post(page_url + "/settings", data=form | {"group_size": "1"})
     assert bad.status_code == 400 and "group_size" in bad.get_data(as_text=True)
+
+
+def _new_trial(client) -> str:
+    reply = client.post("/organiser/trials", data={"name": "Spring coffee"})
+    assert reply.status_code == 303
+    return reply.headers["Location"]
+
+
+def test_import_from_the_trial_page_lists_problems_per_row(signed_in, outbox):
+    import io
+
+    from tests.conftest import mailed_links
+
+    client = signed_in
+    page_url = _new_trial(client)
+    bad = b"name,email,department\nAnn Lee,ann@example.org,Nursing\n,bob@,IT\n"
+    reply = client.post(page_url + "/participants", content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(bad), "staff.csv")})
+    assert reply.status_code == 400
+    page = " ".join(reply.get_data(as_text=True).split())
+    assert "2 problems in 1 row; nothing was imported" in page
+    assert "<td>3</td><td>name</td><td>name is empty</td>" in page
+    assert "<td>3</td><td>email</td><td>&#39;bob@&#39; is not an email address</td>" in page
+    assert "Nobody yet" in page
+
+    good = b"name,email,department\nAnn Lee,ann@example.org,Nursing\nBob Roy,bob@example.org,IT\n"
+    reply = client.post(page_url + "/participants", content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(good), "staff.csv")})
+    assert reply.status_code == 303
+    page = " ".join(client.get(reply.headers["Location"]).get_data(as_text=True).split())
+    assert "Imported 2 people; 2 of 2 were mailed their personal link." in page
+    assert "Ann Lee" in page and "bob@example.org" in page
+    assert "/me/" not in page  # the organiser never sees a participant's link
+    assert set(mailed_links(outbox)) == {"ann@example.org", "bob@example.org"}
+
+    missing = client.post(page_url + "/participants", content_type="multipart/form-data",
+                          data={})
+    assert missing.status_code == 400 and "Choose a people file" in missing.get_data(True)
+
+
+def test_mail_a_participant_a_new_link_from_the_trial_page(signed_in, app, outbox):
+    import io
+
+    from tests.conftest import mailed_links
+
+    client = signed_in
+    page_url = _new_trial(client)
+    client.post(page_url + "/participants", content_type="multipart/form-data",
+                data={"file": (io.BytesIO(b"name,email,department\nAnn,ann@example.org,IT\n"),
+                               "staff.csv")})
+    old = mailed_links(outbox)["ann@example.org"]
+    page = client.get(page_url).get_data(as_text=True)
+    action = page.split('action="')[1:]
+    link_action = next(a.split('"')[0] for a in action if a.split('"')[0].endswith("/link"))
+    reply = client.post(link_action)
+    assert reply.status_code == 303
+    assert "A new link was mailed to Ann." in client.get(reply.headers["Location"]).get_data(True)
+    assert mailed_links(outbox)["ann@example.org"] != old
+    assert client.get(old).status_code == 404
+
+
+def test_the_dashboard_shows_each_trials_headline_figures(signed_in, app):
+    client = signed_in
+    page_url = _new_trial(client)
+    page = client.get(page_url).get_data(as_text=True)
+    join_path = "/join/" + page.split("Join link for staff: <a href=\"")[1].split('"')[0].rsplit(
+        "/", 1)[-1]
+    for k in range(5):
+        client.post(join_path, data={"name": f"Person {k}", "email": f"p{k}@example.org",
+                                     "department": ["Nursing", "IT"][k % 2]})
+    assert client.post(page_url + "/publish").status_code == 303
+    dashboard = " ".join(client.get("/organiser/").get_data(as_text=True).split())
+    assert "<strong>5</strong> participants" in dashboard
+    assert "<strong>2</strong> departments" in dashboard
+    assert "<strong>1</strong> rounds, the latest on" in dashboard
+    # 5 people in groups of 2 with a triad: 2 introductions, both across departments.
+    assert "<strong>2</strong> introductions, 100% across departments" in dashboard
+    assert "<strong>5</strong> of 5 have met someone from another department" in dashboard
+    assert "5 yet to say" in dashboard
+    assert "<strong>0</strong> repeats in the latest round" in dashboard

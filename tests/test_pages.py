@@ -87,3 +87,28 @@ def test_the_socket_io_client_is_served_with_its_licence(client):
     script = client.get("/static/vendor/socket.io/socket.io.min.js")
     assert script.status_code == 200 and b"Socket.IO" in script.data[:200]
     assert client.get("/static/vendor/socket.io/LICENSE").status_code == 200
+
+
+def test_a_lost_link_can_be_mailed_again_from_the_join_page(client, organiser_token, outbox):
+    from tests.conftest import mailed_links
+
+    trial = client.post("/api/v1/trials", json={"name": "Spring coffee"},
+                        headers={"Authorization": f"Bearer {organiser_token}"}).get_json()
+    join = f"/join/{trial['join_code']}"
+    signed = client.post(join, data={"name": "Ann", "email": "ann@example.org",
+                                     "department": "IT"})
+    assert signed.status_code == 303
+    first = mailed_links(outbox)["ann@example.org"]
+    assert first.endswith(signed.headers["Location"])
+    welcome = client.get(signed.headers["Location"]).get_data(as_text=True)
+    assert "We have also emailed you the link" in welcome
+
+    page = client.get(join).get_data(as_text=True)
+    assert "Email me a new link" in page and 'for="link-email"' in page
+    known = client.post(join + "/link", data={"email": "ann@example.org"})
+    unknown = client.post(join + "/link", data={"email": "zed@example.org"})
+    assert known.status_code == unknown.status_code == 200
+    assert known.get_data() == unknown.get_data()
+    assert mailed_links(outbox)["ann@example.org"] != first
+    bad = client.post(join + "/link", data={"email": "ann@"})
+    assert bad.status_code == 400 and "does not look like an email" in bad.get_data(True)

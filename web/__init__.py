@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, render_template, request
 from sqlalchemy.exc import IntegrityError
 
 from matcher import db
+from matcher.mail import mailer_for
 from web.extensions import socketio
 
 __all__ = ["create_app"]
@@ -22,6 +24,10 @@ class Config:
         self.SECRET_KEY = os.environ.get("MATCHER_SECRET_KEY") or os.urandom(32).hex()
         self.DATABASE_URL = os.environ.get(db.DATABASE_URL_VARIABLE) or None
         self.MESSAGE_QUEUE = os.environ.get("MATCHER_MESSAGE_QUEUE") or None
+        # Where participants' links are mailed (matcher.mail); default: an outbox
+        # folder of .eml files in the instance folder.
+        self.MAIL_URL = os.environ.get("MATCHER_MAIL_URL") or None
+        self.MAIL_FROM = os.environ.get("MATCHER_MAIL_FROM") or "matcher <matcher@localhost>"
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_HTTPONLY = True
@@ -42,6 +48,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.upgrade(engine)
     app.extensions["matcher.engine"] = engine
     app.extensions["matcher.sessions"] = db.make_session_factory(engine)
+    mail_url = app.config["MAIL_URL"] or Path(app.instance_path, "outbox").as_uri()
+    app.extensions["matcher.mailer"] = mailer_for(mail_url, app.config["MAIL_FROM"])
 
     @app.errorhandler(IntegrityError)
     def conflict(_error: IntegrityError):

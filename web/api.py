@@ -13,18 +13,23 @@ from matcher.errors import ServiceError
 from matcher.exports import EXPORTS
 from matcher.models import Membership, Trial
 from matcher.trials import (
+    ImportProblems,
     TrialError,
     create_trial,
     current_match,
+    import_participants,
     leave,
     membership_for_token,
+    new_link,
     preview_round,
     record_met,
+    renew_link,
     set_paused,
     signup,
     update_trial,
 )
 from web.extensions import session, socketio
+from web.links import mail_link
 from web.push import publish_and_push
 
 __all__ = ["blueprint"]
@@ -44,6 +49,16 @@ def error(status: int, code: str, message: str, field: str | None = None):
 def service_error(exc: ServiceError):
     """A service refused: its status, code, message and field."""
     return error(exc.status, exc.code, str(exc), exc.field)
+
+
+@blueprint.errorhandler(ImportProblems)
+def import_problems(exc: ImportProblems):
+    """A people file with problems: every one, by row and column."""
+    response, status = error(exc.status, exc.code, str(exc), exc.field)
+    body = response.get_json()
+    body["error"]["problems"] = [
+        {"row": p.row, "column": p.column, "message": p.message} for p in exc.problems]
+    return jsonify(body), status
 
 
 @blueprint.errorhandler(HTTPException)
@@ -166,11 +181,81 @@ def signup_to_trial(trial_id: int):
     joined = signup(db, trial, data.get("join_code"), data)
     public_id = joined.membership.person.public_id
     db.commit()
+    mail_link(joined.membership, joined.token, "signup")
     return jsonify({
         "participant_id": public_id,
         "token": joined.token,
         "me_url": url_for("trials.me_page", token=joined.token, _external=True),
     }), 201
+
+
+@blueprint.post("/trials/<int:trial_id>/participants")
+@organiser_required
+def import_people(trial_id: int):
+    """Import participants from a people file (SPEC §3): the request body is
+    the CSV (``Content-Type: text/csv``) or JSON list, or a multipart form
+    with the file as ``file``. All rows or none; each new participant is mailed
+    their link → 201 ``{"added", "already_in", "mailed", "not_mailed"}``."""
+    trial = _own_trial(trial_id)
+    upload = request.files.get("file")
+    if upload is not None:
+        label, data = upload.filename or "upload.csv", upload.read()
+    else:
+        kind = request.mimetype
+        label = "upload.json" if kind == "application/json" else "upload.csv"
+        data = request.get_data()
+    if not data:
+        raise TrialError(400, "invalid", "send the people file as the body or as the form "
+                         "field 'file'", "file")
+    db = session()
+    imported = import_participants(db, trial, label, data)
+    db.commit()
+    return jsonify(_imported_json(imported)), 201
+
+
+def _imported_json(imported) -> dict[str, object]:
+    mailed = [mail_link(signup.membership, signup.token, "import")
+              for signup in imported.added]
+    return {
+        "added": [{"participant_id": s.membership.person.public_id,
+                   "email": s.membership.person.email} for s in imported.added],
+        "already_in": imported.already_in,
+        "mailed": sum(mailed),
+        "not_mailed": [s.membership.person.email
+                       for s, sent in zip(imported.added, mailed, strict=True) if not sent],
+    }
+
+
+@blueprint.post("/trials/<int:trial_id>/participants/<participant_id>/link")
+@organiser_required
+def send_new_link(trial_id: int, participant_id: str):
+    """Mail a participant a new link (the old one stops working); the organiser
+    never sees it → 202 ``{"mailed": true|false}``."""
+    trial = _own_trial(trial_id)
+    membership = next((m for m in trial.memberships
+                       if m.person.public_id == participant_id), None)
+    if membership is None:
+        raise TrialError(404, "not_found", "no such participant in this trial")
+    token = new_link(session(), membership)
+    session().commit()
+    return jsonify({"mailed": mail_link(membership, token, "again")}), 202
+
+
+@blueprint.post("/trials/<int:trial_id>/links")
+def lost_link(trial_id: int):
+    """A participant asks for their link again (public, with the join code and
+    their email) → 202 whether or not the email is signed up, so nothing is
+    revealed; if it is, a new link is mailed and the old one stops working."""
+    db = session()
+    trial = db.get(Trial, trial_id)
+    if trial is None:
+        raise TrialError(404, "not_found", "no such trial")
+    data = _body()
+    renewed = renew_link(db, trial, data.get("join_code"), data.get("email"))
+    if renewed is not None:
+        db.commit()
+        mail_link(renewed.membership, renewed.token, "again")
+    return jsonify({"accepted": True}), 202
 
 
 @blueprint.post("/trials/<int:trial_id>/rounds")

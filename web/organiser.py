@@ -11,6 +11,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     g,
     redirect,
     render_template,
@@ -23,11 +24,20 @@ from flask import (
 from sqlalchemy import select
 
 from matcher.accounts import check_password
-from matcher.exports import EXPORTS
+from matcher.exports import EXPORTS, trial_figures
 from matcher.models import Organiser, Trial
-from matcher.trials import TrialError, create_trial, preview_round, update_trial
+from matcher.trials import (
+    ImportProblems,
+    TrialError,
+    create_trial,
+    import_participants,
+    new_link,
+    preview_round,
+    update_trial,
+)
 from solvers.model import ATTRIBUTES, Weights
 from web.extensions import session, socketio
+from web.links import mail_link
 from web.push import publish_and_push
 
 __all__ = ["blueprint"]
@@ -90,7 +100,13 @@ def dashboard():
     """The organiser's trials, with their headline figures."""
     trials = session().scalars(
         select(Trial).where(Trial.organiser_id == g.organiser.id).order_by(Trial.id)).all()
-    return render_template("organiser/dashboard.html", trials=trials, error=None)
+    return _dashboard(trials)
+
+
+def _dashboard(trials, error: str | None = None):
+    figures = {trial.id: trial_figures(trial) for trial in trials}
+    return render_template("organiser/dashboard.html", trials=trials, figures=figures,
+                           error=error)
 
 
 @blueprint.post("/trials")
@@ -106,7 +122,7 @@ def new_trial():
     except (TrialError, ValueError) as exc:
         db.rollback()
         trials = db.scalars(select(Trial).where(Trial.organiser_id == g.organiser.id)).all()
-        return render_template("organiser/dashboard.html", trials=trials, error=str(exc)), 400
+        return _dashboard(trials, str(exc)), 400
     db.commit()
     return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
 
@@ -127,10 +143,12 @@ def trial_page(trial_id: int):
     return _trial_page(trial, preview=preview, error=error)
 
 
-def _trial_page(trial: Trial, *, preview=None, error=None) -> str:
+def _trial_page(trial: Trial, *, preview=None, error=None, problems=None) -> str:
     names = {m.person.public_id: m.person.name for m in trial.memberships}
     weights = Weights(**trial.weights) if trial.weights else Weights()
     return render_template("organiser/trial.html", trial=trial, preview=preview, error=error,
+                           problems=problems,
+                           figures=trial_figures(trial),
                            names=names, weights=weights, attributes=ATTRIBUTES,
                            join_url=url_for("trials.join_page", join_code=trial.join_code,
                                             _external=True))
@@ -156,6 +174,53 @@ def settings(trial_id: int):
         message = str(exc) if isinstance(exc, TrialError) else "numbers must be whole numbers"
         return _trial_page(trial, error=message), 400
     session().commit()
+    return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
+
+
+@blueprint.post("/trials/<int:trial_id>/participants")
+@signed_in
+def import_people(trial_id: int):
+    """Import participants from an uploaded people file; every problem is
+    listed by row, and nothing is imported unless the whole file is good."""
+    trial = _own_trial(trial_id)
+    upload = request.files.get("file")
+    db = session()
+    if upload is None or not upload.filename:
+        return _trial_page(trial, error="Choose a people file (CSV) to import."), 400
+    try:
+        imported = import_participants(db, trial, upload.filename, upload.read())
+    except ImportProblems as exc:
+        db.rollback()
+        return _trial_page(trial, error=str(exc), problems=exc.problems), 400
+    db.commit()
+    mailed = sum(mail_link(s.membership, s.token, "import") for s in imported.added)
+    notice = f"Imported {len(imported.added)} {_people(len(imported.added))}"
+    if imported.already_in:
+        notice += f" ({len(imported.already_in)} already in the trial were left as they were)"
+    notice += f"; {mailed} of {len(imported.added)} were mailed their personal link."
+    flash(notice)
+    return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
+
+
+def _people(count: int) -> str:
+    return "person" if count == 1 else "people"
+
+
+@blueprint.post("/trials/<int:trial_id>/participants/<participant_id>/link")
+@signed_in
+def send_new_link(trial_id: int, participant_id: str):
+    """Mail one participant a new personal link (the old one stops working)."""
+    trial = _own_trial(trial_id)
+    membership = next((m for m in trial.memberships
+                       if m.person.public_id == participant_id), None)
+    if membership is None:
+        abort(404)
+    token = new_link(session(), membership)
+    session().commit()
+    sent = mail_link(membership, token, "again")
+    notice = (f"A new link was mailed to {membership.person.name}." if sent else
+              f"The mail to {membership.person.name} could not be sent; try again later.")
+    flash(notice)
     return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
 
 

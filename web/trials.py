@@ -3,7 +3,7 @@ Socket.IO handlers that keep the personal page live."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
@@ -16,10 +16,12 @@ from matcher.trials import (
     membership_for_token,
     past_matches,
     record_met,
+    renew_link,
     set_paused,
     signup,
 )
 from web.extensions import session
+from web.links import mail_link
 from web.push import match_payload, participant_room
 
 __all__ = ["blueprint", "register"]
@@ -66,7 +68,32 @@ def join_submit(join_code: str):
         return render_template("signup.html", trial=trial, fields=SIGNUP_FIELDS,
                                values=values, error=str(exc), error_field=exc.field), exc.status
     db.commit()
+    mail_link(joined.membership, joined.token, "signup")
+    flash("You are in. We have also emailed you the link to this page.")
     return redirect(url_for("trials.me_page", token=joined.token), 303)
+
+
+@blueprint.post("/join/<join_code>/link")
+def lost_link(join_code: str):
+    """Mail a new personal link to a member who lost theirs; the answer is the
+    same whether or not the email is signed up."""
+    trial = _trial_by_code(join_code)
+    db = session()
+    email = request.form.get("email", "")
+    try:
+        renewed = renew_link(db, trial, join_code, email)
+    except TrialError as exc:
+        db.rollback()
+        return render_template("signup.html", trial=trial, fields=SIGNUP_FIELDS, values={},
+                               error=None, error_field=None, link_error=str(exc),
+                               link_email=email), exc.status
+    if renewed is not None:
+        db.commit()
+        mail_link(renewed.membership, renewed.token, "again")
+    return render_template(
+        "message.html", heading="Check your email",
+        text="If this email is signed up to the trial, a new link to your personal page is "
+             "on its way. Any earlier link no longer works.")
 
 
 def _membership(token: str):

@@ -1,0 +1,163 @@
+"""Email: how participants get their personal links.
+
+A participant's personal page sits behind a secret token that only they may
+hold, so the app mails the link to the participant (at sign-up, when an
+organiser imports them, and when they ask for it again) and never shows it to
+anyone else, organisers included.
+
+Where mail goes is one URL (``MATCHER_MAIL_URL``):
+
+- ``smtp://user:password@host:587`` (STARTTLS when the server offers it) or
+  ``smtps://user:password@host:465``: a real mail server;
+- ``file:///path/to/outbox``: each message is written there as an ``.eml``
+  file, for development and tests (the default, in the instance folder).
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+import time
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+__all__ = [
+    "FileOutbox",
+    "Mail",
+    "MailError",
+    "Mailer",
+    "SmtpMailer",
+    "link_mail",
+    "mailer_for",
+]
+
+
+class MailError(Exception):
+    """Mail could not be handed over (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One plain-text message to one person."""
+
+    to: str
+    subject: str
+    text: str
+
+
+class Mailer(Protocol):
+    """Hands messages over for delivery."""
+
+    def send(self, mail: Mail) -> None:
+        """Send one message; raises :class:`MailError` if it cannot be handed over."""
+
+
+def _message(mail: Mail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message.set_content(mail.text)
+    return message
+
+
+@dataclass
+class FileOutbox:
+    """Writes each message as an ``.eml`` file in ``directory``."""
+
+    directory: Path
+    sender: str
+
+    def send(self, mail: Mail) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            # Named by time first, so the outbox lists in the order mail was sent.
+            path = self.directory / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.eml"
+            partial = path.with_suffix(".tmp")
+            partial.write_bytes(bytes(_message(mail, self.sender)))
+            os.replace(partial, path)  # readers never see half a message
+        except OSError as exc:
+            raise MailError(f"cannot write to the outbox {self.directory}: {exc}") from None
+
+
+@dataclass
+class SmtpMailer:
+    """Sends through an SMTP server."""
+
+    host: str
+    port: int
+    sender: str
+    username: str | None = None
+    password: str | None = None
+    implicit_tls: bool = False
+    timeout: float = 20.0
+
+    def send(self, mail: Mail) -> None:
+        try:
+            if self.implicit_tls:
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout,
+                    context=ssl.create_default_context())
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with client:
+                if not self.implicit_tls:
+                    client.ehlo()
+                    if client.has_extn("starttls"):
+                        client.starttls(context=ssl.create_default_context())
+                        client.ehlo()
+                if self.username:
+                    client.login(self.username, self.password or "")
+                client.send_message(_message(mail, self.sender))
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailError(f"the mail server {self.host}:{self.port} refused: {exc}") from None
+
+
+def mailer_for(url: str, sender: str) -> Mailer:
+    """The mailer a ``MATCHER_MAIL_URL`` names (see the module's docstring)."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return FileOutbox(Path(unquote(parts.path)), sender)
+    if parts.scheme in ("smtp", "smtps"):
+        if not parts.hostname:
+            raise ValueError(f"{url!r} names no mail server")
+        implicit = parts.scheme == "smtps"
+        return SmtpMailer(
+            parts.hostname, parts.port or (465 if implicit else 587), sender,
+            unquote(parts.username) if parts.username else None,
+            unquote(parts.password) if parts.password else None, implicit)
+    raise ValueError(f"{url!r} is not a mail URL: use smtp://, smtps:// or file://")
+
+
+def link_mail(to: str, name: str, trial_name: str, link: str, *, why: str) -> Mail:
+    """The message that carries a participant's personal link.
+
+    ``why`` is ``"signup"`` (they just signed up), ``"import"`` (an organiser
+    added them) or ``"again"`` (they or their organiser asked for a new link).
+    """
+    opening = {
+        "signup": f"Thank you for signing up to {trial_name}.",
+        "import": f"You have been added to {trial_name}, a coffee trial: every round you "
+                  "are introduced to a colleague you have not met yet, for a short chat.",
+        "again": f"Here is a new link to your page in {trial_name}. Any earlier link no "
+                 "longer works.",
+    }[why]
+    text = (
+        f"Hello {name},\n\n{opening}\n\n"
+        f"Your personal page shows who you are matched with, as soon as each round is "
+        f"published:\n\n    {link}\n\n"
+        "The link is yours alone: anyone who has it can see your matches. From the page "
+        "you can pause, resume, say whether a meeting happened, or leave (your details "
+        "are then deleted).\n\n"
+        "If you did not expect this message, you can ignore it, or open the link and "
+        "choose \"Leave\".\n"
+    )
+    return Mail(to, f"Your link for {trial_name}", text)
