@@ -12,8 +12,11 @@ from __future__ import annotations
 import sys
 
 if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
-    # The web server (gevent) patches the standard library: it must load first.
-    import web.serve  # noqa: F401
+    # The web server (gevent) patches the standard library: before anything
+    # else is imported (importing the package ``web`` already loads ssl).
+    from gevent import monkey
+
+    monkey.patch_all()
 
 import argparse  # noqa: E402
 import getpass  # noqa: E402

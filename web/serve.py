@@ -1,25 +1,25 @@
 """``python -m matcher serve``: the app on gevent's WSGI server, WebSocket included.
 
-gevent patches the standard library, so this module is imported before
-anything else when the server starts (see ``matcher/__main__.py``), and by
-nothing else.
+gevent must patch the standard library before anything else is imported:
+``matcher/__main__.py`` does that first thing when the command is ``serve``,
+and this module checks it was done.
 """
+
+import sys
 
 from gevent import monkey
 
-monkey.patch_all()
-
-import sys  # noqa: E402
-
-from matcher.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo  # noqa: E402
-from web import create_app  # noqa: E402
-from web.extensions import socketio  # noqa: E402
+from matcher.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
+from web import create_app
+from web.extensions import socketio
 
 __all__ = ["serve"]
 
 
 def serve(host: str, port: int, *, demo: bool) -> int:
     """Run the app until interrupted; with ``demo``, load the seeds and print their links."""
+    if not monkey.is_module_patched("socket"):
+        monkey.patch_all()  # a caller other than `python -m matcher serve`
     app = create_app({"ASYNC_MODE": "gevent"})
     base = f"http://{host}:{port}"
     if demo:
