@@ -269,22 +269,26 @@ class _Engine:
         n, tables = self.n, self.tables
         seat = np.full(n, -1, dtype=np.int64)
         free = self.sizes.copy()
-        members = np.zeros((tables, n), dtype=np.int64)  # one-hot rows
+        penalty = (self.meets + 1000 * self.forbidden).astype(np.float64)
+        quality = self.quality.astype(np.float64)
+        # clash[i, t]: repeats (and forbidden pairs) person i would add at table t;
+        # spread[i, t]: the table quality they would add. Updated as people sit.
+        clash = np.zeros((n, tables))
+        spread = np.zeros((n, tables))
+
+        def sit(i: int, t: int) -> None:
+            seat[i] = t
+            free[t] -= 1
+            clash[:, t] += penalty[:, i]
+            spread[:, t] += quality[:, i]
+
         for i in np.nonzero(self.host_table >= 0)[0]:
-            t = self.host_table[i]
-            seat[i] = t
-            free[t] -= 1
-            members[t, i] = 1
+            sit(int(i), int(self.host_table[i]))
         order = self.rng.permutation(np.nonzero(seat < 0)[0])
-        penalty = self.meets + 1000 * self.forbidden
         for i in order:
-            clash = members @ penalty[i]  # per table: repeats (and forbidden pairs) added
-            spread = members @ self.quality[i]
-            key = np.where(free > 0, clash * 10**9 - spread + self.rng.random(tables), np.inf)
-            t = int(np.argmin(key))
-            seat[i] = t
-            free[t] -= 1
-            members[t, i] = 1
+            key = np.where(free > 0, clash[i] * 10**9 - spread[i] + self.rng.random(tables),
+                           np.inf)
+            sit(int(i), int(np.argmin(key)))
         return seat
 
     # -- bookkeeping -------------------------------------------------------------------
@@ -293,11 +297,16 @@ class _Engine:
         x[np.arange(self.n), self.seat[r]] = 1
         return x
 
+    def _groups(self, r: int) -> list[np.ndarray]:
+        """The people (indices) at each table of new round ``r``."""
+        order = np.argsort(self.seat[r], kind="stable")
+        bounds = np.searchsorted(self.seat[r][order], np.arange(1, self.tables))
+        return np.split(order, bounds)
+
     def _add_round(self, r: int, sign: int) -> None:
-        x = self._onehot(r)
-        together = x @ x.T
-        np.fill_diagonal(together, 0)
-        self.meets += sign * together
+        for group in self._groups(r):
+            self.meets[np.ix_(group, group)] += sign
+        self.meets[np.arange(self.n), np.arange(self.n)] = self.met_before.diagonal()
 
     def _recount(self) -> None:
         self.meets = self.met_before.copy()
@@ -307,8 +316,8 @@ class _Engine:
     def broken_rules(self) -> int:
         total = 0
         for r in range(self.new_rounds):
-            x = self._onehot(r)
-            total += int(((x @ x.T) * self.forbidden).sum()) // 2
+            for group in self._groups(r):
+                total += int(self.forbidden[np.ix_(group, group)].sum()) // 2
         return total
 
     def broken_people(self) -> tuple[str, list[str]]:
@@ -371,24 +380,31 @@ class _Engine:
         movable = (self.host_table < 0).astype(np.int64)
         restart_after = 200 + 20 * self.n
         _kernel_init(self.seat, tables, self.meets, self.quality, self.forbidden, state)
-        stalls, last_best = 0, None
-        while time.perf_counter() < deadline:
+        stalls, last_best = 0, None  # stalls: steps since the best plan last changed
+        steps = 16  # the first chunk is short: it measures how long a step takes here
+        while (now := time.perf_counter()) < deadline:
             _tabu_steps(self.seat, tables, self.meets, self.quality, self.forbidden, movable,
-                        tabu, best_seat, state, CHUNK, restart_after, bound, seed,
+                        tabu, best_seat, state, steps, restart_after, bound, seed,
                         TENURE[0], TENURE[1])
             seed += 1
             value = (int(state[2]), int(state[3]), int(state[4]))
             if value == last_best:
-                stalls += 1
+                stalls += steps
             else:
                 stalls, last_best = 0, value
                 if progress is not None:
                     progress(f"{value[1]} repeats")
             if value[0] == 0 and value[1] <= bound:
-                if self._spread_is_best(best_seat) or stalls >= QUALITY_PATIENCE:
+                if self._spread_is_best(best_seat) or stalls >= QUALITY_PATIENCE * CHUNK:
                     break
-            elif stalls >= REPEAT_PATIENCE:
+            elif stalls >= REPEAT_PATIENCE * CHUNK:
                 break
+            # Big cafés take long steps, and a step's cost changes as the search
+            # moves between repairing repeats and improving the spread: size the
+            # next chunk to keep to the deadline, growing it at most twofold.
+            per_step = max(time.perf_counter() - now, 1e-9) / steps
+            fits = (deadline - time.perf_counter()) / 2 / per_step
+            steps = int(min(CHUNK, 2 * steps, max(16, fits)))
         self.seat[:] = best_seat
         self._recount()
 
