@@ -1,6 +1,6 @@
 """The one who-met-whom record, and solver problems built from it.
 
-Every round of every trial (and, later, café) is history for every other: a
+Every round of every trial and café is history for every other: a
 café avoids seating people who just had coffee together, and vice versa. A
 member whose ``met`` is ``False`` did not meet the others of their group.
 """
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.files import attribute_key
-from matcher.models import GroupMember, Membership, Person, Round, Trial
+from matcher.models import Cafe, GroupMember, Membership, Person, Round, Trial
 from solvers.model import History, PastRound, Problem, Weights
 from solvers.model import Person as SolverPerson
 
@@ -30,17 +30,21 @@ def solver_person(person: Person) -> SolverPerson:
     )
 
 
-def past_rounds(session: Session, trial: Trial | None = None) -> list[PastRound]:
-    """Every published round, oldest first, as groups of people who met.
+def past_rounds(session: Session, trial: Trial | None = None, *,
+                exclude_cafe: Cafe | None = None) -> list[PastRound]:
+    """Every published round of every trial and café, oldest first, as groups of
+    people who met (leaving out the rounds of ``exclude_cafe``, which its
+    re-planning keeps as played rounds).
 
     Sit-outs are kept only for the rounds of ``trial``: sitting out is about
     fairness within one programme.
     """
-    rounds = session.scalars(
-        select(Round)
-        .options(selectinload(Round.members).selectinload(GroupMember.person))
-        .order_by(Round.published_at, Round.id)
-    ).all()
+    query = (select(Round)
+             .options(selectinload(Round.members).selectinload(GroupMember.person))
+             .order_by(Round.published_at, Round.id))
+    if exclude_cafe is not None:
+        query = query.where((Round.cafe_id.is_(None)) | (Round.cafe_id != exclude_cafe.id))
+    rounds = session.scalars(query).all()
     past = []
     for one in rounds:
         groups: dict[int, list[str]] = {}

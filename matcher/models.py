@@ -1,7 +1,7 @@
 """The database: typed SQLAlchemy 2.0 models.
 
 One who-met-whom record serves coffee trials and cafés alike: a
-:class:`Round` (of a trial, later of a café) holds :class:`Group` rows (a pair,
+:class:`Round` (of a trial or of a café) holds :class:`Group` rows (a pair,
 a triad, a café table), and :class:`GroupMember` says who was in it and
 whether the meeting happened (``met``). People who sit a round out have a
 :class:`GroupMember` row with no group. A :class:`Person` is one human across
@@ -30,7 +30,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "ApiToken",
+    "Attendee",
     "Base",
+    "Cafe",
     "Group",
     "GroupMember",
     "Membership",
@@ -108,6 +110,9 @@ class Person(Base):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="person", cascade="all, delete-orphan"
     )
+    attendances: Mapped[list[Attendee]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
 
 
 class Trial(Base):
@@ -153,19 +158,90 @@ class Membership(Base):
     person: Mapped[Person] = relationship(back_populates="memberships")
 
 
+class Cafe(Base):
+    """A live knowledge café: tables, rounds, a question per round, and where it is.
+
+    ``status`` is ``lobby`` (people arriving), ``running`` (round
+    ``current_round`` until ``ends_at``) or ``finished``. ``table_count`` is
+    fixed when the café starts. ``plan`` holds the rounds still to come as last
+    planned (table lists of public ids), for whom, and the plan's quality.
+    """
+
+    __tablename__ = "cafe"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    screen_key: Mapped[str] = mapped_column(String(64), unique=True)
+    tables: Mapped[int | None] = mapped_column(Integer)
+    table_size: Mapped[int | None] = mapped_column(Integer)
+    rounds: Mapped[int] = mapped_column(Integer)
+    round_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    weights: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="lobby")
+    current_round: Mapped[int] = mapped_column(Integer, default=0)
+    table_count: Mapped[int | None] = mapped_column(Integer)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    plan: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    organiser: Mapped[Organiser] = relationship()
+    attendees: Mapped[list[Attendee]] = relationship(
+        back_populates="cafe", cascade="all, delete-orphan", order_by="Attendee.id"
+    )
+    played: Mapped[list[Round]] = relationship(
+        back_populates="cafe", cascade="all, delete-orphan", order_by="Round.number"
+    )
+
+
+class Attendee(Base):
+    """A person at a café, with their secret link's token (hashed).
+
+    ``name``, ``department`` and ``organisation`` are as they gave them at this
+    café (a person found by email keeps their own details elsewhere).
+    ``host_table`` is the table they host in every round; ``present`` turns
+    false when they leave.
+    """
+
+    __tablename__ = "attendee"
+    __table_args__ = (UniqueConstraint("cafe_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cafe_id: Mapped[int] = mapped_column(ForeignKey("cafe.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    host_table: Mapped[int | None] = mapped_column(Integer)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    cafe: Mapped[Cafe] = relationship(back_populates="attendees")
+    person: Mapped[Person] = relationship(back_populates="attendances")
+
+
 class Round(Base):
-    """A published round of a trial: its groups and who sat out."""
+    """A published round of a trial, or a played round of a café: its groups
+    (a café's tables) and who sat out."""
 
     __tablename__ = "round"
-    __table_args__ = (UniqueConstraint("trial_id", "number"),)
+    __table_args__ = (UniqueConstraint("trial_id", "number"),
+                      UniqueConstraint("cafe_id", "number"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trial_id: Mapped[int | None] = mapped_column(ForeignKey("trial.id", ondelete="CASCADE"))
+    cafe_id: Mapped[int | None] = mapped_column(ForeignKey("cafe.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     metrics: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
 
     trial: Mapped[Trial | None] = relationship(back_populates="rounds")
+    cafe: Mapped[Cafe | None] = relationship(back_populates="played")
     groups: Mapped[list[Group]] = relationship(
         back_populates="round", cascade="all, delete-orphan", order_by="Group.number"
     )

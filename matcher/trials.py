@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.accounts import hash_token
-from matcher.errors import ServiceError
+from matcher.errors import MAX_FIELD_LENGTH, ServiceError, check_text
 from matcher.files import (
     MAX_NAME_LENGTH,
     InputError,
@@ -25,7 +25,7 @@ from matcher.files import (
     parse_table,
 )
 from matcher.meetings import trial_problem
-from matcher.models import Group, GroupMember, Membership, Organiser, Person, Round, Trial
+from matcher.models import Attendee, Group, GroupMember, Membership, Organiser, Person, Round, Trial
 from solvers.model import MODES, ODD_POLICIES, Infeasible, Weights
 from solvers.model import Round as PlannedRound
 from solvers.pairing import plan_rounds
@@ -52,27 +52,12 @@ __all__ = [
     "update_trial",
 ]
 
-#: Longest text of any attribute field.
-MAX_FIELD_LENGTH = 200
 #: Largest group a trial may ask for.
 MAX_GROUP_SIZE = 10
 
 
 class TrialError(ServiceError):
     """A trial cannot do what was asked."""
-
-
-def _text(value: object, field: str, *, required: bool, limit: int = MAX_FIELD_LENGTH) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise TrialError(400, "invalid", f"{field} must be text", field)
-    value = " ".join(value.split())
-    if required and not value:
-        raise TrialError(400, "invalid", f"{field} is required", field)
-    if len(value) > limit:
-        raise TrialError(400, "invalid", f"{field} is longer than {limit} characters", field)
-    return value
 
 
 #: The settings of a trial an organiser chooses (create and edit).
@@ -82,9 +67,9 @@ SETTINGS = ("name", "description", "group_size", "odd", "weights")
 def _check_setting(key: str, value: object) -> object:
     """One trial setting, checked (SETTINGS); raises :class:`TrialError` naming it."""
     if key == "name":
-        return _text(value, "name", required=True)
+        return check_text(value, "name", required=True)
     if key == "description":
-        return _text(value, "description", required=False, limit=2000)
+        return check_text(value, "description", required=False, limit=2000)
     if key == "group_size":
         if not isinstance(value, int) or isinstance(value, bool) or not (
             2 <= value <= MAX_GROUP_SIZE
@@ -164,12 +149,12 @@ def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, 
     anything about the person already there.
     """
     check_join_code(trial, join_code)
-    name = _text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
-    email = _text(fields.get("email"), "email", required=True, limit=320).lower()
+    name = check_text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
+    email = check_text(fields.get("email"), "email", required=True, limit=320).lower()
     if not looks_like_email(email):
         raise TrialError(400, "invalid", "email does not look like an email address", "email")
-    department = _text(fields.get("department"), "department", required=True)
-    extra = {key: _text(fields.get(key), key, required=False)
+    department = check_text(fields.get("department"), "department", required=True)
+    extra = {key: check_text(fields.get(key), key, required=False)
              for key in ("organisation", "site", "role")}
     mode = fields.get("mode") or "either"
     if mode not in MODES:
@@ -290,7 +275,7 @@ def renew_link(session: Session, trial: Trial, join_code: object,
     the member with that email gets a new token (``None`` if there is none;
     callers answer the same either way, so nothing is revealed)."""
     check_join_code(trial, join_code)
-    email = _text(email, "email", required=True, limit=320).lower()
+    email = check_text(email, "email", required=True, limit=320).lower()
     if not looks_like_email(email):
         raise TrialError(400, "invalid", "email does not look like an email address", "email")
     membership = membership_by_email(session, trial, email)
@@ -325,14 +310,17 @@ def set_paused(session: Session, membership: Membership, paused: bool) -> None:
 
 
 def leave(session: Session, membership: Membership) -> None:
-    """Leave the trial. If it was the person's last, their data goes: the person
-    and their places in past rounds (groups stay, so counts remain)."""
+    """Leave the trial. If it was the person's last trial and they are in no café,
+    their data goes: the person and their places in past rounds (groups stay, so
+    counts remain)."""
     person = membership.person
     session.delete(membership)
     session.flush()
     session.expire(person, ["memberships"])
     remaining = session.scalar(
         select(func.count()).select_from(Membership).where(Membership.person_id == person.id)
+    ) + session.scalar(
+        select(func.count()).select_from(Attendee).where(Attendee.person_id == person.id)
     )
     if not remaining:
         for row in session.scalars(select(GroupMember).where(GroupMember.person_id == person.id)):

@@ -1,0 +1,453 @@
+"""Live knowledge cafés: create, join, start and advance rounds, add time, end,
+leave; re-planning the rounds to come for whoever is present.
+
+As in :mod:`matcher.trials`, services take a SQLAlchemy ``Session`` and never
+commit: the caller owns the transaction, so a round is stored whole or not at
+all. A café's played rounds are rounds of the one who-met-whom record
+(:class:`~matcher.models.Round` with ``cafe_id``), so a café avoids seating
+people who just had coffee together, and later coffee rounds know who sat
+together here.
+
+Planning: each "next round" plans every round still to play for the people
+present, with the played rounds fixed (:func:`solvers.rotation.plan_cafe`), and
+plays the first of them. The rest are kept (``Cafe.plan``); if nobody has
+arrived or left since, the next round is taken from them without solving again.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from matcher.accounts import hash_token
+from matcher.errors import ServiceError, check_text
+from matcher.files import MAX_NAME_LENGTH, attribute_key, looks_like_email
+from matcher.meetings import past_rounds
+from matcher.models import Attendee, Cafe, Group, GroupMember, Organiser, Person, Round
+from solvers.model import History, Infeasible, Weights
+from solvers.model import Person as SolverPerson
+from solvers.rotation import Cafe as CafeProblem
+from solvers.rotation import plan_cafe
+
+__all__ = [
+    "CafeError",
+    "Joined",
+    "add_time",
+    "attendee_for_token",
+    "cafe_by_code",
+    "cafe_state",
+    "create_cafe",
+    "current_seat",
+    "end_cafe",
+    "join_cafe",
+    "leave_cafe",
+    "next_round",
+    "plan_view",
+    "round_seats",
+    "screen_view",
+    "set_host",
+]
+
+#: Limits on what a café may ask for.
+MAX_ROUNDS = 20
+MAX_TABLES = 500
+MAX_TABLE_SIZE = 30
+MAX_MINUTES = 240
+MAX_QUESTION_LENGTH = 500
+#: Join codes: short, easy to read aloud and type on a phone (no 0/O, 1/I/L).
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+
+
+class CafeError(ServiceError):
+    """A café cannot do what was asked."""
+
+
+def _whole(value: object, field: str, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise CafeError(400, "invalid", f"{field} must be a whole number from {low} to {high}",
+                        field)
+    return value
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A stored time as UTC (SQLite gives back naive datetimes)."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A time as ISO 8601 in UTC, as events and the API give it."""
+    moment = _utc(moment)
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+# -- create ------------------------------------------------------------------------
+
+
+def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object]) -> Cafe:
+    """A new café (SPEC §5 ``POST /cafes``): ``name``, ``tables`` or
+    ``table_size`` (not both; neither means tables of 5), ``rounds``,
+    ``round_minutes`` (default 15), ``questions`` (at most one per round),
+    ``weights``."""
+    name = check_text(fields.get("name"), "name", required=True)
+    tables, size = fields.get("tables"), fields.get("table_size")
+    if tables is not None and size is not None:
+        raise CafeError(400, "invalid", "give tables or table_size, not both", "tables")
+    if tables is not None:
+        tables = _whole(tables, "tables", 1, MAX_TABLES)
+    else:
+        size = _whole(5 if size is None else size, "table_size", 2, MAX_TABLE_SIZE)
+    rounds = _whole(fields.get("rounds"), "rounds", 1, MAX_ROUNDS)
+    minutes = _whole(fields.get("round_minutes", 15), "round_minutes", 1, MAX_MINUTES)
+    questions = fields.get("questions") or []
+    if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+        raise CafeError(400, "invalid", "questions must be a list of texts", "questions")
+    if len(questions) > rounds:
+        raise CafeError(400, "invalid", f"there are {len(questions)} questions for {rounds} "
+                        "rounds: at most one per round", "questions")
+    questions = [check_text(q, "questions", required=False, limit=MAX_QUESTION_LENGTH)
+                 for q in questions]
+    weights = fields.get("weights") or {}
+    if not isinstance(weights, dict):
+        raise CafeError(400, "invalid", "weights must be an object", "weights")
+    try:
+        weights = asdict(Weights(**weights))
+    except (TypeError, ValueError) as exc:
+        raise CafeError(400, "invalid", f"weights: {exc}", "weights") from None
+    cafe = Cafe(organiser=organiser, name=name, code=_new_code(session),
+                screen_key=secrets.token_urlsafe(24), tables=tables, table_size=size,
+                rounds=rounds, round_minutes=minutes, questions=questions, weights=weights,
+                status="lobby", current_round=0, plan={})
+    session.add(cafe)
+    session.flush()
+    return cafe
+
+
+def _new_code(session: Session) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if session.scalar(select(Cafe.id).where(Cafe.code == code)) is None:
+            return code
+
+
+def cafe_by_code(session: Session, code: str) -> Cafe | None:
+    """The café with this join code (any case, spaces ignored)."""
+    code = "".join(code.split()).upper()
+    if not code or len(code) > 16:
+        return None
+    return session.scalar(select(Cafe).where(Cafe.code == code))
+
+
+def cafe_by_screen_key(session: Session, key: str) -> Cafe | None:
+    """The café whose big-screen link has this key."""
+    if not key:
+        return None
+    return session.scalar(select(Cafe).where(Cafe.screen_key == key))
+
+
+# -- people ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Someone at a café and the secret token of their page."""
+
+    attendee: Attendee
+    token: str
+
+
+def join_cafe(session: Session, cafe: Cafe, fields: dict[str, object]) -> Joined:
+    """Join ``cafe`` (SPEC §5: ``name``, ``department``, ``email``?,
+    ``organisation``?, ``host``?: true for the next free table, or a table number).
+
+    With an email, the attendee is the same person as in coffee trials and
+    other cafés (so who met whom counts across them), without changing that
+    person's details. Joining again with the same email returns a new link and
+    brings them back if they had left. Late arrivals are seated from the next
+    round.
+    """
+    if cafe.status == "finished":
+        raise CafeError(409, "finished", "this café has finished")
+    name = check_text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
+    department = check_text(fields.get("department"), "department", required=True)
+    organisation = check_text(fields.get("organisation"), "organisation", required=False)
+    email = check_text(fields.get("email"), "email", required=False, limit=320).lower()
+    if email and not looks_like_email(email):
+        raise CafeError(400, "invalid", "email does not look like an email address", "email")
+    host = fields.get("host")
+    if host is not None and not isinstance(host, bool):
+        host = _whole(host, "host", 1, cafe.table_count or cafe.tables or MAX_TABLES)
+
+    person = session.scalar(select(Person).where(Person.email == email)) if email else None
+    attendee = None
+    if person is None:
+        person = Person(public_id=secrets.token_hex(8), email=email or None, name=name,
+                        department=department, organisation=organisation)
+        session.add(person)
+    else:
+        attendee = session.scalar(select(Attendee).where(
+            Attendee.cafe_id == cafe.id, Attendee.person_id == person.id))
+    token = secrets.token_urlsafe(32)
+    if attendee is None:
+        attendee = Attendee(cafe=cafe, person=person, token_hash=hash_token(token))
+        session.add(attendee)
+    attendee.token_hash = hash_token(token)
+    attendee.name, attendee.department, attendee.organisation = name, department, organisation
+    attendee.present = True
+    session.flush()
+    if host:
+        set_host(session, cafe, attendee, None if host is True else host)
+    return Joined(attendee, token)
+
+
+def _present(cafe: Cafe) -> list[Attendee]:
+    return [a for a in cafe.attendees if a.present]
+
+
+def set_host(session: Session, cafe: Cafe, attendee: Attendee, table: int | None,
+             *, host: bool = True) -> None:
+    """Make ``attendee`` the host of ``table`` (``None``: the lowest free table),
+    or (``host=False``) a guest again. A host stays at their table every round."""
+    if not host:
+        attendee.host_table = None
+        cafe.plan = {}
+        session.flush()
+        return
+    limit = cafe.table_count or cafe.tables
+    taken = {a.host_table: a for a in _present(cafe) if a.host_table and a is not attendee}
+    if table is None:
+        table = 1
+        while table in taken:
+            table += 1
+        if limit is not None and table > limit:
+            raise CafeError(409, "no_free_table", "every table has a host already", "host")
+    if limit is not None and not 1 <= table <= limit:
+        raise CafeError(400, "invalid", f"tables are numbered 1 to {limit}", "host")
+    if table in taken:
+        raise CafeError(409, "table_taken", f"table {table} has a host already", "host")
+    attendee.host_table = table
+    cafe.plan = {}
+    session.flush()
+
+
+def leave_cafe(session: Session, attendee: Attendee) -> None:
+    """Leave the café: not seated in the rounds to come (a host's table goes on
+    without them)."""
+    attendee.present = False
+    attendee.host_table = None
+    session.flush()
+
+
+def attendee_for_token(session: Session, token: str) -> Attendee | None:
+    """The attendee whose page token this is, if any."""
+    if not token:
+        return None
+    return session.scalar(
+        select(Attendee).where(Attendee.token_hash == hash_token(token))
+        .options(selectinload(Attendee.cafe), selectinload(Attendee.person)))
+
+
+# -- rounds ------------------------------------------------------------------------------
+
+
+def _solver_person(attendee: Attendee) -> SolverPerson:
+    # Everyone is in the room: no meeting mode or site limits who can share a table.
+    return SolverPerson(attendee.person.public_id, attribute_key(attendee.department),
+                        attribute_key(attendee.organisation))
+
+
+def _played_tables(cafe: Cafe) -> list[tuple[tuple[str, ...], ...]]:
+    played = []
+    for stored in cafe.played:
+        tables = [()] * max((g.number for g in stored.groups), default=0)
+        for group in stored.groups:
+            tables[group.number - 1] = tuple(m.person.public_id for m in group.members)
+        played.append(tuple(tables))
+    return played
+
+
+def _table_count(cafe: Cafe, present: int, hosts: int) -> int:
+    if cafe.tables is not None:
+        return cafe.tables
+    return max(1, math.ceil(present / (cafe.table_size or 5)), hosts)
+
+
+def next_round(session: Session, cafe: Cafe, *, seed: int | None = None,
+               time_limit: float = 5.0) -> Round:
+    """Start the café (round 1) or go to the next round: re-plan the rounds to
+    come for whoever is present if anyone arrived or left, seat the next one,
+    and start its clock. After the last round: 409."""
+    if cafe.status == "finished":
+        raise CafeError(409, "finished", "this café has finished")
+    if cafe.current_round >= cafe.rounds:
+        raise CafeError(409, "no_more_rounds", f"all {cafe.rounds} rounds have been played; "
+                        "end the café")
+    present = _present(cafe)
+    hosts = {a.person.public_id: a.host_table for a in present if a.host_table}
+    if cafe.table_count is None:
+        tables = _table_count(cafe, len(present), len(hosts))
+    else:
+        tables = cafe.table_count
+    if len(present) < max(2, tables):
+        raise CafeError(409, "too_few", f"{len(present)} people are here; {tables} tables need "
+                        f"at least {max(2, tables)}")
+    if any(t > tables for t in hosts.values()):
+        raise CafeError(409, "host_table", f"a host has a table above {tables}, the number of "
+                        "tables")
+    ids = sorted(a.person.public_id for a in present)
+    stored_plan = cafe.plan or {}
+    if (stored_plan.get("people") == ids and stored_plan.get("hosts") == hosts
+            and stored_plan.get("rounds")):
+        upcoming = [tuple(tuple(t) for t in r) for r in stored_plan["rounds"]]
+        quality = stored_plan.get("metrics", {})
+    else:
+        played = _played_tables(cafe)
+        problem = CafeProblem(
+            people=tuple(_solver_person(a) for a in present), tables=tables,
+            rounds=cafe.rounds, hosts=hosts,
+            history=History.from_rounds(past_rounds(session, exclude_cafe=cafe)),
+            weights=Weights(**cafe.weights) if cafe.weights else Weights(),
+            fixed=tuple(played))
+        try:
+            plan = plan_cafe(problem, seed=seed, time_limit=time_limit)
+        except Infeasible as exc:
+            raise CafeError(409, "infeasible", f"cannot seat everyone: {exc}") from None
+        upcoming = [r.tables for r in plan.rounds[len(played):]]
+        quality = plan.as_dict()
+        quality["rounds"] = [{"repeats": r.repeats, "departments_min": r.departments_min,
+                              "departments_mean": round(r.departments_mean, 3)}
+                             for r in plan.rounds[len(played):]]
+    seating, rest = upcoming[0], upcoming[1:]
+    number = cafe.current_round + 1
+    by_public = {a.person.public_id: a.person for a in present}
+    round_quality = (quality.get("rounds") or [{}])[0]
+    stored = Round(cafe=cafe, number=number, metrics=dict(round_quality))
+    session.add(stored)
+    for index, members in enumerate(seating, 1):
+        group = Group(round=stored, number=index)
+        session.add(group)
+        for public_id in members:
+            session.add(GroupMember(round=stored, group=group, person=by_public[public_id]))
+    cafe.table_count = tables
+    cafe.current_round = number
+    cafe.status = "running"
+    cafe.ends_at = datetime.now(UTC) + timedelta(minutes=cafe.round_minutes)
+    rest_quality = dict(quality)
+    rest_quality["rounds"] = list(quality.get("rounds") or [])[1:]
+    cafe.plan = {"people": ids, "hosts": hosts, "rounds": [[list(t) for t in r] for r in rest],
+                 "metrics": rest_quality}
+    session.flush()
+    return stored
+
+
+def add_time(session: Session, cafe: Cafe, minutes: object) -> None:
+    """Give the current round more (or, with a negative number, less) time."""
+    if cafe.status != "running" or cafe.ends_at is None:
+        raise CafeError(409, "not_running", "time can only be added while a round runs")
+    minutes = _whole(minutes, "minutes", -MAX_MINUTES, MAX_MINUTES)
+    cafe.ends_at = _utc(cafe.ends_at) + timedelta(minutes=minutes)
+    session.flush()
+
+
+def end_cafe(session: Session, cafe: Cafe) -> None:
+    """End the café (also before its last round)."""
+    if cafe.status == "finished":
+        raise CafeError(409, "finished", "this café has finished already")
+    cafe.status = "finished"
+    cafe.ends_at = None
+    cafe.plan = {}
+    session.flush()
+
+
+# -- what people see ---------------------------------------------------------------------
+
+
+def question(cafe: Cafe, number: int) -> str:
+    """The question of round ``number`` ("" if none)."""
+    return cafe.questions[number - 1] if 0 < number <= len(cafe.questions) else ""
+
+
+def cafe_state(cafe: Cafe) -> dict[str, object]:
+    """SPEC §6 ``cafe_state``."""
+    return {"cafe": cafe.code, "round": cafe.current_round, "rounds": cafe.rounds,
+            "status": cafe.status, "ends_at": iso(cafe.ends_at),
+            "present": sum(a.present for a in cafe.attendees)}
+
+
+def _current(cafe: Cafe) -> Round | None:
+    if cafe.status != "running" or not cafe.played:
+        return None
+    return cafe.played[-1]
+
+
+def round_seats(cafe: Cafe, stored: Round | None = None) -> dict[str, dict[str, object]]:
+    """SPEC §6 ``seat`` for everyone seated in ``stored`` (default: the current
+    round), by public id: their table, role, tablemates (name and department
+    only), the question and the end of the round."""
+    stored = stored or _current(cafe)
+    if stored is None:
+        return {}
+    names = {a.person_id: a for a in cafe.attendees}
+    seats = {}
+    for group in stored.groups:
+        for member in group.members:
+            me = names.get(member.person_id)
+            companions = [
+                {"name": names[m.person_id].name, "department": names[m.person_id].department}
+                for m in group.members
+                if m.person_id != member.person_id and m.person_id in names]
+            seats[member.person.public_id] = {
+                "cafe": cafe.code, "round": stored.number, "table": group.number,
+                "table_role": "host" if me is not None and me.host_table == group.number
+                else "guest",
+                "companions": companions, "question": question(cafe, stored.number),
+                "ends_at": iso(cafe.ends_at),
+            }
+    return seats
+
+
+def current_seat(attendee: Attendee) -> dict[str, object] | None:
+    """This attendee's ``seat`` in the current round, if they have one."""
+    return round_seats(attendee.cafe).get(attendee.person.public_id)
+
+
+def screen_view(cafe: Cafe) -> dict[str, object]:
+    """What the big screen shows: the state, and during a round every table with
+    its people (name, department, host) and the question."""
+    view = cafe_state(cafe) | {"name": cafe.name, "question": question(cafe, cafe.current_round),
+                               "tables": []}
+    stored = _current(cafe)
+    if stored is not None:
+        names = {a.person_id: a for a in cafe.attendees}
+        for group in stored.groups:
+            members = [names[m.person_id] for m in group.members if m.person_id in names]
+            members.sort(key=lambda a: (a.host_table != group.number, a.name.casefold()))
+            view["tables"].append({"table": group.number, "members": [
+                {"name": a.name, "department": a.department,
+                 "host": a.host_table == group.number} for a in members]})
+    return view
+
+
+def plan_view(cafe: Cafe) -> dict[str, object]:
+    """The whole plan as the console and the printable plans show it: every
+    round, played and to come, as tables of attendees; and its quality."""
+    names = {a.person.public_id: a for a in cafe.attendees}
+    rounds = []
+    for number, tables in enumerate(
+            _played_tables(cafe) + [tuple(tuple(t) for t in r)
+                                    for r in (cafe.plan or {}).get("rounds", [])], 1):
+        rounds.append({
+            "round": number, "played": number <= cafe.current_round,
+            "question": question(cafe, number),
+            "tables": [{"table": t, "members": [names[p] for p in members if p in names]}
+                       for t, members in enumerate(tables, 1)],
+        })
+    return {"rounds": rounds, "metrics": (cafe.plan or {}).get("metrics", {}),
+            "played_metrics": [r.metrics for r in cafe.played]}
