@@ -68,6 +68,10 @@ class CafeError(ServiceError):
     """A café cannot do what was asked."""
 
 
+def _text(value: object, field: str, *, required: bool, limit: int = 200) -> str:
+    return check_text(value, field, required=required, limit=limit, error=CafeError)
+
+
 def _whole(value: object, field: str, low: int, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise CafeError(400, "invalid", f"{field} must be a whole number from {low} to {high}",
@@ -96,7 +100,7 @@ def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object
     ``table_size`` (not both; neither means tables of 5), ``rounds``,
     ``round_minutes`` (default 15), ``questions`` (at most one per round),
     ``weights``."""
-    name = check_text(fields.get("name"), "name", required=True)
+    name = _text(fields.get("name"), "name", required=True)
     tables, size = fields.get("tables"), fields.get("table_size")
     if tables is not None and size is not None:
         raise CafeError(400, "invalid", "give tables or table_size, not both", "tables")
@@ -112,7 +116,7 @@ def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object
     if len(questions) > rounds:
         raise CafeError(400, "invalid", f"there are {len(questions)} questions for {rounds} "
                         "rounds: at most one per round", "questions")
-    questions = [check_text(q, "questions", required=False, limit=MAX_QUESTION_LENGTH)
+    questions = [_text(q, "questions", required=False, limit=MAX_QUESTION_LENGTH)
                  for q in questions]
     weights = fields.get("weights") or {}
     if not isinstance(weights, dict):
@@ -175,10 +179,10 @@ def join_cafe(session: Session, cafe: Cafe, fields: dict[str, object]) -> Joined
     """
     if cafe.status == "finished":
         raise CafeError(409, "finished", "this café has finished")
-    name = check_text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
-    department = check_text(fields.get("department"), "department", required=True)
-    organisation = check_text(fields.get("organisation"), "organisation", required=False)
-    email = check_text(fields.get("email"), "email", required=False, limit=320).lower()
+    name = _text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
+    department = _text(fields.get("department"), "department", required=True)
+    organisation = _text(fields.get("organisation"), "organisation", required=False)
+    email = _text(fields.get("email"), "email", required=False, limit=320).lower()
     if email and not looks_like_email(email):
         raise CafeError(400, "invalid", "email does not look like an email address", "email")
     host = fields.get("host")

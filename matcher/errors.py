@@ -19,17 +19,17 @@ class ServiceError(Exception):
         self.field = field
 
 
-def check_text(value: object, field: str, *, required: bool,
-               limit: int = MAX_FIELD_LENGTH) -> str:
+def check_text(value: object, field: str, *, required: bool, limit: int = MAX_FIELD_LENGTH,
+               error: type[ServiceError] = ServiceError) -> str:
     """A text field from a request: runs of spaces made one, checked for
-    presence and length; a :class:`ServiceError` (400) names ``field``."""
+    presence and length; an ``error`` (400) names ``field``."""
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ServiceError(400, "invalid", f"{field} must be text", field)
+        raise error(400, "invalid", f"{field} must be text", field)
     value = " ".join(value.split())
     if required and not value:
-        raise ServiceError(400, "invalid", f"{field} is required", field)
+        raise error(400, "invalid", f"{field} is required", field)
     if len(value) > limit:
-        raise ServiceError(400, "invalid", f"{field} is longer than {limit} characters", field)
+        raise error(400, "invalid", f"{field} is longer than {limit} characters", field)
     return value

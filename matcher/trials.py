@@ -60,6 +60,10 @@ class TrialError(ServiceError):
     """A trial cannot do what was asked."""
 
 
+def _text(value: object, field: str, *, required: bool, limit: int = 200) -> str:
+    return check_text(value, field, required=required, limit=limit, error=TrialError)
+
+
 #: The settings of a trial an organiser chooses (create and edit).
 SETTINGS = ("name", "description", "group_size", "odd", "weights")
 
@@ -67,9 +71,9 @@ SETTINGS = ("name", "description", "group_size", "odd", "weights")
 def _check_setting(key: str, value: object) -> object:
     """One trial setting, checked (SETTINGS); raises :class:`TrialError` naming it."""
     if key == "name":
-        return check_text(value, "name", required=True)
+        return _text(value, "name", required=True)
     if key == "description":
-        return check_text(value, "description", required=False, limit=2000)
+        return _text(value, "description", required=False, limit=2000)
     if key == "group_size":
         if not isinstance(value, int) or isinstance(value, bool) or not (
             2 <= value <= MAX_GROUP_SIZE
@@ -149,12 +153,12 @@ def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, 
     anything about the person already there.
     """
     check_join_code(trial, join_code)
-    name = check_text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
-    email = check_text(fields.get("email"), "email", required=True, limit=320).lower()
+    name = _text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
+    email = _text(fields.get("email"), "email", required=True, limit=320).lower()
     if not looks_like_email(email):
         raise TrialError(400, "invalid", "email does not look like an email address", "email")
-    department = check_text(fields.get("department"), "department", required=True)
-    extra = {key: check_text(fields.get(key), key, required=False)
+    department = _text(fields.get("department"), "department", required=True)
+    extra = {key: _text(fields.get(key), key, required=False)
              for key in ("organisation", "site", "role")}
     mode = fields.get("mode") or "either"
     if mode not in MODES:
@@ -275,7 +279,7 @@ def renew_link(session: Session, trial: Trial, join_code: object,
     the member with that email gets a new token (``None`` if there is none;
     callers answer the same either way, so nothing is revealed)."""
     check_join_code(trial, join_code)
-    email = check_text(email, "email", required=True, limit=320).lower()
+    email = _text(email, "email", required=True, limit=320).lower()
     if not looks_like_email(email):
         raise TrialError(400, "invalid", "email does not look like an email address", "email")
     membership = membership_by_email(session, trial, email)
