@@ -12,11 +12,12 @@ from itertools import combinations
 
 import networkx as nx
 
+from matcher.cafes import plan_view
 from matcher.files import attribute_key
-from matcher.models import Trial
+from matcher.models import Cafe, Trial
 
-__all__ = ["EXPORTS", "TrialFigures", "history_csv", "history_graphml", "history_json",
-           "trial_figures"]
+__all__ = ["EXPORTS", "TrialFigures", "cafe_plan_csv", "history_csv", "history_graphml",
+           "history_json", "trial_figures"]
 
 _MET = {True: "yes", False: "no", None: ""}
 
@@ -154,3 +155,23 @@ def trial_figures(trial: Trial) -> TrialFigures:
         last_repeats=last.metrics.get("repeats") if last else None,
         last_gap=last.metrics.get("gap") if last else None,
     )
+
+
+def cafe_plan_csv(cafe: Cafe) -> str:
+    """A café's plan, played rounds then those to come, in ``matcher.rotate``'s
+    CSV format: ``round,table,person_id,name,department,table_role``, then
+    ``organisation``; hosts first at their tables."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["round", "table", "person_id", "name", "department", "table_role",
+                     "organisation"])
+    for one in plan_view(cafe)["rounds"]:
+        for table in one["tables"]:
+            members = sorted(table["members"],
+                             key=lambda a: (a.host_table != table["table"], a.name.casefold()))
+            for attendee in members:
+                role = "host" if attendee.host_table == table["table"] else "guest"
+                writer.writerow([one["round"], table["table"], attendee.person.public_id,
+                                 attendee.name, attendee.department, role,
+                                 attendee.organisation])
+    return out.getvalue()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from matcher import db
 from matcher.mail import mailer_for
+from web.events import register_events
 from web.extensions import socketio
 
 __all__ = ["create_app"]
@@ -32,6 +33,8 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_HTTPONLY = True
         self.ROUND_TIME_LIMIT = 10.0
+        # Seconds a café's "next round" may spend re-planning (people are waiting).
+        self.CAFE_TIME_LIMIT = 2.0
         # "gevent" under `python -m matcher serve`; threads elsewhere (tests, shells).
         self.ASYNC_MODE = "threading"
 
@@ -69,12 +72,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    from web import api, organiser, trials
+    from web import api, cafes, organiser, trials
 
     app.register_blueprint(api.blueprint)
     app.register_blueprint(trials.blueprint)
     app.register_blueprint(organiser.blueprint)
+    app.register_blueprint(cafes.blueprint)
     socketio.init_app(app, message_queue=app.config["MESSAGE_QUEUE"],
                       async_mode=app.config["ASYNC_MODE"], cors_allowed_origins=[])
-    trials.register(socketio)
+    register_events(socketio)
     return app

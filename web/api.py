@@ -9,8 +9,23 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from matcher.accounts import organiser_for_token
+from matcher.cafes import (
+    CafeError,
+    add_time,
+    attendee_for_token,
+    cafe_by_code,
+    cafe_state,
+    create_cafe,
+    end_cafe,
+    iso,
+    join_cafe,
+    leave_cafe,
+    next_round,
+    plan_view,
+    set_host,
+)
 from matcher.errors import ServiceError
-from matcher.exports import EXPORTS
+from matcher.exports import EXPORTS, cafe_plan_csv
 from matcher.models import Membership, Trial
 from matcher.trials import (
     ImportProblems,
@@ -30,7 +45,7 @@ from matcher.trials import (
 )
 from web.extensions import session, socketio
 from web.links import mail_link
-from web.push import publish_and_push
+from web.push import publish_and_push, push_cafe, push_seats
 
 __all__ = ["blueprint"]
 
@@ -365,3 +380,167 @@ def leave_trial():
     leave(session(), g.membership)
     session().commit()
     return jsonify({"left": True})
+
+
+# -- knowledge cafés -----------------------------------------------------------------
+
+
+def _cafe(code: str):
+    cafe = cafe_by_code(session(), code)
+    if cafe is None:
+        raise CafeError(404, "not_found", "no café has this code")
+    return cafe
+
+
+def _own_cafe(code: str):
+    cafe = _cafe(code)
+    if cafe.organiser_id != g.organiser.id:
+        raise CafeError(403, "forbidden", "this café is not yours")
+    return cafe
+
+
+def _cafe_links(cafe) -> dict[str, str]:
+    return {
+        "join_url": url_for("cafes.join_page", code=cafe.code, _external=True),
+        "screen_url": url_for("cafes.screen", key=cafe.screen_key, _external=True),
+    }
+
+
+@blueprint.post("/cafes")
+@organiser_required
+def new_cafe():
+    """Create a café (organiser) → 201 ``{"id", "code", "join_url", "screen_url"}``."""
+    db = session()
+    cafe = create_cafe(db, g.organiser, _body())
+    db.commit()
+    return jsonify({"id": cafe.id, "code": cafe.code} | _cafe_links(cafe)), 201
+
+
+@blueprint.get("/cafes/<code>")
+@organiser_required
+def cafe_details(code: str):
+    """A café's settings, state, attendees and plan (organiser)."""
+    cafe = _own_cafe(code)
+    plan = plan_view(cafe)
+    return jsonify(cafe_state(cafe) | _cafe_links(cafe) | {
+        "id": cafe.id, "name": cafe.name, "tables": cafe.tables,
+        "table_size": cafe.table_size, "table_count": cafe.table_count,
+        "round_minutes": cafe.round_minutes, "questions": cafe.questions,
+        "attendees": [{"participant_id": a.person.public_id, "name": a.name,
+                       "department": a.department, "organisation": a.organisation,
+                       "host_table": a.host_table, "present": a.present}
+                      for a in cafe.attendees],
+        "plan": {"metrics": plan["metrics"], "rounds": [
+            {"round": r["round"], "played": r["played"], "question": r["question"],
+             "tables": [{"table": t["table"],
+                         "members": [a.person.public_id for a in t["members"]]}
+                        for t in r["tables"]]} for r in plan["rounds"]]},
+    })
+
+
+@blueprint.post("/cafes/<code>/participants")
+def join(code: str):
+    """Join a café with its code (public) → 201 ``{"participant_id", "token", "me_url"}``."""
+    db = session()
+    cafe = _cafe(code)
+    joined = join_cafe(db, cafe, _body())
+    db.commit()
+    push_cafe(socketio, cafe)
+    return jsonify({
+        "participant_id": joined.attendee.person.public_id,
+        "token": joined.token,
+        "me_url": url_for("cafes.me_page", token=joined.token, _external=True),
+    }), 201
+
+
+@blueprint.post("/cafes/<code>/participants/<participant_id>/host")
+@organiser_required
+def make_host(code: str, participant_id: str):
+    """Make someone a table's host (``{"table": n}``; no table: the lowest free
+    one) or a guest again (``{"host": false}``) (organiser)."""
+    cafe = _own_cafe(code)
+    attendee = next((a for a in cafe.attendees if a.person.public_id == participant_id), None)
+    if attendee is None or not attendee.present:
+        raise CafeError(404, "not_found", "nobody here has this id")
+    data = _body()
+    host = data.get("host", True)
+    if not isinstance(host, bool):
+        raise CafeError(400, "invalid", "host must be true or false", "host")
+    table = data.get("table")
+    if table is not None and (not isinstance(table, int) or isinstance(table, bool)):
+        raise CafeError(400, "invalid", "table must be a table number", "table")
+    set_host(session(), cafe, attendee, table, host=host)
+    session().commit()
+    push_cafe(socketio, cafe)
+    return jsonify({"participant_id": participant_id, "host_table": attendee.host_table})
+
+
+@blueprint.post("/cafes/<code>/rounds/next")
+@organiser_required
+def cafe_next_round(code: str):
+    """Start the café or go to the next round (organiser) → 200 ``{"round",
+    "tables": [{"table", "members"}], "ends_at"}``; every phone gets its seat."""
+    cafe = _own_cafe(code)
+    data = request.get_json(silent=True) or {}
+    seed = data.get("seed") if isinstance(data, dict) else None
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise CafeError(400, "invalid", "seed must be a whole number ≥ 0", "seed")
+    db = session()
+    stored = next_round(db, cafe, seed=seed, time_limit=current_app.config["CAFE_TIME_LIMIT"])
+    db.commit()
+    push_seats(socketio, cafe)
+    return jsonify({
+        "round": stored.number,
+        "tables": [{"table": group.number,
+                    "members": [m.person.public_id for m in group.members]}
+                   for group in stored.groups],
+        "ends_at": iso(cafe.ends_at),
+        "metrics": stored.metrics,
+    })
+
+
+@blueprint.post("/cafes/<code>/time")
+@organiser_required
+def cafe_add_time(code: str):
+    """Add minutes to the current round (organiser): ``{"minutes": 5}``."""
+    cafe = _own_cafe(code)
+    add_time(session(), cafe, _body().get("minutes"))
+    session().commit()
+    push_cafe(socketio, cafe)
+    return jsonify(cafe_state(cafe))
+
+
+@blueprint.post("/cafes/<code>/end")
+@organiser_required
+def cafe_end(code: str):
+    """End the café (organiser)."""
+    cafe = _own_cafe(code)
+    end_cafe(session(), cafe)
+    session().commit()
+    push_cafe(socketio, cafe)
+    return jsonify(cafe_state(cafe))
+
+
+@blueprint.post("/cafes/<code>/leave")
+def cafe_leave(code: str):
+    """Leave the café (participant): not seated in the rounds to come."""
+    attendee = attendee_for_token(session(), _bearer() or "")
+    if attendee is None:
+        return error(401, "unauthorised", "a participant token is required")
+    cafe = _cafe(code)
+    if attendee.cafe_id != cafe.id:
+        raise CafeError(403, "forbidden", "you are not at this café")
+    leave_cafe(session(), attendee)
+    session().commit()
+    push_cafe(socketio, cafe)
+    return jsonify({"left": True})
+
+
+@blueprint.get("/cafes/<code>/plan.csv")
+@organiser_required
+def cafe_plan(code: str):
+    """The café's plan, played rounds and those to come, in ``matcher.rotate``'s
+    CSV format (SPEC §4)."""
+    cafe = _own_cafe(code)
+    return Response(cafe_plan_csv(cafe), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="cafe-{cafe.code}-plan.csv"'})

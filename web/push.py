@@ -5,10 +5,21 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.models import Membership, Round, Trial
+from matcher.cafes import cafe_state, round_seats, screen_view
+from matcher.models import Cafe, Membership, Round, Trial
 from matcher.trials import current_match, publish_round
 
-__all__ = ["match_payload", "participant_room", "publish_and_push", "push_match"]
+__all__ = [
+    "cafe_room",
+    "hosts_room",
+    "match_payload",
+    "participant_room",
+    "publish_and_push",
+    "push_cafe",
+    "push_match",
+    "push_seats",
+    "screen_room",
+]
 
 
 def participant_room(public_id: str) -> str:
@@ -45,3 +56,34 @@ def publish_and_push(socketio, db: Session, trial: Trial, *, seed: int | None,
         if membership.person_id in people:
             push_match(socketio, membership, current_match(db, membership))
     return stored
+
+
+def cafe_room(cafe: Cafe) -> str:
+    """Everyone at a café (participants, the big screen, the console): ``cafe_state``."""
+    return f"cafe:{cafe.id}"
+
+
+def hosts_room(cafe: Cafe) -> str:
+    """The organiser's console of a café."""
+    return f"cafe:{cafe.id}:hosts"
+
+
+def screen_room(cafe: Cafe) -> str:
+    """The big screens of a café: every table, by name."""
+    return f"cafe:{cafe.id}:screen"
+
+
+def push_cafe(socketio, cafe: Cafe) -> None:
+    """After any change: ``cafe_state`` to the café, ``cafe_screen`` (every table)
+    to its screens and console."""
+    socketio.emit("cafe_state", cafe_state(cafe), to=cafe_room(cafe))
+    view = screen_view(cafe)
+    socketio.emit("cafe_screen", view, to=screen_room(cafe))
+    socketio.emit("cafe_screen", view, to=hosts_room(cafe))
+
+
+def push_seats(socketio, cafe: Cafe) -> None:
+    """Each seated participant's ``seat`` to that participant only; then the café's state."""
+    for public_id, seat in round_seats(cafe).items():
+        socketio.emit("seat", seat, to=participant_room(public_id))
+    push_cafe(socketio, cafe)

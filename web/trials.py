@@ -4,10 +4,8 @@ Socket.IO handlers that keep the personal page live."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
-from matcher.accounts import organiser_for_token
 from matcher.models import Trial
 from matcher.trials import (
     TrialError,
@@ -22,9 +20,8 @@ from matcher.trials import (
 )
 from web.extensions import session
 from web.links import mail_link
-from web.push import match_payload, participant_room
 
-__all__ = ["blueprint", "register"]
+__all__ = ["blueprint"]
 
 blueprint = Blueprint("trials", __name__)
 
@@ -153,28 +150,3 @@ def leave_page(token: str):
     return render_template("message.html", heading="You have left",
                            text="Your details and your matches have been deleted. "
                                 "Thank you for taking part.")
-
-
-def register(socketio) -> None:
-    """Attach this feature's Socket.IO handlers."""
-
-    @socketio.on("connect")
-    def connect(auth=None):
-        """A participant (or organiser) connects with ``auth={"token": ...}``; the
-        server picks the rooms, and sends a participant their current match."""
-        token = auth.get("token") if isinstance(auth, dict) else None
-        if not isinstance(token, str) or not token:
-            raise ConnectionRefusedError("a token is required")
-        db = session()
-        membership = membership_for_token(db, token)
-        if membership is not None:
-            join_room(participant_room(membership.person.public_id))
-            match = current_match(db, membership)
-            if match is not None:
-                socketio.emit("match", match_payload(match), to=request.sid)
-            return True
-        organiser = organiser_for_token(db, token)
-        if organiser is not None:
-            join_room(f"organiser:{organiser.id}")
-            return True
-        raise ConnectionRefusedError("unknown token")
