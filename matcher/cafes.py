@@ -280,7 +280,9 @@ def _played_tables(cafe: Cafe) -> list[tuple[tuple[str, ...], ...]]:
 def _table_count(cafe: Cafe, present: int, hosts: int) -> int:
     if cafe.tables is not None:
         return cafe.tables
-    return max(1, math.ceil(present / (cafe.table_size or 5)), hosts)
+    # Tables of at most table_size, but nobody alone at a table.
+    wanted = min(math.ceil(present / (cafe.table_size or 5)), present // 2)
+    return max(1, wanted, hosts)
 
 
 def next_round(session: Session, cafe: Cafe, *, seed: int | None = None,

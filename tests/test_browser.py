@@ -57,3 +57,94 @@ def test_match_appears_live_after_signing_up(server, browser):
     text = page.inner_text("#match-body")
     assert "Colleague" in text and "@example.org" in text
     assert errors == []
+
+
+def _console_errors(page, errors):
+    page.on("console", lambda message: errors.append(f"{page.url}: {message.text}")
+            if message.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+
+
+def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(server, browser,
+                                                                        tmp_path):
+    import subprocess
+    import sys
+
+    base, _ = server
+    env = dict(os.environ, MATCHER_DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    subprocess.run([sys.executable, "-m", "matcher", "organiser", "create", "host@example.org",
+                    "--password-stdin"], input="a long passphrase\n", text=True, env=env,
+                   check=True, capture_output=True)
+    errors: list[str] = []
+    host = browser.new_page(viewport={"width": 1100, "height": 900})
+    _console_errors(host, errors)
+    host.goto(base + "/organiser/login")
+    host.get_by_label("Email").fill("host@example.org")
+    host.get_by_label("Password").fill("a long passphrase")
+    host.get_by_role("button", name="Sign in").click()
+    host.get_by_label("Name", exact=True).last.fill("Ward café")
+    host.get_by_label("Set the").select_option("table_size")
+    host.get_by_label("Number", exact=True).fill("4")
+    host.get_by_label("Rounds").fill("2")
+    host.get_by_label("Questions, one per line (one per round)").fill(
+        "What slows your work down?\nWhat would you change first?")
+    host.get_by_role("button", name="Create café").click()
+    host.wait_for_selector("#console")
+    code = host.get_attribute("#console", "data-code")
+    screen_url = host.get_by_role("link", name="Open the big screen").get_attribute("href")
+
+    screen = browser.new_page(viewport={"width": 1600, "height": 900})
+    _console_errors(screen, errors)
+    screen.goto(screen_url)
+    assert code in screen.inner_text(".join-code")
+    assert screen.locator(".qr svg").count() == 1
+
+    # Colleagues without the app in this test join over the API; three phones by code.
+    departments = ["Nursing", "Pharmacy", "Estates", "Finance", "Radiology"]
+    for k, department in enumerate(departments):
+        status, _ = call(base, "POST", f"/api/v1/cafes/{code}/participants",
+                         {"name": f"Colleague {k}", "department": department})
+        assert status == 201
+    phones = []
+    for name, department in [("Ada", "IT"), ("Bo", "HR"), ("Cy", "Surgery")]:
+        context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+        phone = context.new_page()
+        _console_errors(phone, errors)
+        phone.goto(base + "/cafe")
+        phone.get_by_label("Café code").fill(code.lower())
+        phone.get_by_role("button", name="Continue").click()
+        phone.get_by_label("Your name").fill(name)
+        phone.get_by_label("Department").fill(department)
+        phone.get_by_role("button", name="Join the café").click()
+        phone.wait_for_url("**/cafe/me/**")
+        assert "Waiting for the café to start" in phone.inner_text("#seat-body")
+        phones.append((name, phone))
+    screen.wait_for_function("document.getElementById('screen-present').textContent === '8'")
+    host.wait_for_function("document.getElementById('console-present').textContent === '8'")
+
+    for number in (1, 2):
+        host.locator("#next-round").click()
+        host.wait_for_selector("#console")
+        seen_tables = {}
+        for name, phone in phones:
+            phone.wait_for_function(
+                f"document.getElementById('seat-body').innerText.includes('Round {number} of 2')",
+                timeout=5000)
+            text = phone.inner_text("#seat-body")
+            table = int(text.split("Table ", 1)[1].split()[0])
+            seen_tables[name] = (table, text)
+            assert ("What slows" if number == 1 else "What would you change") in text
+            assert name not in text.split("At your table", 1)[1]
+            assert not phone.locator("#timer").is_hidden()
+        screen.wait_for_function(
+            f"document.getElementById('screen-round').textContent === 'Round {number} of 2'")
+        cards = screen.locator(".table-card")
+        assert cards.count() == 2
+        by_table = {int(cards.nth(i).locator("h2").inner_text().split()[1]):
+                    cards.nth(i).inner_text() for i in range(cards.count())}
+        for name, (table, text) in seen_tables.items():
+            assert name in by_table[table]  # the screen agrees with each phone
+            for other, (other_table, _) in seen_tables.items():
+                if other != name:
+                    assert (other in text) == (other_table == table)
+    assert errors == []

@@ -1,5 +1,6 @@
-"""Organiser pages: sign in, the dashboard of trials, one trial (participants,
-preview, publish, past rounds, exports)."""
+"""Organiser pages: sign in, the dashboard of trials and cafés, one trial
+(participants, preview, publish, past rounds, exports), and a café's host
+console (lobby, start, next round, add time, end, plan, printable plans)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,19 @@ from flask import (
 from sqlalchemy import select
 
 from matcher.accounts import check_password
-from matcher.exports import EXPORTS, trial_figures
-from matcher.models import Organiser, Trial
+from matcher.cafes import (
+    CafeError,
+    add_time,
+    cafe_state,
+    create_cafe,
+    end_cafe,
+    next_round,
+    plan_view,
+    screen_view,
+    set_host,
+)
+from matcher.exports import EXPORTS, cafe_plan_csv, trial_figures
+from matcher.models import Cafe, Organiser, Trial
 from matcher.trials import (
     ImportProblems,
     TrialError,
@@ -36,9 +48,10 @@ from matcher.trials import (
     update_trial,
 )
 from solvers.model import ATTRIBUTES, Weights
+from web.cafes import qr_svg
 from web.extensions import session, socketio
 from web.links import mail_link
-from web.push import publish_and_push
+from web.push import publish_and_push, push_cafe, push_seats
 
 __all__ = ["blueprint"]
 
@@ -103,10 +116,13 @@ def dashboard():
     return _dashboard(trials)
 
 
-def _dashboard(trials, error: str | None = None):
+def _dashboard(trials, error: str | None = None, cafe_error: str | None = None):
     figures = {trial.id: trial_figures(trial) for trial in trials}
+    cafes = session().scalars(
+        select(Cafe).where(Cafe.organiser_id == g.organiser.id).order_by(Cafe.id.desc())).all()
     return render_template("organiser/dashboard.html", trials=trials, figures=figures,
-                           error=error)
+                           error=error, cafes=cafes, cafe_error=cafe_error,
+                           cafe_form=request.form if cafe_error else {})
 
 
 @blueprint.post("/trials")
@@ -248,3 +264,148 @@ def export(trial_id: int, kind: str):
     make, mimetype = EXPORTS[kind]
     return Response(make(trial), mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="trial-{trial.id}-history.{kind}"'})
+
+
+# -- knowledge cafés: the host console ---------------------------------------------------
+
+
+def _own_cafe(cafe_id: int) -> Cafe:
+    cafe = session().get(Cafe, cafe_id)
+    if cafe is None:
+        abort(404)
+    if cafe.organiser_id != g.organiser.id:
+        abort(403)
+    return cafe
+
+
+def _number(form, key: str) -> int | None:
+    text = form.get(key, "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise CafeError(400, "invalid", f"{key.replace('_', ' ')} must be a whole number",
+                        key) from None
+
+
+@blueprint.post("/cafes")
+@signed_in
+def new_cafe():
+    """Create a café from the dashboard form."""
+    form = request.form
+    db = session()
+    try:
+        fields = {
+            "name": form.get("name"),
+            "rounds": _number(form, "rounds"),
+            "round_minutes": _number(form, "round_minutes") or 15,
+            "questions": [line.strip() for line in form.get("questions", "").splitlines()
+                          if line.strip()],
+        }
+        by = form.get("by", "table_size")
+        fields["tables" if by == "tables" else "table_size"] = _number(form, "table_count")
+        cafe = create_cafe(db, g.organiser, fields)
+    except CafeError as exc:
+        db.rollback()
+        trials = db.scalars(select(Trial).where(Trial.organiser_id == g.organiser.id)).all()
+        return _dashboard(trials, cafe_error=str(exc)), 400
+    db.commit()
+    return redirect(url_for("organiser.cafe_console", cafe_id=cafe.id), 303)
+
+
+@blueprint.get("/cafes/<int:cafe_id>")
+@signed_in
+def cafe_console(cafe_id: int):
+    """The host console: lobby, buttons, current tables, the plan and its quality."""
+    return _console(_own_cafe(cafe_id))
+
+
+def _console(cafe: Cafe, error: str | None = None, status: int = 200):
+    join_url = url_for("cafes.join_page", code=cafe.code, _external=True)
+    page = render_template(
+        "organiser/cafe.html", cafe=cafe, state=cafe_state(cafe), view=screen_view(cafe),
+        plan=plan_view(cafe), error=error, join_url=join_url, qr=qr_svg(join_url),
+        screen_url=url_for("cafes.screen", key=cafe.screen_key, _external=True),
+        attendees=sorted((a for a in cafe.attendees if a.present),
+                         key=lambda a: (a.host_table is None, a.host_table or 0,
+                                        a.name.casefold())))
+    return page, status
+
+
+def _cafe_action(cafe_id: int, action) -> object:
+    """Run ``action(cafe)``; commit and push, or show the console with the error."""
+    cafe = _own_cafe(cafe_id)
+    try:
+        pushed = action(cafe)
+    except CafeError as exc:
+        session().rollback()
+        return _console(cafe, str(exc), exc.status)
+    session().commit()
+    (pushed or push_cafe)(socketio, cafe)
+    return redirect(url_for("organiser.cafe_console", cafe_id=cafe.id), 303)
+
+
+@blueprint.post("/cafes/<int:cafe_id>/next")
+@signed_in
+def cafe_next(cafe_id: int):
+    """Start the café, or go to the next round: every phone shows its new table."""
+    def action(cafe):
+        next_round(session(), cafe, time_limit=current_app.config["CAFE_TIME_LIMIT"])
+        return push_seats
+    return _cafe_action(cafe_id, action)
+
+
+@blueprint.post("/cafes/<int:cafe_id>/time")
+@signed_in
+def cafe_time(cafe_id: int):
+    """Add minutes to the current round."""
+    return _cafe_action(cafe_id, lambda cafe: add_time(
+        session(), cafe, _number(request.form, "minutes")))
+
+
+@blueprint.post("/cafes/<int:cafe_id>/end")
+@signed_in
+def cafe_end(cafe_id: int):
+    """End the café."""
+    return _cafe_action(cafe_id, lambda cafe: end_cafe(session(), cafe))
+
+
+@blueprint.post("/cafes/<int:cafe_id>/attendees/<participant_id>/host")
+@signed_in
+def cafe_host(cafe_id: int, participant_id: str):
+    """Make someone a table's host (a table number, or the lowest free one), or a guest."""
+    def action(cafe):
+        attendee = next((a for a in cafe.attendees
+                         if a.person.public_id == participant_id and a.present), None)
+        if attendee is None:
+            raise CafeError(404, "not_found", "nobody here has this id")
+        make_host = request.form.get("host", "yes") == "yes"
+        set_host(session(), cafe, attendee, _number(request.form, "table"), host=make_host)
+    return _cafe_action(cafe_id, action)
+
+
+@blueprint.get("/cafes/<int:cafe_id>/print")
+@signed_in
+def cafe_print(cafe_id: int):
+    """Printable plans, per table and per person, for people without phones."""
+    cafe = _own_cafe(cafe_id)
+    plan = plan_view(cafe)
+    people: dict[str, dict[str, object]] = {}
+    for one in plan["rounds"]:
+        for table in one["tables"]:
+            for attendee in table["members"]:
+                entry = people.setdefault(attendee.person.public_id,
+                                          {"attendee": attendee, "tables": {}})
+                entry["tables"][one["round"]] = table["table"]
+    order = sorted(people.values(), key=lambda e: e["attendee"].name.casefold())
+    return render_template("organiser/cafe_print.html", cafe=cafe, plan=plan, people=order)
+
+
+@blueprint.get("/cafes/<int:cafe_id>/plan.csv")
+@signed_in
+def cafe_plan(cafe_id: int):
+    """The plan in ``matcher.rotate``'s CSV format."""
+    cafe = _own_cafe(cafe_id)
+    return Response(cafe_plan_csv(cafe), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="cafe-{cafe.code}-plan.csv"'})

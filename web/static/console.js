@@ -1,0 +1,54 @@
+// The host console: the head count, the timer and the tables, live. The server
+// puts this browser (its organiser session) in its cafés' rooms; the page only
+// picks out its own café's events. Text only: no HTML from the server.
+(function () {
+  "use strict";
+  var root = document.getElementById("console");
+  if (!root || typeof io === "undefined") { return; }
+  var code = root.dataset.code;
+  var present = document.getElementById("console-present");
+  var timer = document.getElementById("console-timer");
+  var tables = document.getElementById("tables");
+  var endsAt = timer.dataset.endsAt || null;
+  var socket = io();
+
+  function element(tag, text) {
+    var node = document.createElement(tag);
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function tick() {
+    if (!endsAt) { timer.textContent = "–"; return; }
+    var left = Math.max(0, Math.round((Date.parse(endsAt) - Date.now()) / 1000));
+    var seconds = left % 60;
+    timer.textContent = Math.floor(left / 60) + ":" + (seconds < 10 ? "0" : "") + seconds;
+  }
+
+  socket.on("cafe_state", function (state) {
+    if (state.cafe !== code) { return; }
+    present.textContent = String(state.present);
+    endsAt = state.ends_at;
+    tick();
+  });
+  socket.on("cafe_screen", function (view) {
+    if (view.cafe !== code) { return; }
+    present.textContent = String(view.present);
+    if (!view.tables.length) { return; }
+    tables.replaceChildren();
+    view.tables.forEach(function (table) {
+      var card = element("article");
+      card.className = "console-table";
+      card.appendChild(element("h3", "Table " + table.table));
+      var list = element("ul");
+      table.members.forEach(function (person) {
+        list.appendChild(element("li", person.name + " — " + person.department +
+          (person.host ? " (host)" : "")));
+      });
+      card.appendChild(list);
+      tables.appendChild(card);
+    });
+  });
+  setInterval(tick, 1000);
+  tick();
+})();
