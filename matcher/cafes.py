@@ -99,7 +99,8 @@ def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object
     """A new café (SPEC §5 ``POST /cafes``): ``name``, ``tables`` or
     ``table_size`` (not both; neither means tables of 5), ``rounds``,
     ``round_minutes`` (default 15), ``questions`` (at most one per round),
-    ``weights``."""
+    ``hosts`` (names, table 1 first: whoever joins under a host's name hosts
+    that table), ``weights``."""
     name = _text(fields.get("name"), "name", required=True)
     tables, size = fields.get("tables"), fields.get("table_size")
     if tables is not None and size is not None:
@@ -118,6 +119,14 @@ def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object
                         "rounds: at most one per round", "questions")
     questions = [_text(q, "questions", required=False, limit=MAX_QUESTION_LENGTH)
                  for q in questions]
+    host_names = fields.get("hosts") or []
+    if not isinstance(host_names, list) or not all(isinstance(h, str) for h in host_names):
+        raise CafeError(400, "invalid", "hosts must be a list of names, table 1 first", "hosts")
+    host_names = [_text(h, "hosts", required=True, limit=MAX_NAME_LENGTH) for h in host_names]
+    if tables is not None and len(host_names) > tables:
+        raise CafeError(400, "invalid", f"{len(host_names)} hosts for {tables} tables", "hosts")
+    if len({attribute_key(h) for h in host_names}) < len(host_names):
+        raise CafeError(400, "invalid", "two hosts have the same name", "hosts")
     weights = fields.get("weights") or {}
     if not isinstance(weights, dict):
         raise CafeError(400, "invalid", "weights must be an object", "weights")
@@ -127,7 +136,8 @@ def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object
         raise CafeError(400, "invalid", f"weights: {exc}", "weights") from None
     cafe = Cafe(organiser=organiser, name=name, code=_new_code(session),
                 screen_key=secrets.token_urlsafe(24), tables=tables, table_size=size,
-                rounds=rounds, round_minutes=minutes, questions=questions, weights=weights,
+                rounds=rounds, round_minutes=minutes, questions=questions,
+                host_names=host_names, weights=weights,
                 status="lobby", current_round=0, plan={})
     session.add(cafe)
     session.flush()
@@ -206,9 +216,22 @@ def join_cafe(session: Session, cafe: Cafe, fields: dict[str, object]) -> Joined
     attendee.name, attendee.department, attendee.organisation = name, department, organisation
     attendee.present = True
     session.flush()
+    named = _named_table(cafe, name)
     if host:
         set_host(session, cafe, attendee, None if host is True else host)
+    elif named is not None and attendee.host_table is None:
+        set_host(session, cafe, attendee, named)
     return Joined(attendee, token)
+
+
+def _named_table(cafe: Cafe, name: str) -> int | None:
+    """The table of the named host called ``name``, if it has no host yet."""
+    key = attribute_key(name)
+    for table, host_name in enumerate(cafe.host_names or [], 1):
+        if attribute_key(host_name) == key:
+            taken = any(a.host_table == table for a in cafe.attendees if a.present)
+            return None if taken else table
+    return None
 
 
 def _present(cafe: Cafe) -> list[Attendee]:

@@ -1,4 +1,5 @@
-"""The demo: the fictional trust of ``seeds/`` loaded as a coffee trial with history."""
+"""The demo: the fictional trust of ``seeds/`` loaded as a coffee trial with
+history, and a knowledge café in its lobby with some of the staff already there."""
 
 from __future__ import annotations
 
@@ -11,8 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.accounts import create_organiser, hash_token
+from matcher.cafes import create_cafe
 from matcher.files import read_people, read_table
-from matcher.models import Group, GroupMember, Membership, Organiser, Person, Round, Trial
+from matcher.models import (
+    Attendee,
+    Cafe,
+    Group,
+    GroupMember,
+    Membership,
+    Organiser,
+    Person,
+    Round,
+    Trial,
+)
 
 __all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "Demo", "load_demo"]
 
@@ -32,6 +44,7 @@ class Demo:
     organiser_token: str | None
     trial: Trial
     participant_tokens: dict[str, str]
+    cafe: Cafe | None = None
 
 
 def load_demo(session: Session, seeds: Path = SEEDS) -> Demo:
@@ -41,7 +54,9 @@ def load_demo(session: Session, seeds: Path = SEEDS) -> Demo:
     existing = session.scalar(select(Organiser).where(Organiser.email == DEMO_EMAIL))
     if existing is not None:
         trial = session.scalar(select(Trial).where(Trial.organiser_id == existing.id))
-        return Demo(None, trial, {})
+        cafe = session.scalar(select(Cafe).where(Cafe.organiser_id == existing.id)
+                              .order_by(Cafe.id))
+        return Demo(None, trial, {}, cafe)
     organiser, token = create_organiser(session, DEMO_EMAIL, "Demo organiser",
                                         password=DEMO_PASSWORD)
     trial = Trial(organiser=organiser, name="Northfield & Vale coffee trial",
@@ -80,4 +95,29 @@ def load_demo(session: Session, seeds: Path = SEEDS) -> Demo:
         met = {"yes": True, "no": False}.get(record.get("met").lower())
         session.add(GroupMember(round=rounds[label], group=group, person=person, met=met))
     session.flush()
-    return Demo(token, trial, tokens)
+    return Demo(token, trial, tokens, _demo_cafe(session, organiser, people, persons))
+
+
+#: How many of the staff are already at the demo café when it opens.
+DEMO_CAFE_PEOPLE = 22
+
+
+def _demo_cafe(session: Session, organiser: Organiser, people, persons) -> Cafe:
+    """A café in its lobby: 22 staff already there, two of them named hosts;
+    join from a phone with the code, then start it from the console."""
+    here = [row for row in people.active_rows if row.id in persons][:DEMO_CAFE_PEOPLE]
+    cafe = create_cafe(session, organiser, {
+        "name": "Northfield & Vale knowledge café", "table_size": 5, "rounds": 3,
+        "round_minutes": 15,
+        "questions": ["What slows your work down most?",
+                      "What would you change first, and who would you need?",
+                      "What will you try next week?"],
+        "hosts": [here[0].name, here[1].name],
+    })
+    for k, row in enumerate(here):
+        session.add(Attendee(cafe=cafe, person=persons[row.id], name=row.name,
+                             department=row.department, organisation=row.organisation,
+                             host_table=k + 1 if k < 2 else None,
+                             token_hash=hash_token(secrets.token_urlsafe(32))))
+    session.flush()
+    return cafe

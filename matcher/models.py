@@ -179,6 +179,8 @@ class Cafe(Base):
     rounds: Mapped[int] = mapped_column(Integer)
     round_minutes: Mapped[int] = mapped_column(Integer, default=15)
     questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Named hosts, table 1 first: whoever joins under that name hosts that table.
+    host_names: Mapped[list[str]] = mapped_column(JSON, default=list)
     weights: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="lobby")
     current_round: Mapped[int] = mapped_column(Integer, default=0)

@@ -23,3 +23,25 @@ def test_demo_loads_once_and_makes_a_good_next_round(tmp_path):
         assert stored.number == 5 and stored.metrics["repeats"] == 0
         assert sum(1 for m in stored.members if m.group_id) == 145
     engine.dispose()
+
+
+def test_the_demo_cafe_is_in_its_lobby_and_starts_with_its_named_hosts(tmp_path):
+    from matcher.cafes import cafe_state, next_round
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    db.upgrade(engine)
+    with db.make_session_factory(engine)() as session:
+        demo = load_demo(session)
+        session.commit()
+        cafe = demo.cafe
+        assert cafe_state(cafe)["status"] == "lobby" and cafe_state(cafe)["present"] == 22
+        assert load_demo(session).cafe.id == cafe.id
+        hosts = {a.name: a.host_table for a in cafe.attendees if a.host_table}
+        assert hosts == {cafe.host_names[0]: 1, cafe.host_names[1]: 2}
+        stored = next_round(session, cafe, seed=1, time_limit=2)
+        # 22 people at tables of at most 5: 5 tables; the hosts sit at their own.
+        assert len(stored.groups) == 5
+        for group in stored.groups:
+            names = {m.person.name for m in group.members}
+            assert {name for name, table in hosts.items() if table == group.number} <= names
+    engine.dispose()

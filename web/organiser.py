@@ -302,6 +302,8 @@ def new_cafe():
             "round_minutes": _number(form, "round_minutes") or 15,
             "questions": [line.strip() for line in form.get("questions", "").splitlines()
                           if line.strip()],
+            "hosts": [line.strip() for line in form.get("hosts", "").splitlines()
+                      if line.strip()],
         }
         by = form.get("by", "table_size")
         fields["tables" if by == "tables" else "table_size"] = _number(form, "table_count")

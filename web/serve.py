@@ -32,6 +32,12 @@ def serve(host: str, port: int, *, demo: bool) -> int:
             print(f"  sign-up page: {base}/join/{loaded.trial.join_code}", flush=True)
             for public_id, token in list(loaded.participant_tokens.items())[:3]:
                 print(f"  personal page of {public_id}: {base}/me/{token}", flush=True)
+            if loaded.cafe is not None:
+                cafe = loaded.cafe
+                print(f"demo café: {cafe.name} (code {cafe.code}), {cafe.status}", flush=True)
+                print(f"  host console: {base}/organiser/cafes/{cafe.id}", flush=True)
+                print(f"  big screen: {base}/screen/{cafe.screen_key}", flush=True)
+                print(f"  join from a phone: {base}/cafe (code {cafe.code})", flush=True)
             if loaded.organiser_token:
                 print("  organiser API token (shown once; publish a round with "
                       f"POST {base}/api/v1/trials/{loaded.trial.id}/rounds "

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("rounds", sa.Integer(), nullable=False),
         sa.Column("round_minutes", sa.Integer(), nullable=False),
         sa.Column("questions", sa.JSON(), nullable=False),
+        sa.Column("host_names", sa.JSON(), nullable=False),
         sa.Column("weights", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("current_round", sa.Integer(), nullable=False),
