@@ -21,8 +21,8 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from matcher.accounts import hash_token
 from matcher.errors import ServiceError, check_text
@@ -404,16 +404,33 @@ def question(cafe: Cafe, number: int) -> str:
 
 
 def cafe_state(cafe: Cafe) -> dict[str, object]:
-    """SPEC §6 ``cafe_state``."""
+    """SPEC §6 ``cafe_state`` (the head count is counted in the database of the
+    café's session: a thousand phones connecting must not each load everyone)."""
+    present = object_session(cafe).scalar(
+        select(func.count()).select_from(Attendee)
+        .where(Attendee.cafe_id == cafe.id, Attendee.present.is_(True)))
     return {"cafe": cafe.code, "round": cafe.current_round, "rounds": cafe.rounds,
-            "status": cafe.status, "ends_at": iso(cafe.ends_at),
-            "present": sum(a.present for a in cafe.attendees)}
+            "status": cafe.status, "ends_at": iso(cafe.ends_at), "present": present}
 
 
 def _current(cafe: Cafe) -> Round | None:
     if cafe.status != "running" or not cafe.played:
         return None
     return cafe.played[-1]
+
+
+def _seat(cafe: Cafe, number: int, group: Group, person_id: int,
+          names: dict[int, Attendee]) -> dict[str, object]:
+    me = names.get(person_id)
+    return {
+        "cafe": cafe.code, "round": number, "table": group.number,
+        "table_role": "host" if me is not None and me.host_table == group.number else "guest",
+        "companions": [{"name": names[m.person_id].name,
+                        "department": names[m.person_id].department}
+                       for m in group.members
+                       if m.person_id != person_id and m.person_id in names],
+        "question": question(cafe, number), "ends_at": iso(cafe.ends_at),
+    }
 
 
 def round_seats(cafe: Cafe, stored: Round | None = None) -> dict[str, dict[str, object]]:
@@ -424,27 +441,28 @@ def round_seats(cafe: Cafe, stored: Round | None = None) -> dict[str, dict[str, 
     if stored is None:
         return {}
     names = {a.person_id: a for a in cafe.attendees}
-    seats = {}
-    for group in stored.groups:
-        for member in group.members:
-            me = names.get(member.person_id)
-            companions = [
-                {"name": names[m.person_id].name, "department": names[m.person_id].department}
-                for m in group.members
-                if m.person_id != member.person_id and m.person_id in names]
-            seats[member.person.public_id] = {
-                "cafe": cafe.code, "round": stored.number, "table": group.number,
-                "table_role": "host" if me is not None and me.host_table == group.number
-                else "guest",
-                "companions": companions, "question": question(cafe, stored.number),
-                "ends_at": iso(cafe.ends_at),
-            }
-    return seats
+    return {member.person.public_id: _seat(cafe, stored.number, group, member.person_id, names)
+            for group in stored.groups for member in group.members}
 
 
 def current_seat(attendee: Attendee) -> dict[str, object] | None:
-    """This attendee's ``seat`` in the current round, if they have one."""
-    return round_seats(attendee.cafe).get(attendee.person.public_id)
+    """This attendee's ``seat`` in the current round, if they have one (looked
+    up for them alone: every phone asks for it when it connects)."""
+    cafe = attendee.cafe
+    if cafe.status != "running":
+        return None
+    session = object_session(attendee)
+    place = session.scalar(
+        select(GroupMember).join(Round, GroupMember.round_id == Round.id)
+        .where(Round.cafe_id == cafe.id, Round.number == cafe.current_round,
+               GroupMember.person_id == attendee.person_id))
+    if place is None or place.group is None:
+        return None
+    group = place.group
+    names = {a.person_id: a for a in session.scalars(select(Attendee).where(
+        Attendee.cafe_id == cafe.id,
+        Attendee.person_id.in_([m.person_id for m in group.members])))}
+    return _seat(cafe, cafe.current_round, group, attendee.person_id, names)
 
 
 def screen_view(cafe: Cafe) -> dict[str, object]:

@@ -224,7 +224,8 @@ class Attendee(Base):
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
     cafe: Mapped[Cafe] = relationship(back_populates="attendees")
-    person: Mapped[Person] = relationship(back_populates="attendances")
+    # Joined: a café's code reads everyone's person (their public id) at once.
+    person: Mapped[Person] = relationship(back_populates="attendances", lazy="joined")
 
 
 class Round(Base):
@@ -288,4 +289,4 @@ class GroupMember(Base):
 
     round: Mapped[Round] = relationship(back_populates="members")
     group: Mapped[Group | None] = relationship(back_populates="members")
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person] = relationship(lazy="joined")
