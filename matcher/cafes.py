@@ -183,9 +183,9 @@ def join_cafe(session: Session, cafe: Cafe, fields: dict[str, object]) -> Joined
 
     With an email, the attendee is the same person as in coffee trials and
     other cafés (so who met whom counts across them), without changing that
-    person's details. Joining again with the same email returns a new link and
-    brings them back if they had left. Late arrivals are seated from the next
-    round.
+    person's details. Someone who left can join again with the same email (a
+    new link); while they are here, the same email is refused (409). Late
+    arrivals are seated from the next round.
     """
     if cafe.status == "finished":
         raise CafeError(409, "finished", "this café has finished")
@@ -208,6 +208,11 @@ def join_cafe(session: Session, cafe: Cafe, fields: dict[str, object]) -> Joined
     else:
         attendee = session.scalar(select(Attendee).where(
             Attendee.cafe_id == cafe.id, Attendee.person_id == person.id))
+        if attendee is not None and attendee.present:
+            # Taking over someone's place (and cutting off their page) with just
+            # their email is not allowed: they carry on from the page they have.
+            raise CafeError(409, "already_joined", "this email has joined this café already; "
+                            "carry on from that page, or ask the host", "email")
     token = secrets.token_urlsafe(32)
     if attendee is None:
         attendee = Attendee(cafe=cafe, person=person, token_hash=hash_token(token))
@@ -497,4 +502,16 @@ def plan_view(cafe: Cafe) -> dict[str, object]:
                        for t, members in enumerate(tables, 1)],
         })
     return {"rounds": rounds, "metrics": (cafe.plan or {}).get("metrics", {}),
-            "played_metrics": [r.metrics for r in cafe.played]}
+            "played_metrics": [r.metrics for r in cafe.played], "stale": plan_is_stale(cafe)}
+
+
+def plan_is_stale(cafe: Cafe) -> bool:
+    """Whether people arrived, left or changed hosts since the rounds to come
+    were planned (the next round re-plans them)."""
+    plan = cafe.plan or {}
+    if not plan.get("rounds"):
+        return False
+    present = [a for a in cafe.attendees if a.present]
+    hosts = {a.person.public_id: a.host_table for a in present if a.host_table}
+    return (plan.get("people") != sorted(a.person.public_id for a in present)
+            or plan.get("hosts") != hosts)

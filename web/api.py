@@ -430,7 +430,7 @@ def cafe_details(code: str):
                        "department": a.department, "organisation": a.organisation,
                        "host_table": a.host_table, "present": a.present}
                       for a in cafe.attendees],
-        "plan": {"metrics": plan["metrics"], "rounds": [
+        "plan": {"metrics": plan["metrics"], "stale": plan["stale"], "rounds": [
             {"round": r["round"], "played": r["played"], "question": r["question"],
              "tables": [{"table": t["table"],
                          "members": [a.person.public_id for a in t["members"]]}

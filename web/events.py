@@ -25,7 +25,14 @@ from matcher.cafes import (
 from matcher.models import Cafe, Organiser
 from matcher.trials import current_match, membership_for_token
 from web.extensions import session
-from web.push import cafe_room, hosts_room, match_payload, participant_room, screen_room
+from web.push import (
+    cafe_room,
+    hosts_room,
+    match_payload,
+    participant_room,
+    screen_room,
+    seat_room,
+)
 
 __all__ = ["register_events"]
 
@@ -56,7 +63,7 @@ def register_events(socketio) -> None:
             attendee = attendee_for_token(db, token)
             if attendee is not None:
                 cafe = attendee.cafe
-                join_room(participant_room(attendee.person.public_id))
+                join_room(seat_room(cafe, attendee.person.public_id))
                 join_room(cafe_room(cafe))
                 socketio.emit("cafe_state", cafe_state(cafe), to=request.sid)
                 seat = current_seat(attendee) if attendee.present else None

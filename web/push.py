@@ -19,6 +19,7 @@ __all__ = [
     "push_match",
     "push_seats",
     "screen_room",
+    "seat_room",
 ]
 
 
@@ -58,6 +59,12 @@ def publish_and_push(socketio, db: Session, trial: Trial, *, seed: int | None,
     return stored
 
 
+def seat_room(cafe: Cafe, public_id: str) -> str:
+    """The connections of one participant's page at one café (their seats there;
+    not their coffee matches, nor their seats at another café)."""
+    return f"cafe:{cafe.id}:participant:{public_id}"
+
+
 def cafe_room(cafe: Cafe) -> str:
     """Everyone at a café (participants, the big screen, the console): ``cafe_state``."""
     return f"cafe:{cafe.id}"
@@ -85,5 +92,5 @@ def push_cafe(socketio, cafe: Cafe) -> None:
 def push_seats(socketio, cafe: Cafe) -> None:
     """Each seated participant's ``seat`` to that participant only; then the café's state."""
     for public_id, seat in round_seats(cafe).items():
-        socketio.emit("seat", seat, to=participant_room(public_id))
+        socketio.emit("seat", seat, to=seat_room(cafe, public_id))
     push_cafe(socketio, cafe)

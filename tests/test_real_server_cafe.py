@@ -1,0 +1,136 @@
+"""A live café on the real server (`python -m matcher serve`) in a subprocess: 30
+people join over HTTP and follow it with python-socketio clients (half over
+WebSocket, half long-polling); the host runs three rounds and every phone gets
+its own seat in each, at once again after a reconnect."""
+
+import threading
+
+import socketio
+
+from tests.conftest import call
+
+PEOPLE = 30
+ROUNDS = 3
+TABLES = 6
+WAIT = 15  # seconds: generous limits on waiting, never a fixed sleep
+
+
+class Phone:
+    """One participant's Socket.IO connection and what it received."""
+
+    def __init__(self, base, person, transports, log):
+        self.base, self.person, self.transports, self.log = base, person, transports, log
+        self.seats = []
+        self.states = []
+        self.client = None
+
+    def connect(self):
+        client = socketio.Client(reconnection=False)
+        client.on("seat", self._seat)
+        client.on("cafe_state", self._state)
+        client.connect(self.base, auth={"token": self.person["token"]},
+                       transports=self.transports, wait_timeout=10)
+        self.client = client
+
+    def _seat(self, data):
+        with self.log.changed:
+            self.seats.append(data)
+            self.log.changed.notify_all()
+
+    def _state(self, data):
+        with self.log.changed:
+            self.states.append(data)
+            self.log.changed.notify_all()
+
+    def seats_of(self, number):
+        return [s for s in self.seats if s["round"] == number]
+
+
+class Log:
+    """Lets the test wait until the phones have received something."""
+
+    def __init__(self):
+        self.changed = threading.Condition()
+
+    def wait(self, ready, what):
+        with self.changed:
+            assert self.changed.wait_for(ready, timeout=WAIT), f"timed out waiting for {what}"
+
+
+def check_round(body, ids, number):
+    assert body["round"] == number
+    assert [t["table"] for t in body["tables"]] == list(range(1, TABLES + 1))
+    seated = [p for t in body["tables"] for p in t["members"]]
+    assert sorted(seated) == sorted(ids), "not everyone exactly once"
+    sizes = [len(t["members"]) for t in body["tables"]]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_thirty_phones_follow_a_live_cafe(server):
+    base, organiser = server
+    status, cafe = call(base, "POST", "/api/v1/cafes", {
+        "name": "Live café", "tables": TABLES, "rounds": ROUNDS,
+        "questions": ["One?", "Two?", "Three?"]}, organiser)
+    assert status == 201, cafe
+    code = cafe["code"]
+    people = []
+    for k in range(PEOPLE):
+        status, body = call(base, "POST", f"/api/v1/cafes/{code}/participants", {
+            "name": f"Person {k}", "department": ["A", "B", "C", "D", "E"][k % 5]})
+        assert status == 201, body
+        people.append(body)
+    ids = [p["participant_id"] for p in people]
+    names = {p["participant_id"]: f"Person {k}" for k, p in enumerate(people)}
+    log = Log()
+    phones = [Phone(base, person, ["websocket"] if k % 2 else ["polling"], log)
+              for k, person in enumerate(people)]
+    try:
+        for phone in phones:
+            phone.connect()
+        # Each phone is told the state on connect: everyone is here, in the lobby.
+        log.wait(lambda: all(p.states for p in phones), "the state on connect")
+        assert all(p.states[0]["status"] == "lobby" for p in phones)
+        assert all(p.seats == [] for p in phones)
+
+        for number in range(1, ROUNDS + 1):
+            status, body = call(base, "POST", f"/api/v1/cafes/{code}/rounds/next",
+                                {"seed": number}, organiser)
+            assert status == 200, body
+            check_round(body, ids, number)
+            log.wait(lambda n=number: all(p.seats_of(n) for p in phones),
+                     f"every seat of round {number}")
+            table_of = {m: t for t in body["tables"] for m in t["members"]}
+            for phone in phones:
+                mine = phone.seats_of(number)
+                assert len(mine) == 1, "a phone got someone else's seat, or its own twice"
+                seat, me = mine[0], phone.person["participant_id"]
+                table = table_of[me]
+                assert (seat["cafe"], seat["table"]) == (code, table["table"])
+                assert seat["question"] == ["One?", "Two?", "Three?"][number - 1]
+                assert sorted(c["name"] for c in seat["companions"]) == sorted(
+                    names[m] for m in table["members"] if m != me)
+                assert all(set(c) == {"name", "department"} for c in seat["companions"])
+
+            if number == 2:
+                # Two phones (one of each transport) drop out mid-round and come back.
+                for phone in phones[:2]:
+                    before = phone.seats_of(2)[0]
+                    phone.client.disconnect()
+                    phone.seats.clear()
+                    phone.connect()
+                    log.wait(lambda p=phone: p.seats, "the seat after a reconnect")
+                    assert phone.seats == [before]
+
+        status, details = call(base, "GET", f"/api/v1/cafes/{code}", None, organiser)
+        assert status == 200
+        assert (details["status"], details["round"]) == ("running", ROUNDS)
+        status, _ = call(base, "POST", f"/api/v1/cafes/{code}/rounds/next", {}, organiser)
+        assert status == 409  # after the last round
+        status, state = call(base, "POST", f"/api/v1/cafes/{code}/end", {}, organiser)
+        assert status == 200 and state["status"] == "finished"
+        log.wait(lambda: all(p.states[-1]["status"] == "finished" for p in phones),
+                 "the end on every phone")
+    finally:
+        for phone in phones:
+            if phone.client is not None and phone.client.connected:
+                phone.client.disconnect()
