@@ -29,6 +29,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.pairing
 	$(PY) -m benchmarks.rotation
+	$(PY) -m benchmarks.cafe_live
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

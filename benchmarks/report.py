@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import platform
+from importlib import metadata
 from pathlib import Path
 
 __all__ = ["machine_facts", "write_section"]
@@ -27,10 +28,22 @@ def machine_facts(*libraries: str) -> str:
     except (OSError, StopIteration, ValueError):
         memory = "RAM unknown"
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    versions = ", ".join(f"{name} {importlib.import_module(name).__version__}"
-                         for name in libraries)
+    versions = ", ".join(f"{name} {_version(name)}" for name in libraries)
     return (f"nproc {usable}, {cpu}, {memory}; Python {platform.python_version()}, "
             f"{versions}; {platform.system()} {platform.release()}")
+
+
+def _version(name: str) -> str:
+    """A module's ``__version__``, else the installed distribution's version
+    (for names such as ``python-socketio`` or modules without ``__version__``)."""
+    try:
+        return importlib.import_module(name).__version__
+    except (ImportError, AttributeError):
+        pass
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
 
 
 def write_section(path: Path, title: str, section: str) -> None:

@@ -1,0 +1,791 @@
+"""Live café benchmark (issue 5): 1,000 phones on one server, "next round", seats.
+
+Run from the repository root::
+
+    python -m benchmarks.cafe_live                       # 1,000 people, writes BENCHMARKS.md
+    python -m benchmarks.cafe_live --people 200 --no-write
+
+The target: one café, 1,000 participants connected with python-socketio clients
+to one server process on this machine; after "next round", every participant
+has its seat, none is lost, p99 latency ≤ 1 s; report p50/p99 and the server's
+peak memory.
+
+What it does, all on 127.0.0.1:
+
+1. a fresh SQLite database in a temporary folder, an organiser made with
+   ``python -m matcher organiser create``, and ``python -m matcher serve`` started
+   as a subprocess (the production entry point: gevent + gevent-websocket);
+2. a café (tables of 6, ``--rounds`` rounds of 10 minutes, one question per
+   round) created over the API, and ``--people`` participants joined over HTTP
+   (``POST /api/v1/cafes/<code>/participants``, ``--join-concurrency`` at once);
+3. one ``socketio.AsyncClient`` per participant (asyncio + aiohttp, all in this
+   process), connected with ``auth={"token": ...}`` over WebSocket (the last
+   ``--polling`` of them over HTTP long-polling), ``--connect-concurrency`` at
+   once, each with a connect timeout and one retry;
+4. for each round: ``t0`` just before ``POST /rounds/next`` (the organiser's
+   "next round"; round 1 starts the café and plans all of it), and for each
+   client the moment its ``seat`` event for that round arrives; latency =
+   arrival − t0. A client with no seat ``--wait`` seconds after the HTTP
+   response is *lost*. The seats are checked against the API's response (each
+   person at exactly one table per round, the table number the API gave, the
+   right number of companions).
+
+The server's memory comes from ``/proc/<pid>/status`` (VmRSS at points along
+the way, VmHWM = peak resident set at the end); its CPU time per round from
+``/proc/<pid>/stat``. Progress goes to stderr; the tables go to stdout and
+(unless ``--no-write``) replace the section "## Live café (issue 5)" of
+BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import gc
+import json
+import math
+import os
+import resource
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from random import Random
+
+import aiohttp
+import socketio
+
+from benchmarks.report import machine_facts, write_section
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTION = "## Live café (issue 5)"
+#: The target: p99 of the seat latency after "next round".
+TARGET_P99 = 1.0
+TABLE_SIZE = 6
+ROUND_MINUTES = 10
+#: Department sizes (as in the rotation benchmark), scaled to the number of people.
+DEPARTMENTS = (30, 20, 15, 12, 10, 10, 8, 6, 5, 4)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# -- the server ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmRSS, VmHWM, … of ``pid`` in KiB."""
+    out = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Vm"):
+                key, value = line.split(":", 1)
+                out[key] = int(value.split()[0])
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Server:
+    """``python -m matcher serve`` on a fresh SQLite database in a temporary folder."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder, self.port = folder, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = dict(os.environ,
+                        MATCHER_DATABASE_URL=f"sqlite:///{folder / 'cafe.db'}",
+                        MATCHER_SECRET_KEY="benchmark-" + os.urandom(8).hex(),
+                        MATCHER_MAIL_URL=(folder / "outbox").as_uri(),
+                        PYTHONUNBUFFERED="1")
+        self.env.pop("MATCHER_MESSAGE_QUEUE", None)
+        self.probe_log: Path | None = None
+        self.process: subprocess.Popen | None = None
+        self.log_path = folder / "server.log"
+
+    def organiser_token(self, email: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "matcher", "organiser", "create", email],
+                              cwd=ROOT, env=self.env, capture_output=True, text=True,
+                              timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"organiser create failed ({done.returncode}): {done.stderr}")
+        return done.stdout.strip().splitlines()[-1]
+
+    def probe(self) -> None:
+        """Time phases and garbage collections inside the server (``cafe_probe``)."""
+        self.probe_log = self.folder / "probe.jsonl"
+        self.env["CAFE_PROBE_LOG"] = str(self.probe_log)
+        self.env["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT / "benchmarks" / "cafe_probe"), str(ROOT)]
+            + ([self.env["PYTHONPATH"]] if self.env.get("PYTHONPATH") else []))
+
+    def probe_events(self, start: float, end: float) -> list[dict]:
+        if self.probe_log is None or not self.probe_log.exists():
+            return []
+        events = [json.loads(line) for line in self.probe_log.read_text().splitlines()]
+        return [e for e in events if start <= e.get("t", 0) <= end]
+
+    def start(self, timeout: float = 60.0) -> None:
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "matcher", "serve", "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited ({self.process.returncode}):\n"
+                                   + self.tail())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("the server did not start listening in time:\n" + self.tail())
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+# -- the participants ------------------------------------------------------------------
+
+
+def departments(total: int, seed: int) -> list[str]:
+    """``total`` department labels in the proportions of DEPARTMENTS (largest
+    remainders), shuffled."""
+    scale = total / sum(DEPARTMENTS)
+    exact = [d * scale for d in DEPARTMENTS]
+    counts = [math.floor(x) for x in exact]
+    order = sorted(range(len(exact)), key=lambda k: -(exact[k] - counts[k]))
+    for k in order[: total - sum(counts)]:
+        counts[k] += 1
+    labels = [f"Department {k + 1:02d}" for k, c in enumerate(counts) for _ in range(c)]
+    Random(seed).shuffle(labels)
+    return labels
+
+
+@dataclass(eq=False)
+class Phone:
+    """One participant's Socket.IO client and what it received."""
+
+    index: int
+    participant_id: str
+    token: str
+    transport: str
+    bench: Bench
+    sio: socketio.AsyncClient | None = None
+    connected: bool = False
+    connect_seconds: float = float("nan")
+    attempts: int = 0
+    error: str = ""
+    disconnects: int = 0
+    seats: dict[int, list[tuple[float, dict]]] = field(default_factory=dict)
+    states: dict[int, float] = field(default_factory=dict)
+
+    def on_seat(self, data: dict) -> None:
+        now = time.perf_counter()
+        number = data.get("round") if isinstance(data, dict) else None
+        got = self.seats.setdefault(number, [])
+        got.append((now, data))
+        if len(got) == 1:
+            self.bench.seat_arrived(number)
+
+    def on_state(self, data: dict) -> None:
+        now = time.perf_counter()
+        if isinstance(data, dict):
+            self.states.setdefault(data.get("round"), now)
+
+    def on_disconnect(self, *_reason) -> None:
+        if self.connected:
+            self.disconnects += 1
+        self.connected = False
+
+
+class Bench:
+    """Counts first seats per round, so a round's wait ends when all have arrived."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[int, int] = {}
+        self.expected = 0
+        self.waiting: tuple[int, asyncio.Event] | None = None
+
+    def seat_arrived(self, number: int) -> None:
+        self.arrived[number] = self.arrived.get(number, 0) + 1
+        if (self.waiting and self.waiting[0] == number
+                and self.arrived[number] >= self.expected):
+            self.waiting[1].set()
+
+
+async def connect_phone(phone: Phone, url: str, timeout: float, retries: int) -> None:
+    for attempt in range(1 + retries):
+        phone.attempts = attempt + 1
+        sio = socketio.AsyncClient(reconnection=False, handle_sigint=False,
+                                   request_timeout=timeout)
+        sio.on("seat", phone.on_seat)
+        sio.on("cafe_state", phone.on_state)
+        sio.on("disconnect", phone.on_disconnect)
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(
+                sio.connect(url, auth={"token": phone.token}, transports=[phone.transport],
+                            wait_timeout=timeout),
+                timeout + 1)
+        except Exception as exc:  # noqa: BLE001 (any failure is reported and retried)
+            phone.error = f"{type(exc).__name__}: {exc}"[:200]
+            try:
+                await asyncio.wait_for(sio.disconnect(), 5)
+            except Exception:  # noqa: BLE001 (leaving anyway)
+                pass
+            if sio.eio.http is not None and not sio.eio.http.closed:
+                await sio.eio.http.close()
+            await asyncio.sleep(1.0)
+            continue
+        phone.sio, phone.connected = sio, True
+        phone.connect_seconds = time.perf_counter() - started
+        phone.error = ""
+        return
+
+
+async def loop_lag(samples: list[tuple[float, float]], stop: asyncio.Event,
+                   period: float = 0.01) -> None:
+    """How late this process's event loop wakes up (the clients' own delay)."""
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(period)
+        now = time.perf_counter()
+        samples.append((now, now - before - period))
+
+
+def start_py_spy(path: str, pid: int) -> subprocess.Popen:
+    """Sample the server's stacks (py-spy, if installed) while the rounds run."""
+    command = [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
+               "--rate", "250", "--format", "raw", "--output", path, "--nonblocking"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_py_spy(spy: subprocess.Popen, path: str) -> None:
+    spy.send_signal(signal.SIGINT)
+    try:
+        spy.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+    log(f"py-spy samples of the server: {path}")
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (``inf`` counts a lost seat)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+# -- the run ---------------------------------------------------------------------------
+
+
+async def http_json(http: aiohttp.ClientSession, method: str, url: str, *,
+                    token: str | None = None, body: dict | None = None,
+                    retries: int = 2) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    for attempt in range(retries + 1):
+        try:
+            async with http.request(method, url, json=body, headers=headers) as response:
+                return response.status, await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError):
+            if attempt == retries:
+                raise
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+async def run(args, server: Server, organiser: str) -> dict:
+    results: dict = {"people": args.people, "rounds": args.rounds, "memory": {},
+                     "server_cpu": {}}
+    memory = results["memory"]
+    memory["idle"] = proc_status(server.pid)
+    base = server.url + "/api/v1"
+    timeout = aiohttp.ClientTimeout(total=120)
+    connector = aiohttp.TCPConnector(limit=args.join_concurrency)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
+        questions = [f"Question {r}: what would make the next year better?"
+                     for r in range(1, args.rounds + 1)]
+        status, cafe = await http_json(http, "POST", base + "/cafes", token=organiser, body={
+            "name": "Benchmark café", "table_size": TABLE_SIZE, "rounds": args.rounds,
+            "round_minutes": ROUND_MINUTES, "questions": questions})
+        if status != 201:
+            raise RuntimeError(f"POST /cafes: {status} {cafe}")
+        code = cafe["code"]
+        log(f"café {code}: joining {args.people} people over HTTP "
+            f"({args.join_concurrency} at once)…")
+
+        labels = departments(args.people, args.data_seed)
+        limit = asyncio.Semaphore(args.join_concurrency)
+        join_times: list[float] = []
+
+        async def join(k: int) -> tuple[str, str]:
+            async with limit:
+                started = time.perf_counter()
+                status, body = await http_json(
+                    http, "POST", f"{base}/cafes/{code}/participants",
+                    body={"name": f"Person {k:04d}", "department": labels[k]})
+                join_times.append(time.perf_counter() - started)
+                if status != 201:
+                    raise RuntimeError(f"join {k}: {status} {body}")
+                return body["participant_id"], body["token"]
+
+        cpu = proc_cpu(server.pid)
+        started = time.perf_counter()
+        joined = await asyncio.gather(*(join(k) for k in range(args.people)))
+        results["join"] = {"seconds": time.perf_counter() - started,
+                           "p50": percentile(join_times, 50), "p99": percentile(join_times, 99),
+                           "server_cpu": proc_cpu(server.pid) - cpu}
+        memory["joined"] = proc_status(server.pid)
+        log(f"joined {len(joined)} in {results['join']['seconds']:.1f} s "
+            f"(p99 {results['join']['p99'] * 1000:.0f} ms per request)")
+
+        bench = Bench()
+        polling_from = args.people - args.polling
+        phones = [Phone(k, pid, token, "polling" if k >= polling_from else "websocket", bench)
+                  for k, (pid, token) in enumerate(joined)]
+        log(f"connecting {len(phones)} Socket.IO clients ({args.polling} over polling, "
+            f"{args.connect_concurrency} at once)…")
+        lag: list[tuple[float, float]] = []
+        stop_lag = asyncio.Event()
+        lag_task = asyncio.create_task(loop_lag(lag, stop_lag))
+        gate = asyncio.Semaphore(args.connect_concurrency)
+
+        async def connect(phone: Phone) -> None:
+            async with gate:
+                await connect_phone(phone, server.url, args.connect_timeout, retries=1)
+
+        cpu = proc_cpu(server.pid)
+        started = time.perf_counter()
+        await asyncio.gather(*(connect(p) for p in phones))
+        connected = [p for p in phones if p.connected]
+        results["connect"] = {
+            "seconds": time.perf_counter() - started, "connected": len(connected),
+            "retried": sum(p.attempts > 1 for p in connected),
+            "failed": [p.error for p in phones if not p.connected][:5],
+            "p50": percentile([p.connect_seconds for p in connected], 50),
+            "p99": percentile([p.connect_seconds for p in connected], 99),
+            "server_cpu": proc_cpu(server.pid) - cpu,
+            "initial_state": sum(0 in p.states for p in connected)}
+        await asyncio.sleep(1.0)
+        memory["connected"] = proc_status(server.pid)
+        log(f"connected {len(connected)} of {len(phones)} in "
+            f"{results['connect']['seconds']:.1f} s "
+            f"({results['connect']['retried']} after a retry); server RSS "
+            f"{memory['connected'].get('VmRSS', 0) / 1024:.0f} MB")
+        if not connected:
+            raise RuntimeError("no client connected: " + "; ".join(results["connect"]["failed"]))
+        if not args.no_gc_freeze:
+            # The phones are one process here, not 1,000 devices: keep this process's
+            # own full garbage collections (~0.1 s over 1,000 clients) out of the latencies.
+            gc.collect()
+            gc.freeze()
+
+        results["rounds_data"] = []
+        for number in range(1, args.rounds + 1):
+            expected = [p for p in phones if p.connected]
+            bench.expected = len(expected)
+            done = asyncio.Event()
+            bench.waiting = (number, done)
+            if bench.arrived.get(number, 0) >= bench.expected:
+                done.set()
+            spy = None
+            if args.py_spy:
+                spy = start_py_spy(f"{args.py_spy}.round{number}", server.pid)
+                await asyncio.sleep(1.0)  # attached before the round starts
+            cpu, mine = proc_cpu(server.pid), own_cpu()
+            t0 = time.perf_counter()
+            status, body = await http_json(
+                http, "POST", f"{base}/cafes/{code}/rounds/next", token=organiser,
+                body={"seed": args.seed}, retries=0)
+            t_http = time.perf_counter()
+            if status != 200:
+                raise RuntimeError(f"round {number}: next round {status} {body}")
+            try:
+                await asyncio.wait_for(done.wait(), args.wait)
+            except TimeoutError:
+                pass
+            t_end = time.perf_counter()
+            if spy is not None:
+                stop_py_spy(spy, f"{args.py_spy}.round{number}")
+            row = check_round(number, body, expected, {pid for pid, _ in joined}, t0, t_http)
+            row.update(server_cpu=proc_cpu(server.pid) - cpu, client_cpu=own_cpu() - mine,
+                       wall=t_end - t0, server_hwm=proc_status(server.pid).get("VmHWM"),
+                       loop_lag=max((v for t, v in lag if t0 <= t <= t_end), default=0.0))
+            if args.probe:
+                row["probe"] = probe_summary(server.probe_events(t0, t_end), t0)
+                log(f"round {number} inside the server: {row['probe']}")
+            results["rounds_data"].append(row)
+            log(f"round {number}: HTTP {row['http']:.3f} s, seated {row['seated']}/"
+                f"{row['expected']}, lost {row['lost']}, p50 {fmt_s(row['p50'])}, "
+                f"p99 {fmt_s(row['p99'])}, max {fmt_s(row['max'])}; server CPU "
+                f"{row['server_cpu']:.2f} s; problems: {row['problems'] or 'none'}")
+            await asyncio.sleep(args.pause)
+
+        memory["end"] = proc_status(server.pid)
+        results["disconnects"] = sum(p.disconnects for p in phones)
+        stop_lag.set()
+        await lag_task
+        log("disconnecting the clients…")
+        gate = asyncio.Semaphore(100)
+
+        async def close(phone: Phone) -> None:
+            async with gate:
+                if phone.sio is None:
+                    return
+                phone.connected = False  # leaving on purpose: not counted as dropped
+                try:
+                    await asyncio.wait_for(phone.sio.disconnect(), 5)
+                except Exception:  # noqa: BLE001 (leaving anyway)
+                    pass
+                http_session = phone.sio.eio.http
+                if http_session is not None and not http_session.closed:
+                    await http_session.close()
+
+        await asyncio.gather(*(close(p) for p in phones))
+    return results
+
+
+def probe_summary(events: list[dict], t0: float) -> str:
+    """What the server did during a round: each phase's start (from t0) and
+    duration, and its full garbage collections."""
+    parts = []
+    for e in sorted(events, key=lambda e: e.get("t0", e["t"])):
+        took = e["t"] - e.get("t0", e["t"])
+        if e["ev"] == "gc":
+            if e["gen"] == 2:
+                parts.append(f"full GC at +{e['t0'] - t0:.3f} s for {took:.3f} s")
+        elif e["ev"] != "instrumented":
+            parts.append(f"{e['ev']} at +{e['t0'] - t0:.3f} s for {took:.3f} s")
+    return "; ".join(parts) or "nothing recorded"
+
+
+def check_round(number: int, body: dict, phones: list[Phone], everyone: set[str],
+                t0: float, t_http: float) -> dict:
+    """Latencies of this round's seats, and every way the seats could be wrong."""
+    problems: list[str] = []
+    if body.get("round") != number:
+        problems.append(f"API round {body.get('round')} ≠ {number}")
+    table_of: dict[str, int] = {}
+    sizes: dict[int, int] = {}
+    for table in body.get("tables", []):
+        sizes[table["table"]] = len(table["members"])
+        for member in table["members"]:
+            if member in table_of:
+                problems.append(f"{member} at two tables")
+            table_of[member] = table["table"]
+    if set(table_of) != everyone:
+        problems.append(f"API seated {len(table_of)} of {len(everyone)} people "
+                        f"({len(everyone - set(table_of))} missing)")
+    latencies, wrong, duplicates = [], 0, 0
+    for phone in phones:
+        got = phone.seats.get(number, [])
+        if len(got) > 1:
+            duplicates += 1
+        if not got:
+            latencies.append(float("inf"))
+            continue
+        arrived, seat = got[0]
+        latencies.append(arrived - t0)
+        table = table_of.get(phone.participant_id)
+        if (seat.get("table") != table or seat.get("round") != number
+                or len(seat.get("companions", ())) != sizes.get(table, 0) - 1):
+            wrong += 1
+    if wrong:
+        problems.append(f"{wrong} seats differ from the API's tables")
+    if duplicates:
+        problems.append(f"{duplicates} clients got more than one seat")
+    finite = [v for v in latencies if math.isfinite(v)]
+    states = [p.states[number] - t0 for p in phones if number in p.states]
+    by_transport = {}
+    for transport in ("websocket", "polling"):
+        values = [v for p, v in zip(phones, latencies, strict=True) if p.transport == transport]
+        if values:
+            by_transport[transport] = {"n": len(values), "p50": percentile(values, 50),
+                                       "p99": percentile(values, 99), "max": max(values)}
+    return {
+        "round": number, "http": t_http - t0, "expected": len(phones), "seated": len(finite),
+        "lost": len(phones) - len(finite), "wrong": wrong, "duplicates": duplicates,
+        "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
+        "max": max(latencies) if latencies else float("nan"),
+        "first": min(finite) if finite else float("nan"),
+        "state_p99": percentile(states, 99) if states else float("nan"),
+        "tables": len(sizes), "api_seated": len(table_of), "problems": problems,
+        "by_transport": by_transport,
+    }
+
+
+# -- report ----------------------------------------------------------------------------
+
+
+def fmt_s(seconds: float) -> str:
+    if math.isnan(seconds):
+        return "—"
+    if math.isinf(seconds):
+        return "lost"
+    return f"{seconds:.3f}"
+
+
+def mb(kib: int | None) -> str:
+    return f"{kib / 1024:,.0f}" if kib else "—"
+
+
+def code_version() -> str:
+    """The commit measured, and whether the server's code had uncommitted changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                                capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "matcher", "web",
+                                "solvers"], cwd=ROOT, text=True, capture_output=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"commit {commit}" + (" with uncommitted changes in matcher/, web/ or solvers/"
+                                 if dirty else "")
+
+
+def verdict(row: dict) -> str:
+    misses = []
+    if row["lost"]:
+        misses.append("lost")
+    if row["problems"] and any("lost" not in p for p in row["problems"]):
+        misses.append("wrong seats")
+    if not row["p99"] <= TARGET_P99:
+        misses.append("p99")
+    return "✓ met" if not misses else "✗ " + ", ".join(misses)
+
+
+def render(results: dict, args, command: str) -> str:
+    join, conn, memory = results["join"], results["connect"], results["memory"]
+    lines = [
+        SECTION,
+        "",
+        f"Command: `{command}`  ",
+        f"Date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}  ",
+        f"Machine: {machine_facts('gevent', 'gevent-websocket', 'Flask-SocketIO', 'python-socketio', 'aiohttp')}  ",  # noqa: E501
+        f"Code: {code_version()}",
+        "",
+        "One server process, `python -m matcher serve` (gevent + gevent-websocket, "
+        "SQLite in a temporary folder), and one benchmark process holding every phone: "
+        "one `socketio.AsyncClient` (asyncio + aiohttp) per participant, over WebSocket"
+        + (f" ({args.polling} of them over long-polling)" if args.polling else "")
+        + f", all on 127.0.0.1; the two processes share the machine's cores. A café of "
+        f"{args.people:,} people from {len(DEPARTMENTS)} departments (sizes in the "
+        f"proportions {', '.join(map(str, DEPARTMENTS))}), tables of {TABLE_SIZE}, "
+        f"{args.rounds} rounds. *Latency* is from just before the organiser's "
+        "`POST /api/v1/cafes/<code>/rounds/next` to the moment the participant's "
+        "client hands its `seat` event for that round to the handler; *HTTP* is that "
+        "call's own duration (the server answers after it has queued every push). "
+        f"*Lost*: no seat {args.wait:g} s after the HTTP response. Every seat is checked "
+        "against the API's tables (each person at one table, the same table number, "
+        "the right number of companions). Round 1 starts the café: it plans all "
+        f"{args.rounds} rounds (the rotation solver, time limit `CAFE_TIME_LIMIT`); "
+        "later rounds take the stored plan, as nobody arrives or leaves. "
+        "*Server CPU* and *client CPU*: user + system time of the server and of the "
+        "benchmark process from `t0` until the last seat (or the wait) ended; *client "
+        "lag*: the worst delay of the benchmark process's event loop then"
+        + ("" if args.no_gc_freeze else
+           " (once connected, the benchmark process freezes its heap with `gc.freeze()`, "
+           "so that its own full garbage collections, ~0.1 s over 1,000 clients, do not "
+           "count as the server's latency)") + ".",
+        "",
+        "### Getting everyone in",
+        "",
+        "| step | count | time (s) | per request p50 / p99 (s) | server CPU (s) "
+        "| server RSS after (MB) |",
+        "|---|---:|---:|---|---:|---:|",
+        f"| join over HTTP ({args.join_concurrency} at once) | {args.people:,} "
+        f"| {join['seconds']:.1f} | {join['p50']:.3f} / {join['p99']:.3f} "
+        f"| {join['server_cpu']:.1f} | {mb(memory['joined'].get('VmRSS'))} |",
+        f"| connect Socket.IO ({args.connect_concurrency} at once) "
+        f"| {conn['connected']:,} of {args.people:,}"
+        + (f" ({conn['retried']} on retry)" if conn["retried"] else "")
+        + f" | {conn['seconds']:.1f} | {fmt_s(conn['p50'])} / {fmt_s(conn['p99'])} "
+        f"| {conn['server_cpu']:.1f} | {mb(memory['connected'].get('VmRSS'))} |",
+        "",
+        "### Next round",
+        "",
+        "| round | HTTP (s) | seated / connected | lost | latency p50 (s) | p99 (s) "
+        "| max (s) | first seat (s) | server CPU (s) | client CPU (s) | client lag (s) "
+        "| server peak so far (MB) | target | |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for row in results["rounds_data"]:
+        label = f"{row['round']} (start, plans the café)" if row["round"] == 1 else row["round"]
+        target = f"p99 ≤ {TARGET_P99:g} s, none lost" if row["round"] > 1 else "—"
+        lines.append(
+            f"| {label} | {row['http']:.3f} | {row['seated']:,} / {row['expected']:,} "
+            f"| {row['lost']} | {fmt_s(row['p50'])} | {fmt_s(row['p99'])} "
+            f"| {fmt_s(row['max'])} | {fmt_s(row['first'])} | {row['server_cpu']:.2f} "
+            f"| {row['client_cpu']:.2f} | {row['loop_lag']:.2f} | {mb(row['server_hwm'])} "
+            f"| {target} "
+            f"| {verdict(row) if row['round'] > 1 else ''} |")
+    if args.polling:
+        lines += ["", "By transport (latency p50 / p99 / max, s):", ""]
+        for row in results["rounds_data"]:
+            parts = [f"{t} ({v['n']}): {fmt_s(v['p50'])} / {fmt_s(v['p99'])} / {fmt_s(v['max'])}"
+                     for t, v in row["by_transport"].items()]
+            lines.append(f"- round {row['round']}: " + "; ".join(parts))
+    if any("probe" in row for row in results["rounds_data"]):
+        lines += ["", "Inside the server (`--probe`; times from t0):", ""]
+        lines += [f"- round {row['round']}: {row['probe']}" for row in results["rounds_data"]]
+    problems = [f"round {row['round']}: " + "; ".join(row["problems"])
+                for row in results["rounds_data"] if row["problems"]]
+    later = [row for row in results["rounds_data"] if row["round"] > 1]
+    met = sum(verdict(row) == "✓ met" for row in later)
+    lines += [
+        "",
+        f"Seats checked: {'every seat matches the API' if not problems else '; '.join(problems)}"
+        f". Connections dropped during the run: {results['disconnects']}.  ",
+        f"Server memory: {mb(memory['idle'].get('VmRSS'))} MB resident when idle, "
+        f"{mb(memory['connected'].get('VmRSS'))} MB with everyone connected, "
+        f"**peak {mb(memory['end'].get('VmHWM'))} MB** (VmHWM at the end).  ",
+        f"Target (rounds after the start): met in {met} of {len(later)} rounds.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# -- command line ----------------------------------------------------------------------
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.cafe_live", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=1000,
+                        help="participants, each with its own client (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="rounds of the café, all played (default: %(default)s)")
+    parser.add_argument("--polling", type=int, default=0,
+                        help="how many of the clients use HTTP long-polling instead of "
+                             "WebSocket (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="the planner's seed, sent with next round (default: %(default)s)")
+    parser.add_argument("--data-seed", type=int, default=2024,
+                        help="seed of the departments (default: %(default)s)")
+    parser.add_argument("--join-concurrency", type=int, default=20,
+                        help="joins in flight at once (default: %(default)s)")
+    parser.add_argument("--connect-concurrency", type=int, default=50,
+                        help="Socket.IO connections being made at once (default: %(default)s)")
+    parser.add_argument("--connect-timeout", type=float, default=20.0,
+                        help="seconds one connection may take before its one retry "
+                             "(default: %(default)s)")
+    parser.add_argument("--wait", type=float, default=10.0,
+                        help="seconds after the next-round response before a missing seat "
+                             "counts as lost (default: %(default)s)")
+    parser.add_argument("--pause", type=float, default=2.0,
+                        help="seconds between rounds (default: %(default)s)")
+    parser.add_argument("--write", default=str(ROOT / "BENCHMARKS.md"), metavar="FILE",
+                        help="markdown file whose live-café section is replaced "
+                             "(default: BENCHMARKS.md at the repository root)")
+    parser.add_argument("--no-write", action="store_true", help="only print the tables")
+    parser.add_argument("--no-gc-freeze", action="store_true",
+                        help="do not freeze this process's heap (gc.freeze) once the clients "
+                             "are connected")
+    parser.add_argument("--py-spy", metavar="FILE",
+                        help="sample the server's stacks with py-spy (installed separately) "
+                             "during each round, to FILE.roundN in py-spy's raw (folded) "
+                             "format")
+    parser.add_argument("--probe", action="store_true",
+                        help="time next_round, push_seats, round_seats, push_cafe and full "
+                             "garbage collections inside the server (benchmarks/cafe_probe) "
+                             "and log them per round; adds a little to the server's time")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary folder (database, server log)")
+    args = parser.parse_args(argv)
+    if args.people < 2:
+        parser.error("--people must be at least 2")
+    if not 1 <= args.rounds <= 20:
+        parser.error("--rounds must be from 1 to 20")
+    if not 0 <= args.polling <= args.people:
+        parser.error("--polling must be from 0 to --people")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    command = "python -m benchmarks.cafe_live" + "".join(
+        " " + shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4 * args.people + 256
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+    folder = Path(tempfile.mkdtemp(prefix="cafe-live-"))
+    server = Server(folder, free_port())
+    try:
+        log(f"database and server log in {folder}")
+        organiser = server.organiser_token("benchmark@example.org")
+        if args.probe:
+            server.probe()
+        server.start()
+        log(f"server pid {server.pid} on {server.url}")
+        results = asyncio.run(run(args, server, organiser))
+    except BaseException:
+        tail = server.tail()
+        if tail:
+            log("server log (last lines):\n" + tail)
+        raise
+    finally:
+        server.stop()
+        if not args.keep:
+            for path in sorted(folder.rglob("*"), reverse=True):
+                path.unlink() if path.is_file() else path.rmdir()
+            folder.rmdir()
+    section = render(results, args, command)
+    print(section)
+    if not args.no_write:
+        path = Path(args.write)
+        write_section(path, SECTION, section)
+        log(f"wrote section {SECTION!r} of {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
