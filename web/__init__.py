@@ -14,6 +14,7 @@ from matcher import db
 from matcher.mail import mailer_for
 from web.events import register_events
 from web.extensions import socketio
+from web.security import init_security
 
 __all__ = ["create_app"]
 
@@ -32,6 +33,12 @@ class Config:
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_HTTPONLY = True
+        # Secure over HTTPS anyway (web.security); set this to insist on it.
+        self.SESSION_COOKIE_SECURE = os.environ.get("MATCHER_SECURE_COOKIES") == "1"
+        # Reverse proxies in front of the app whose X-Forwarded-* headers to trust.
+        self.PROXIES = int(os.environ.get("MATCHER_PROXIES") or 0)
+        # Rate-limit counters: in memory for one process; a Redis URL for several.
+        self.RATELIMIT_STORAGE_URI = os.environ.get("MATCHER_RATELIMIT_STORAGE") or "memory://"
         self.ROUND_TIME_LIMIT = 10.0
         # Seconds a café's "next round" may spend re-planning (people are waiting).
         self.CAFE_TIME_LIMIT = 2.0
@@ -46,6 +53,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     if config:
         app.config.update(config)
+        if config.get("TESTING") and "WTF_CSRF_ENABLED" not in config:
+            # The Flask test client posts forms without a page to take a token
+            # from; CSRF has its own tests (and the real server always checks).
+            app.config["WTF_CSRF_ENABLED"] = False
+        if config.get("TESTING") and "RATELIMIT_ENABLED" not in config:
+            app.config["RATELIMIT_ENABLED"] = False
     url = app.config["DATABASE_URL"] or db.database_url(app.instance_path)
     engine = db.make_engine(url)
     db.upgrade(engine)
@@ -78,7 +91,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(trials.blueprint)
     app.register_blueprint(organiser.blueprint)
     app.register_blueprint(cafes.blueprint)
+    # Socket.IO accepts browsers from this site only (its default same-origin check).
     socketio.init_app(app, message_queue=app.config["MESSAGE_QUEUE"],
-                      async_mode=app.config["ASYNC_MODE"], cors_allowed_origins=[])
+                      async_mode=app.config["ASYNC_MODE"])
     register_events(socketio)
+    init_security(app)
     return app

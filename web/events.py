@@ -4,7 +4,9 @@ The server never trusts a room name or id sent by a client. A connection
 brings one credential in ``auth``: a participant's token (of a trial or a
 café), a big screen's key (``{"screen": key}``), or an organiser's API token;
 or it is an organiser's browser with its login session. Anything else is
-refused. On connect, each gets the current state at once.
+refused, and counts as a failed guess of the client's address (too many, and
+even good credentials are refused for a while). On connect, each gets the
+current state at once.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from web.push import (
     screen_room,
     seat_room,
 )
+from web.security import guess_allowed, record_failed_guess
 
 __all__ = ["register_events"]
 
@@ -42,6 +45,15 @@ def register_events(socketio) -> None:
 
     @socketio.on("connect")
     def connect(auth=None):
+        if not guess_allowed():
+            raise ConnectionRefusedError("too many failed attempts; wait a minute")
+        try:
+            return _connect(auth)
+        except ConnectionRefusedError:
+            record_failed_guess()
+            raise
+
+    def _connect(auth):
         auth = auth if isinstance(auth, dict) else {}
         db = session()
         token, screen = auth.get("token"), auth.get("screen")

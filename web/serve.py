@@ -5,6 +5,8 @@ gevent must patch the standard library before anything else is imported:
 and this module checks it was done.
 """
 
+import os
+import secrets
 import sys
 
 from gevent import monkey
@@ -20,6 +22,12 @@ def serve(host: str, port: int, *, demo: bool) -> int:
     """Run the app until interrupted; with ``demo``, load the seeds and print their links."""
     if not monkey.is_module_patched("socket"):
         monkey.patch_all()  # a caller other than `python -m matcher serve`
+    if not demo and not os.environ.get("MATCHER_SECRET_KEY"):
+        print("matcher serve: set MATCHER_SECRET_KEY to a long random secret (it signs "
+              "organisers' sessions and forms), e.g.\n  export MATCHER_SECRET_KEY="
+              f"{secrets.token_urlsafe(48)}\n(`serve --demo`, for trying it out, makes one up.)",
+              file=sys.stderr)
+        return 2
     app = create_app({"ASYNC_MODE": "gevent"})
     base = f"http://{host}:{port}"
     if demo:

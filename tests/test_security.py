@@ -1,0 +1,183 @@
+"""Security of the app as a whole: CSRF on forms, cookies, the secret key,
+rate limits (failed guesses tight, real events let through), body size, and
+secrets stored only as hashes."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select, text
+
+from matcher.accounts import create_organiser
+from matcher.models import ApiToken, Attendee, Membership, Organiser
+from web import create_app
+from web.extensions import socketio
+
+
+def make_app(tmp_path, **config):
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "ROUND_TIME_LIMIT": 2.0,
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'security.sqlite3'}",
+                      "MAIL_URL": (tmp_path / "outbox").as_uri()} | config)
+    with app.extensions["matcher.sessions"]() as db:
+        _, token = create_organiser(db, "ann@example.org", "Ann", password="correct horse")
+        db.commit()
+    app.config["ORGANISER_TOKEN"] = token
+    return app
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def csrf_token(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_every_form_needs_its_csrf_token(tmp_path):
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    refused = client.post("/organiser/login", data={"email": "ann@example.org",
+                                                    "password": "correct horse"})
+    assert refused.status_code == 400 and "did not come from this site" in refused.get_data(True)
+    page = client.get("/organiser/login").get_data(as_text=True)
+    signed = client.post("/organiser/login", data={"email": "ann@example.org",
+                                                   "password": "correct horse",
+                                                   "csrf_token": csrf_token(page)})
+    assert signed.status_code == 303
+    # A signed-in organiser's actions are refused without the token too.
+    assert client.post("/organiser/trials", data={"name": "Forged"}).status_code == 400
+    dashboard = client.get("/organiser/").get_data(as_text=True)
+    assert "Forged" not in dashboard
+    made = client.post("/organiser/trials", data={"name": "Real",
+                                                  "csrf_token": csrf_token(dashboard)})
+    assert made.status_code == 303
+    # Every form of every page carries a token.
+    for page in (dashboard, client.get(made.headers["Location"]).get_data(as_text=True)):
+        forms = re.findall(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", page, re.S)
+        assert forms and all('name="csrf_token"' in form for form in forms)
+    # The JSON API uses bearer tokens, not cookies: nothing to forge, no CSRF token.
+    reply = client.post("/api/v1/trials", json={"name": "By API"},
+                        headers=auth(app.config["ORGANISER_TOKEN"]))
+    assert reply.status_code == 201
+
+
+def test_session_cookies_are_httponly_lax_and_secure_over_https(tmp_path):
+    app = make_app(tmp_path)
+    for base, secure in (("http://localhost", False), ("https://localhost", True)):
+        client = app.test_client()
+        reply = client.post("/organiser/login", base_url=base,
+                            data={"email": "ann@example.org", "password": "correct horse"})
+        cookie = reply.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert ("Secure" in cookie) is secure
+
+
+def test_behind_a_trusted_proxy_https_and_the_client_address_come_from_it(tmp_path):
+    app = make_app(tmp_path, PROXIES=1)
+    client = app.test_client()
+    reply = client.post("/organiser/login", headers={"X-Forwarded-Proto": "https",
+                                                     "X-Forwarded-For": "203.0.113.9"},
+                        data={"email": "ann@example.org", "password": "correct horse"})
+    assert "Secure" in reply.headers["Set-Cookie"]
+
+
+def test_serve_refuses_to_start_without_a_secret_key(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "MATCHER_SECRET_KEY"}
+    env["MATCHER_DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    done = subprocess.run([sys.executable, "-m", "matcher", "serve", "--port", "1"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "MATCHER_SECRET_KEY" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_failed_guesses_are_limited_tightly(tmp_path):
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    token = app.config["ORGANISER_TOKEN"]
+    trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
+    statuses = [client.post(f"/api/v1/trials/{trial['id']}/signups", json={
+        "join_code": f"guess-{k}", "name": "X", "email": f"x{k}@example.org",
+        "department": "IT"}).status_code for k in range(61)]
+    assert statuses[:60] == [403] * 60 and statuses[60] == 429
+    body = client.get("/api/v1/me", headers=auth("stolen?")).get_json()
+    assert body["error"]["code"] == "too_many_requests"
+    # Pages too, across routes: the count is per address, not per route.
+    assert client.get("/join/nope").status_code == 429
+    # Another address is not affected.
+    other = client.get("/api/v1/me", headers=auth("x"), environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 401
+
+
+def test_a_whole_hospital_behind_one_address_can_sign_up_and_join(tmp_path):
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    token = app.config["ORGANISER_TOKEN"]
+    trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
+    for k in range(500):
+        reply = client.post(f"/api/v1/trials/{trial['id']}/signups", json={
+            "join_code": trial["join_code"], "name": f"P{k}", "email": f"p{k}@example.org",
+            "department": "IT"})
+        assert reply.status_code == 201, (k, reply.get_json())
+    cafe = client.post("/api/v1/cafes", json={"name": "C", "rounds": 2},
+                       headers=auth(token)).get_json()
+    for k in range(1000):
+        reply = client.post(f"/api/v1/cafes/{cafe['code']}/participants",
+                            json={"name": f"P{k}", "department": "IT"})
+        assert reply.status_code == 201, (k, reply.get_json())
+
+
+def test_socketio_guesses_count_too(tmp_path):
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    for k in range(60):
+        refused = socketio.test_client(app, flask_test_client=client, auth={"token": f"g{k}"})
+        assert not refused.is_connected()
+    # Now even a real organiser token is refused from this address, for a while.
+    late = socketio.test_client(app, flask_test_client=client,
+                                auth={"token": app.config["ORGANISER_TOKEN"]})
+    assert not late.is_connected()
+
+
+def test_a_body_too_large_is_refused_with_413(tmp_path):
+    app = make_app(tmp_path)
+    client = app.test_client()
+    big = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    reply = client.post("/api/v1/trials", data=big, content_type="application/json",
+                        headers=auth(app.config["ORGANISER_TOKEN"]))
+    assert reply.status_code == 413 and reply.get_json()["error"]["code"] == "too_large"
+    page = client.post("/organiser/login", data=big, content_type="text/plain")
+    assert page.status_code == 413
+
+
+def test_tokens_and_passwords_are_stored_only_as_hashes(tmp_path):
+    app = make_app(tmp_path)
+    client = app.test_client()
+    token = app.config["ORGANISER_TOKEN"]
+    trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
+    joined = client.post(f"/api/v1/trials/{trial['id']}/signups", json={
+        "join_code": trial["join_code"], "name": "P", "email": "p@example.org",
+        "department": "IT"}).get_json()
+    cafe = client.post("/api/v1/cafes", json={"name": "C", "rounds": 2},
+                       headers=auth(token)).get_json()
+    seated = client.post(f"/api/v1/cafes/{cafe['code']}/participants",
+                         json={"name": "Q", "department": "IT"}).get_json()
+    with app.extensions["matcher.sessions"]() as db:
+        dump = "\n".join(str(row) for table in ("organiser", "api_token", "membership",
+                                                "attendee", "person")
+                         for row in db.execute(text(f'SELECT * FROM "{table}"')))
+        for secret in (token, joined["token"], seated["token"], "correct horse"):
+            assert secret not in dump
+        organiser = db.scalar(select(Organiser))
+        assert organiser.password_hash.startswith("$argon2")
+        assert len(db.scalar(select(ApiToken)).token_hash) == 64
+        assert len(db.scalar(select(Membership)).token_hash) == 64
+        assert len(db.scalar(select(Attendee)).token_hash) == 64
+
+
+@pytest.mark.parametrize("path", ["/organiser/", "/organiser/trials/1", "/organiser/cafes/1"])
+def test_organiser_pages_send_strangers_to_sign_in(tmp_path, path):
+    client = make_app(tmp_path).test_client()
+    reply = client.get(path)
+    assert reply.status_code == 302 and "/organiser/login" in reply.headers["Location"]
