@@ -1,0 +1,155 @@
+"""The access matrix of docs/security.md, cell by cell: every refusing cell is
+checked with a real request from that caller, and every allowed cell is not
+refused. The table is read from the document, so the two cannot drift apart."""
+
+import fnmatch
+import re
+from pathlib import Path
+
+import pytest
+
+from matcher.accounts import create_organiser
+
+MATRIX = Path(__file__).resolve().parent.parent / "docs" / "security.md"
+CALLERS = ("anonymous", "participant", "other participant", "other organiser", "organiser")
+
+
+def _rows():
+    rows = []
+    section = ""
+    for line in MATRIX.read_text(encoding="utf-8").splitlines():
+        if line.startswith("### "):
+            section = line
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        found = re.fullmatch(r"`(GET|POST|PATCH|DELETE) ([^`]+)`(.*)", cells[0])
+        if len(cells) != 6 or not found:
+            continue
+        method, path, note = found.groups()
+        for caller, expected in zip(CALLERS, cells[1:], strict=True):
+            if expected != "—":
+                api = "JSON API" in section
+                rows.append(pytest.param(api, method, path, note.strip(), caller, expected,
+                                         id=f"{'API ' if api else ''}{method} {path}{note} "
+                                            f"as {caller}"))
+    return rows
+
+
+ROWS = _rows()
+
+
+def test_the_matrix_covers_every_route(app):
+    documented = {(method, ("/api/v1" if api else "") + re.sub(r"\{\w+\}", "X", path))
+                  for api, method, path, *_ in (row.values for row in ROWS)}
+    public_forms = {"/cafe", "/organiser/login", "/organiser/logout", "/organiser/trials",
+                    "/organiser/cafes", "/join/<join_code>", "/join/<join_code>/link",
+                    "/cafe/<code>", "/me/<token>/resume", "/me/<token>/met"}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.rule in public_forms:
+            continue
+        pattern = re.sub(r"<[^>]+>", "*", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert any(m == method and fnmatch.fnmatchcase(path, pattern)
+                       for m, path in documented), \
+                f"{method} {rule.rule} is not in docs/security.md"
+
+
+@pytest.fixture
+def world(app, client):
+    """A trial and a café of one organiser, another organiser, and a participant
+    of each (plus participants of another trial and café)."""
+    sessions = app.extensions["matcher.sessions"]
+    with sessions() as db:
+        _, owner = create_organiser(db, "owner@example.org", "Owner", password="owner pass 1")
+        _, other = create_organiser(db, "other@example.org", "Other", password="other pass 1")
+        db.commit()
+    headers = {"Authorization": f"Bearer {owner}"}
+    trial = client.post("/api/v1/trials", json={"name": "T"}, headers=headers).get_json()
+    spare = client.post("/api/v1/trials", json={"name": "Other"}, headers=headers).get_json()
+    cafe = client.post("/api/v1/cafes", json={"name": "C", "rounds": 2, "tables": 1},
+                       headers=headers).get_json()
+    spare_cafe = client.post("/api/v1/cafes", json={"name": "D", "rounds": 2},
+                             headers=headers).get_json()
+
+    def signup(one, k):
+        return client.post(f"/api/v1/trials/{one['id']}/signups", json={
+            "join_code": one["join_code"], "name": f"P{k}", "email": f"p{k}@example.org",
+            "department": "IT"}).get_json()
+
+    def join(one, k):
+        return client.post(f"/api/v1/cafes/{one['code']}/participants",
+                           json={"name": f"Q{k}", "department": "HR"}).get_json()
+
+    member, spare_member = signup(trial, 1), signup(spare, 2)
+    signup(trial, 3)
+    attendee, spare_attendee = join(cafe, 1), join(spare_cafe, 2)
+    join(cafe, 3)
+    return {
+        "owner": owner, "other": other, "trial": trial, "cafe": cafe,
+        "member": member, "spare_member": spare_member,
+        "attendee": attendee, "spare_attendee": spare_attendee,
+    }
+
+
+def _fill(path: str, world) -> str:
+    values = {
+        "trial": world["trial"]["id"], "pid": world["member"]["participant_id"],
+        "code": world["cafe"]["code"], "wrong_code": "ZZZZZZ",
+        "cafe_pid": world["attendee"]["participant_id"], "join_code": world["trial"]["join_code"],
+        "token": world["member"]["token"],
+        "cafe_token": world["attendee"]["token"],
+        "screen_key": world["cafe"]["screen_url"].rsplit("/", 1)[1],
+        "cafe": world["cafe"]["id"],
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+
+
+def _body(path: str, note: str, world) -> dict | None:
+    if path.endswith("/signups"):
+        code = world["trial"]["join_code"] if "the join code" in note else "wrong"
+        return {"join_code": code, "name": "New", "email": "new@example.org",
+                "department": "IT"}
+    if path.endswith("/links"):
+        return {"join_code": world["trial"]["join_code"], "email": "p1@example.org"}
+    if path.endswith("/participants") and "/cafes/" in path:
+        return {"name": "New", "department": "IT"}
+    return {}
+
+
+@pytest.mark.parametrize("is_api, method, path, note, caller, expected", ROWS)
+def test_access(app, client, world, is_api, method, path, note, caller, expected):
+    url = ("/api/v1" if is_api else "") + _fill(path, world)
+    cafe_row = "/cafes/" in path or path.startswith("/cafe")
+    credential = {
+        "anonymous": None,
+        "participant": world["attendee" if cafe_row else "member"]["token"],
+        "other participant": world["spare_attendee" if cafe_row else "spare_member"]["token"],
+        "other organiser": world["other"],
+        "organiser": world["owner"],
+    }[caller]
+    headers = {}
+    if is_api and credential:
+        headers["Authorization"] = f"Bearer {credential}"
+    if not is_api and caller in ("organiser", "other organiser"):
+        email = "owner@example.org" if caller == "organiser" else "other@example.org"
+        password = "owner pass 1" if caller == "organiser" else "other pass 1"
+        signed = client.post("/organiser/login", data={"email": email, "password": password})
+        assert signed.status_code == 303
+    if not is_api and caller == "anonymous":
+        # A wrong secret in the URL.
+        url = url.replace(world["member"]["token"], "not-a-token").replace(
+            world["attendee"]["token"], "not-a-token").replace(
+            world["cafe"]["screen_url"].rsplit("/", 1)[1], "not-a-key")
+    body = _body(path, note, world)
+    if is_api:
+        reply = client.open(url, method=method, headers=headers,
+                            json=body if method in ("POST", "PATCH") else None)
+    else:
+        reply = client.open(url, method=method, data=body if method == "POST" else None)
+    if expected == "login":
+        assert reply.status_code == 302 and "/organiser/login" in reply.headers["Location"]
+    elif expected == "✓":
+        assert reply.status_code not in (401, 403, 404), reply.get_data(as_text=True)[:300]
+        if reply.status_code == 302:
+            assert "/organiser/login" not in reply.headers["Location"]
+    else:
+        assert reply.status_code == int(expected), reply.get_data(as_text=True)[:300]
