@@ -29,6 +29,7 @@ def serve(host: str, port: int, *, demo: bool) -> int:
               file=sys.stderr)
         return 2
     app = create_app({"ASYNC_MODE": "gevent"})
+    _warm_up()
     base = f"http://{host}:{port}"
     if demo:
         with app.extensions["matcher.sessions"]() as session:
@@ -54,3 +55,14 @@ def serve(host: str, port: int, *, demo: bool) -> int:
     print(f"matcher: serving on {base}", file=sys.stderr, flush=True)
     socketio.run(app, host=host, port=port, log_output=False)
     return 0
+
+
+def _warm_up() -> None:
+    """Plan a tiny café before serving: the rotation engine's compiled kernel
+    (numba) loads now, from its cache or compiled once, not during the first
+    café's "start" while a room waits."""
+    from solvers.model import Person
+    from solvers.rotation import Cafe, plan_cafe
+
+    people = tuple(Person(f"p{k}", f"d{k % 3}") for k in range(12))
+    plan_cafe(Cafe(people, tables=3, rounds=3, hosts={"p0": 1}), seed=0, time_limit=0.2)
