@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo-round test lint bench clean
+.PHONY: run demo-round test test-sqlite test-postgresql lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,16 @@ run: $(STAMP)
 demo-round: $(STAMP)
 	$(PY) -m matcher.pair seeds/people.csv --history seeds/history.csv --avoid seeds/avoid.csv --seed 1
 
-test: $(STAMP)
-	$(PY) -m pytest
+# The whole suite on SQLite, then again on PostgreSQL (127.0.0.1:5432, database
+# `test`; Redis at 127.0.0.1:6379 too): either missing fails the run, never skips.
+# The browser tests run on SQLite only (tests/conftest.py says why).
+test: test-sqlite test-postgresql
+
+test-sqlite: $(STAMP)
+	MATCHER_TEST_DATABASE=sqlite $(PY) -m pytest
+
+test-postgresql: $(STAMP)
+	MATCHER_TEST_DATABASE=postgresql $(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -30,6 +38,9 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.pairing
 	$(PY) -m benchmarks.rotation
 	$(PY) -m benchmarks.cafe_live
+	$(PY) -m benchmarks.signups
+	$(PY) -m benchmarks.cafe_live --database postgresql
+	$(PY) -m benchmarks.cafe_live --processes 2 --database postgresql
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

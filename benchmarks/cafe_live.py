@@ -4,11 +4,20 @@ Run from the repository root::
 
     python -m benchmarks.cafe_live                       # 1,000 people, writes BENCHMARKS.md
     python -m benchmarks.cafe_live --people 200 --no-write
+    python -m benchmarks.cafe_live --database postgresql              # issue 6
+    python -m benchmarks.cafe_live --processes 2 --database postgresql   # issue 6, Redis
 
 The target: one café, 1,000 participants connected with python-socketio clients
 to one server process on this machine; after "next round", every participant
 has its seat, none is lost, p99 latency ≤ 1 s; report p50/p99 and the server's
-peak memory.
+peak memory. Issue 6 asks for the same café on PostgreSQL and on two processes
+behind Redis: ``--database postgresql`` (a new database on ``--postgres``,
+dropped afterwards) and ``--processes 2`` (each process its own port, sharing
+the database and ``--redis`` as ``MATCHER_MESSAGE_QUEUE`` and
+``MATCHER_RATELIMIT_STORAGE``; phone *k* joins and connects through process
+*k* mod 2, as sticky sessions would keep it there; the organiser's calls go to
+the first process). Those runs replace their own subsection of the section
+"## Load (issue 6)" of BENCHMARKS.md; the default run, issue 5's section.
 
 What it does, all on 127.0.0.1:
 
@@ -54,6 +63,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
@@ -61,10 +72,18 @@ from random import Random
 import aiohttp
 import socketio
 
-from benchmarks.report import machine_facts, write_section
+from benchmarks.report import (
+    machine_cpu,
+    machine_facts,
+    wait_for_quiet,
+    write_section,
+    write_subsection,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Live café (issue 5)"
+#: Runs with PostgreSQL, Redis or several processes go to issue 6's section.
+LOAD_SECTION = "## Load (issue 6)"
 #: The target: p99 of the seat latency after "next round".
 TARGET_P99 = 1.0
 TABLE_SIZE = 6
@@ -72,6 +91,8 @@ ROUND_MINUTES = 10
 #: Department sizes (as in the rotation benchmark), scaled to the number of people.
 DEPARTMENTS = (30, 20, 15, 12, 10, 10, 8, 6, 5, 4)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+#: Redis of the processes when there are several (a database number of its own).
+DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 
 
 def log(message: str) -> None:
@@ -115,20 +136,26 @@ def own_cpu() -> float:
 
 
 class Server:
-    """``python -m matcher serve`` on a fresh SQLite database in a temporary folder."""
+    """``python -m matcher serve``: by default on a fresh SQLite database in a
+    temporary folder; ``database_url`` names another (PostgreSQL), ``env`` adds
+    settings (``MATCHER_MESSAGE_QUEUE``, …), ``name`` tells processes apart."""
 
-    def __init__(self, folder: Path, port: int) -> None:
-        self.folder, self.port = folder, port
+    def __init__(self, folder: Path, port: int, *, database_url: str | None = None,
+                 secret: str | None = None, env: dict[str, str] | None = None,
+                 name: str = "") -> None:
+        self.folder, self.port, self.name = folder, port, name
         self.url = f"http://127.0.0.1:{port}"
         self.env = dict(os.environ,
-                        MATCHER_DATABASE_URL=f"sqlite:///{folder / 'cafe.db'}",
-                        MATCHER_SECRET_KEY="benchmark-" + os.urandom(8).hex(),
+                        MATCHER_DATABASE_URL=database_url or f"sqlite:///{folder / 'cafe.db'}",
+                        MATCHER_SECRET_KEY=secret or "benchmark-" + os.urandom(8).hex(),
                         MATCHER_MAIL_URL=(folder / "outbox").as_uri(),
                         PYTHONUNBUFFERED="1")
-        self.env.pop("MATCHER_MESSAGE_QUEUE", None)
+        for variable in ("MATCHER_MESSAGE_QUEUE", "MATCHER_RATELIMIT_STORAGE"):
+            self.env.pop(variable, None)
+        self.env.update(env or {})
         self.probe_log: Path | None = None
         self.process: subprocess.Popen | None = None
-        self.log_path = folder / "server.log"
+        self.log_path = folder / f"server{name}.log"
 
     def organiser_token(self, email: str) -> str:
         done = subprocess.run([sys.executable, "-m", "matcher", "organiser", "create", email],
@@ -138,10 +165,13 @@ class Server:
             raise RuntimeError(f"organiser create failed ({done.returncode}): {done.stderr}")
         return done.stdout.strip().splitlines()[-1]
 
-    def probe(self) -> None:
-        """Time phases and garbage collections inside the server (``cafe_probe``)."""
-        self.probe_log = self.folder / "probe.jsonl"
+    def probe(self, gc_freeze: bool = False) -> None:
+        """Time phases and garbage collections inside the server (``cafe_probe``);
+        with ``gc_freeze``, freeze the server's heap after its warm-up (a what-if)."""
+        self.probe_log = self.folder / f"probe{self.name}.jsonl"
         self.env["CAFE_PROBE_LOG"] = str(self.probe_log)
+        if gc_freeze:
+            self.env["CAFE_PROBE_GC_FREEZE"] = "1"
         self.env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT / "benchmarks" / "cafe_probe"), str(ROOT)]
             + ([self.env["PYTHONPATH"]] if self.env.get("PYTHONPATH") else []))
@@ -192,6 +222,78 @@ class Server:
             self._log.close()
 
 
+@contextmanager
+def postgres_database(admin_url: str, prefix: str) -> Iterator[str]:
+    """A fresh PostgreSQL database on the server of ``admin_url`` (a
+    ``postgresql://`` URL of a database to connect to for ``CREATE DATABASE``),
+    dropped afterwards; yields its SQLAlchemy URL (``postgresql+psycopg://``)."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(admin_url).set(drivername="postgresql")
+    name = f"{prefix}_{os.getpid()}_{os.urandom(3).hex()}"
+    libpq = admin.render_as_string(hide_password=False)
+    with psycopg.connect(libpq, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield admin.set(drivername="postgresql+psycopg", database=name).render_as_string(
+            hide_password=False)
+    finally:
+        with psycopg.connect(libpq, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+
+
+def postgres_version(admin_url: str) -> str:
+    """``PostgreSQL 16.4`` (the server's version), or ``PostgreSQL ?``."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    libpq = make_url(admin_url).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+    try:
+        with psycopg.connect(libpq) as connection:
+            return "PostgreSQL " + connection.execute("SHOW server_version").fetchone()[0]
+    except psycopg.Error:
+        return "PostgreSQL ?"
+
+
+def redis_version(url: str) -> str:
+    """``Redis 7.0.15`` (the server's version), or ``Redis ?``."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url)
+        try:
+            return "Redis " + str(client.info("server").get("redis_version", "?"))
+        finally:
+            client.close()
+    except redis.RedisError:
+        return "Redis ?"
+
+
+@contextmanager
+def redis_cleanup(url: str) -> Iterator[None]:
+    """Delete the rate-limit counters (``LIMITS:*``) the run leaves in the Redis
+    database of ``url``, if that database was empty before (someone else's
+    otherwise, and left alone)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        empty = client.dbsize() == 0
+        if not empty:
+            log(f"{url} is not empty: the rate-limit counters of this run stay there")
+        yield
+        if empty:
+            keys = list(client.scan_iter(match="LIMITS:*", count=1000))
+            if keys:
+                client.delete(*keys)
+    finally:
+        client.close()
+
+
 # -- the participants ------------------------------------------------------------------
 
 
@@ -218,6 +320,7 @@ class Phone:
     token: str
     transport: str
     bench: Bench
+    server: int = 0
     sio: socketio.AsyncClient | None = None
     connected: bool = False
     connect_seconds: float = float("nan")
@@ -343,12 +446,29 @@ async def http_json(http: aiohttp.ClientSession, method: str, url: str, *,
     raise AssertionError("unreachable")
 
 
-async def run(args, server: Server, organiser: str) -> dict:
+def cpus(servers: list[Server]) -> list[float]:
+    return [proc_cpu(s.pid) for s in servers]
+
+
+def cpu_since(servers: list[Server], before: list[float]) -> list[float]:
+    return [proc_cpu(s.pid) - b for s, b in zip(servers, before, strict=True)]
+
+
+def statuses(servers: list[Server]) -> list[dict[str, int]]:
+    return [proc_status(s.pid) for s in servers]
+
+
+async def run(args, servers: list[Server], organiser: str) -> dict:
+    """The café: phone ``k`` joins and connects through ``servers[k % len(servers)]``
+    (sticky sessions); the organiser's calls go to ``servers[0]``. Memory and CPU
+    figures are lists, one per server."""
     results: dict = {"people": args.people, "rounds": args.rounds, "memory": {},
                      "server_cpu": {}}
     memory = results["memory"]
-    memory["idle"] = proc_status(server.pid)
+    memory["idle"] = statuses(servers)
+    server = servers[0]
     base = server.url + "/api/v1"
+    bases = [s.url + "/api/v1" for s in servers]
     timeout = aiohttp.ClientTimeout(total=120)
     connector = aiohttp.TCPConnector(limit=args.join_concurrency)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
@@ -371,26 +491,32 @@ async def run(args, server: Server, organiser: str) -> dict:
             async with limit:
                 started = time.perf_counter()
                 status, body = await http_json(
-                    http, "POST", f"{base}/cafes/{code}/participants",
+                    http, "POST", f"{bases[k % len(bases)]}/cafes/{code}/participants",
                     body={"name": f"Person {k:04d}", "department": labels[k]})
                 join_times.append(time.perf_counter() - started)
                 if status != 201:
                     raise RuntimeError(f"join {k}: {status} {body}")
                 return body["participant_id"], body["token"]
 
-        cpu = proc_cpu(server.pid)
+        cpu = cpus(servers)
         started = time.perf_counter()
         joined = await asyncio.gather(*(join(k) for k in range(args.people)))
         results["join"] = {"seconds": time.perf_counter() - started,
                            "p50": percentile(join_times, 50), "p99": percentile(join_times, 99),
-                           "server_cpu": proc_cpu(server.pid) - cpu}
-        memory["joined"] = proc_status(server.pid)
+                           "server_cpu": cpu_since(servers, cpu)}
+        memory["joined"] = statuses(servers)
+        if args.probe:
+            results["join"]["probe"] = "; ".join(
+                (f"{s.name}: " if len(servers) > 1 else "")
+                + probe_phase(s.probe_events(started, time.perf_counter())) for s in servers)
+            log(f"joins inside the server: {results['join']['probe']}")
         log(f"joined {len(joined)} in {results['join']['seconds']:.1f} s "
             f"(p99 {results['join']['p99'] * 1000:.0f} ms per request)")
 
         bench = Bench()
         polling_from = args.people - args.polling
-        phones = [Phone(k, pid, token, "polling" if k >= polling_from else "websocket", bench)
+        phones = [Phone(k, pid, token, "polling" if k >= polling_from else "websocket", bench,
+                        server=k % len(servers))
                   for k, (pid, token) in enumerate(joined)]
         log(f"connecting {len(phones)} Socket.IO clients ({args.polling} over polling, "
             f"{args.connect_concurrency} at once)…")
@@ -401,9 +527,10 @@ async def run(args, server: Server, organiser: str) -> dict:
 
         async def connect(phone: Phone) -> None:
             async with gate:
-                await connect_phone(phone, server.url, args.connect_timeout, retries=1)
+                await connect_phone(phone, servers[phone.server].url, args.connect_timeout,
+                                    retries=1)
 
-        cpu = proc_cpu(server.pid)
+        cpu = cpus(servers)
         started = time.perf_counter()
         await asyncio.gather(*(connect(p) for p in phones))
         connected = [p for p in phones if p.connected]
@@ -413,14 +540,20 @@ async def run(args, server: Server, organiser: str) -> dict:
             "failed": [p.error for p in phones if not p.connected][:5],
             "p50": percentile([p.connect_seconds for p in connected], 50),
             "p99": percentile([p.connect_seconds for p in connected], 99),
-            "server_cpu": proc_cpu(server.pid) - cpu,
+            "server_cpu": cpu_since(servers, cpu),
             "initial_state": sum(0 in p.states for p in connected)}
+        if args.probe:
+            results["connect"]["probe"] = "; ".join(
+                (f"{s.name}: " if len(servers) > 1 else "")
+                + probe_phase(s.probe_events(started, time.perf_counter())) for s in servers)
+            log(f"connections inside the server: {results['connect']['probe']}")
         await asyncio.sleep(1.0)
-        memory["connected"] = proc_status(server.pid)
+        memory["connected"] = statuses(servers)
         log(f"connected {len(connected)} of {len(phones)} in "
             f"{results['connect']['seconds']:.1f} s "
             f"({results['connect']['retried']} after a retry); server RSS "
-            f"{memory['connected'].get('VmRSS', 0) / 1024:.0f} MB")
+            + " / ".join(f"{m.get('VmRSS', 0) / 1024:.0f}" for m in memory["connected"])
+            + " MB")
         if not connected:
             raise RuntimeError("no client connected: " + "; ".join(results["connect"]["failed"]))
         if not args.no_gc_freeze:
@@ -437,11 +570,12 @@ async def run(args, server: Server, organiser: str) -> dict:
             bench.waiting = (number, done)
             if bench.arrived.get(number, 0) >= bench.expected:
                 done.set()
-            spy = None
+            spies = []
             if args.py_spy:
-                spy = start_py_spy(f"{args.py_spy}.round{number}", server.pid)
+                spies = [(start_py_spy(f"{args.py_spy}.round{number}{s.name}", s.pid),
+                          f"{args.py_spy}.round{number}{s.name}") for s in servers]
                 await asyncio.sleep(1.0)  # attached before the round starts
-            cpu, mine = proc_cpu(server.pid), own_cpu()
+            cpu, mine, machine = cpus(servers), own_cpu(), machine_cpu()
             t0 = time.perf_counter()
             status, body = await http_json(
                 http, "POST", f"{base}/cafes/{code}/rounds/next", token=organiser,
@@ -454,23 +588,27 @@ async def run(args, server: Server, organiser: str) -> dict:
             except TimeoutError:
                 pass
             t_end = time.perf_counter()
-            if spy is not None:
-                stop_py_spy(spy, f"{args.py_spy}.round{number}")
+            for spy, path in spies:
+                stop_py_spy(spy, path)
             row = check_round(number, body, expected, {pid for pid, _ in joined}, t0, t_http)
-            row.update(server_cpu=proc_cpu(server.pid) - cpu, client_cpu=own_cpu() - mine,
-                       wall=t_end - t0, server_hwm=proc_status(server.pid).get("VmHWM"),
+            row.update(server_cpu=cpu_since(servers, cpu), client_cpu=own_cpu() - mine,
+                       machine_cpu=machine_cpu() - machine,
+                       wall=t_end - t0,
+                       server_hwm=[m.get("VmHWM") for m in statuses(servers)],
                        loop_lag=max((v for t, v in lag if t0 <= t <= t_end), default=0.0))
             if args.probe:
-                row["probe"] = probe_summary(server.probe_events(t0, t_end), t0)
+                row["probe"] = "; ".join(
+                    (f"{s.name}: " if len(servers) > 1 else "")
+                    + probe_summary(s.probe_events(t0, t_end), t0) for s in servers)
                 log(f"round {number} inside the server: {row['probe']}")
             results["rounds_data"].append(row)
             log(f"round {number}: HTTP {row['http']:.3f} s, seated {row['seated']}/"
                 f"{row['expected']}, lost {row['lost']}, p50 {fmt_s(row['p50'])}, "
                 f"p99 {fmt_s(row['p99'])}, max {fmt_s(row['max'])}; server CPU "
-                f"{row['server_cpu']:.2f} s; problems: {row['problems'] or 'none'}")
+                f"{cpu_text(row['server_cpu'], 2)} s; problems: {row['problems'] or 'none'}")
             await asyncio.sleep(args.pause)
 
-        memory["end"] = proc_status(server.pid)
+        memory["end"] = statuses(servers)
         results["disconnects"] = sum(p.disconnects for p in phones)
         stop_lag.set()
         await lag_task
@@ -500,11 +638,45 @@ def probe_summary(events: list[dict], t0: float) -> str:
     parts = []
     for e in sorted(events, key=lambda e: e.get("t0", e["t"])):
         took = e["t"] - e.get("t0", e["t"])
+        sql = (f", {e['sql']} SQL statements" if "sql" in e else "") + (
+            f", {e['pool_wait']:.3f} s waiting for the pool" if e.get("pool_wait") else "")
         if e["ev"] == "gc":
             if e["gen"] == 2:
                 parts.append(f"full GC at +{e['t0'] - t0:.3f} s for {took:.3f} s")
-        elif e["ev"] != "instrumented":
-            parts.append(f"{e['ev']} at +{e['t0'] - t0:.3f} s for {took:.3f} s")
+        elif e["ev"] == "request":
+            parts.append(f"{e['rule']} at +{e['t0'] - t0:.3f} s for {took:.3f} s{sql}")
+        elif e["ev"] not in ("instrumented", "sio", "db_connect", "gc_freeze"):
+            parts.append(f"{e['ev']} at +{e['t0'] - t0:.3f} s for {took:.3f} s{sql}")
+    return "; ".join(parts) or "nothing recorded"
+
+
+def probe_phase(events: list[dict]) -> str:
+    """What the server did while everyone joined or connected: per kind of
+    request or Socket.IO event, how many, their mean duration and mean SQL
+    statements, and the full garbage collections."""
+    groups: dict[str, list[dict]] = {}
+    for e in events:
+        if e["ev"] == "request":
+            groups.setdefault(e["rule"], []).append(e)
+        elif e["ev"] == "sio":
+            groups.setdefault(f"Socket.IO {e['name']}", []).append(e)
+        elif e["ev"] in ("push_cafe",):
+            groups.setdefault(e["ev"], []).append(e)
+    parts = []
+    for name, group in groups.items():
+        took = [e["t"] - e["t0"] for e in group]
+        sql = sum(e.get("sql", 0) for e in group) / len(group)
+        wait = sum(e.get("pool_wait", 0) for e in group) / len(group)
+        parts.append(f"{len(group):,} × {name}: mean {sum(took) / len(took) * 1000:.1f} ms "
+                     f"(of which {wait * 1000:.1f} ms waiting for a pooled database "
+                     f"connection), p99 {percentile(took, 99) * 1000:.0f} ms, "
+                     f"{sql:.1f} SQL statements")
+    connects = sum(e["ev"] == "db_connect" for e in events)
+    if connects:
+        parts.append(f"{connects:,} new database connections")
+    full = [e for e in events if e["ev"] == "gc" and e["gen"] == 2]
+    if full:
+        parts.append(f"{len(full)} full GCs, {sum(e['t'] - e['t0'] for e in full):.2f} s")
     return "; ".join(parts) or "nothing recorded"
 
 
@@ -551,6 +723,12 @@ def check_round(number: int, body: dict, phones: list[Phone], everyone: set[str]
         if values:
             by_transport[transport] = {"n": len(values), "p50": percentile(values, 50),
                                        "p99": percentile(values, 99), "max": max(values)}
+    by_server = {}
+    for server in sorted({p.server for p in phones}):
+        values = [v for p, v in zip(phones, latencies, strict=True) if p.server == server]
+        lost = sum(not math.isfinite(v) for v in values)
+        by_server[server] = {"n": len(values), "lost": lost, "p50": percentile(values, 50),
+                             "p99": percentile(values, 99), "max": max(values)}
     return {
         "round": number, "http": t_http - t0, "expected": len(phones), "seated": len(finite),
         "lost": len(phones) - len(finite), "wrong": wrong, "duplicates": duplicates,
@@ -559,7 +737,7 @@ def check_round(number: int, body: dict, phones: list[Phone], everyone: set[str]
         "first": min(finite) if finite else float("nan"),
         "state_p99": percentile(states, 99) if states else float("nan"),
         "tables": len(sizes), "api_seated": len(table_of), "problems": problems,
-        "by_transport": by_transport,
+        "by_transport": by_transport, "by_server": by_server,
     }
 
 
@@ -603,21 +781,90 @@ def verdict(row: dict) -> str:
     return "✓ met" if not misses else "✗ " + ", ".join(misses)
 
 
+def cpu_text(values: list[float], digits: int = 1) -> str:
+    """One server's CPU seconds, or the sum and each (``1.2 (0.7 + 0.5)``)."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{sum(values):.{digits}f} ({' + '.join(f'{v:.{digits}f}' for v in values)})"
+
+
+def mbs(kibs: list[int | None]) -> str:
+    """Megabytes of each server (``341`` or ``341 / 338``)."""
+    return " / ".join(mb(k) for k in kibs)
+
+
+SUBSECTION_INTRO = (
+    "Issue 6's load benchmarks, each against real `python -m matcher serve` processes "
+    "(gevent) on this machine, clients in one benchmark process on 127.0.0.1.")
+
+
+def is_default(args) -> bool:
+    """The live café of issue 5: one process on SQLite, no Redis."""
+    return args.processes == 1 and args.database == "sqlite" and not args.redis
+
+
+def title(args) -> str:
+    """The section (issue 5's) or the subsection of the load section (issue 6)."""
+    if is_default(args):
+        return SECTION
+    processes = "one process" if args.processes == 1 else f"{args.processes} processes"
+    database = "PostgreSQL" if args.database == "postgresql" else "SQLite"
+    return f"### Live café: {processes}, {database}" + (", Redis" if args.redis else "")
+
+
+def setup_text(args) -> str:
+    if is_default(args):
+        return ("One server process, `python -m matcher serve` (gevent + gevent-websocket, "
+                "SQLite in a temporary folder), and one benchmark process holding every phone")
+    database = ("one PostgreSQL database (a new database on the machine's server, "
+                "`MATCHER_DATABASE_URL=postgresql+psycopg://…`, dropped afterwards)"
+                if args.database == "postgresql" else "one SQLite database in a temporary folder")
+    redis = (f"Redis (`MATCHER_MESSAGE_QUEUE` and `MATCHER_RATELIMIT_STORAGE` both "
+             f"`{args.redis}`)" if args.redis else "")
+    if args.processes == 1:
+        text = ("One server process, `python -m matcher serve` (gevent + gevent-websocket), on "
+                + database + (", with " + redis if redis else ""))
+    else:
+        names = ", ".join(chr(ord("A") + k) for k in range(args.processes))
+        text = (f"{args.processes} server processes ({names}), each `python -m matcher serve` "
+                f"(gevent + gevent-websocket) on its own port, sharing {database}"
+                + (" and " + redis if redis else "")
+                + f". Phone *k* joins over HTTP and connects its Socket.IO client through "
+                f"process *k* mod {args.processes} and stays there (as sticky sessions would "
+                f"keep it): {args.people // args.processes:,} phones on each. The organiser's "
+                "calls (create the café, \"next round\") go to A, so the seats of the other "
+                "processes' phones travel from A through Redis")
+    return text + "; and one benchmark process holding every phone"
+
+
 def render(results: dict, args, command: str) -> str:
     join, conn, memory = results["join"], results["connect"], results["memory"]
+    sub = "###" if is_default(args) else "####"
+    libraries = ["gevent", "gevent-websocket", "Flask-SocketIO", "python-socketio", "aiohttp"]
+    if args.database == "postgresql":
+        libraries.append("psycopg")
+    if args.redis:
+        libraries.append("redis")
+    facts = machine_facts(*libraries)
+    if args.database == "postgresql":
+        facts += f"; {postgres_version(args.postgres)}"
+    if args.redis:
+        facts += f"; {redis_version(args.redis)}"
+    several = args.processes > 1
     lines = [
-        SECTION,
+        title(args),
         "",
         f"Command: `{command}`  ",
         f"Date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}  ",
-        f"Machine: {machine_facts('gevent', 'gevent-websocket', 'Flask-SocketIO', 'python-socketio', 'aiohttp')}  ",  # noqa: E501
+        f"Machine: {facts}  ",
         f"Code: {code_version()}",
         "",
-        "One server process, `python -m matcher serve` (gevent + gevent-websocket, "
-        "SQLite in a temporary folder), and one benchmark process holding every phone: "
-        "one `socketio.AsyncClient` (asyncio + aiohttp) per participant, over WebSocket"
+        setup_text(args)
+        + ": one `socketio.AsyncClient` (asyncio + aiohttp) per participant, over WebSocket"
         + (f" ({args.polling} of them over long-polling)" if args.polling else "")
-        + f", all on 127.0.0.1; the two processes share the machine's cores. A café of "
+        + ", all on 127.0.0.1; "
+        + ("the two processes share" if not several and not args.redis
+           else "all the processes share") + " the machine's cores. A café of "
         f"{args.people:,} people from {len(DEPARTMENTS)} departments (sizes in the "
         f"proportions {', '.join(map(str, DEPARTMENTS))}), tables of {TABLE_SIZE}, "
         f"{args.rounds} rounds. *Latency* is from just before the organiser's "
@@ -629,34 +876,50 @@ def render(results: dict, args, command: str) -> str:
         "the right number of companions). Round 1 starts the café: it plans all "
         f"{args.rounds} rounds (the rotation solver, time limit `CAFE_TIME_LIMIT`); "
         "later rounds take the stored plan, as nobody arrives or leaves. "
-        "*Server CPU* and *client CPU*: user + system time of the server and of the "
-        "benchmark process from `t0` until the last seat (or the wait) ended; *client "
-        "lag*: the worst delay of the benchmark process's event loop then"
+        "*Server CPU* and *client CPU*: user + system time of the server"
+        + (" processes (the sum, then each: A + B)" if several else "")
+        + " and of the benchmark process from `t0` until the last seat (or the wait) ended; "
+        "*client lag*: the worst delay of the benchmark process's event loop then"
         + ("" if args.no_gc_freeze else
            " (once connected, the benchmark process freezes its heap with `gc.freeze()`, "
            "so that its own full garbage collections, ~0.1 s over 1,000 clients, do not "
-           "count as the server's latency)") + ".",
+           "count as the server's latency)") + "."
+        + (" Memory: A / B." if several else "")
+        + ("" if is_default(args) else
+           " *Other CPU*: the machine's CPU time in that interval less the server"
+           + (" processes'" if several else "'s") + " and the benchmark's: PostgreSQL"
+           + (", Redis" if args.redis else "") + " and anything else running."
+           + (f" Before joining, the benchmark waited for a quiet machine: "
+              f"{results['quiet']:.2f} cores busy over 3 s."
+              if results.get("quiet") is not None else "")),
+        *(["", "**What-if run, not the app as it is:** each server called `gc.freeze()` "
+            "right after its warm-up (`--what-if-gc-freeze`)."] if args.what_if_gc_freeze
+          else []),
         "",
-        "### Getting everyone in",
+        f"{sub} Getting everyone in",
         "",
         "| step | count | time (s) | per request p50 / p99 (s) | server CPU (s) "
         "| server RSS after (MB) |",
         "|---|---:|---:|---|---:|---:|",
         f"| join over HTTP ({args.join_concurrency} at once) | {args.people:,} "
         f"| {join['seconds']:.1f} | {join['p50']:.3f} / {join['p99']:.3f} "
-        f"| {join['server_cpu']:.1f} | {mb(memory['joined'].get('VmRSS'))} |",
+        f"| {cpu_text(join['server_cpu'])} "
+        f"| {mbs([m.get('VmRSS') for m in memory['joined']])} |",
         f"| connect Socket.IO ({args.connect_concurrency} at once) "
         f"| {conn['connected']:,} of {args.people:,}"
         + (f" ({conn['retried']} on retry)" if conn["retried"] else "")
         + f" | {conn['seconds']:.1f} | {fmt_s(conn['p50'])} / {fmt_s(conn['p99'])} "
-        f"| {conn['server_cpu']:.1f} | {mb(memory['connected'].get('VmRSS'))} |",
+        f"| {cpu_text(conn['server_cpu'])} "
+        f"| {mbs([m.get('VmRSS') for m in memory['connected']])} |",
         "",
-        "### Next round",
+        f"{sub} Next round",
         "",
         "| round | HTTP (s) | seated / connected | lost | latency p50 (s) | p99 (s) "
-        "| max (s) | first seat (s) | server CPU (s) | client CPU (s) | client lag (s) "
-        "| server peak so far (MB) | target | |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| max (s) | first seat (s) | server CPU (s) | client CPU (s) "
+        + ("" if is_default(args) else "| other CPU (s) ")
+        + "| client lag (s) | server peak so far (MB) | target | |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+        + ("" if is_default(args) else "---:|") + "---:|---:|---|---|",
     ]
     for row in results["rounds_data"]:
         label = f"{row['round']} (start, plans the café)" if row["round"] == 1 else row["round"]
@@ -664,10 +927,21 @@ def render(results: dict, args, command: str) -> str:
         lines.append(
             f"| {label} | {row['http']:.3f} | {row['seated']:,} / {row['expected']:,} "
             f"| {row['lost']} | {fmt_s(row['p50'])} | {fmt_s(row['p99'])} "
-            f"| {fmt_s(row['max'])} | {fmt_s(row['first'])} | {row['server_cpu']:.2f} "
-            f"| {row['client_cpu']:.2f} | {row['loop_lag']:.2f} | {mb(row['server_hwm'])} "
+            f"| {fmt_s(row['max'])} | {fmt_s(row['first'])} | {cpu_text(row['server_cpu'], 2)} "
+            f"| {row['client_cpu']:.2f} "
+            + ("" if is_default(args) else
+               f"| {row['machine_cpu'] - sum(row['server_cpu']) - row['client_cpu']:.2f} ")
+            + f"| {row['loop_lag']:.2f} | {mbs(row['server_hwm'])} "
             f"| {target} "
             f"| {verdict(row) if row['round'] > 1 else ''} |")
+    if several:
+        lines += ["", "By process the phones are connected to (latency p50 / p99 / max, s; "
+                  "lost):", ""]
+        for row in results["rounds_data"]:
+            parts = [f"{chr(ord('A') + k)} ({v['n']}): {fmt_s(v['p50'])} / {fmt_s(v['p99'])} "
+                     f"/ {fmt_s(v['max'])}; {v['lost']} lost"
+                     for k, v in row["by_server"].items()]
+            lines.append(f"- round {row['round']}: " + " — ".join(parts))
     if args.polling:
         lines += ["", "By transport (latency p50 / p99 / max, s):", ""]
         for row in results["rounds_data"]:
@@ -676,6 +950,8 @@ def render(results: dict, args, command: str) -> str:
             lines.append(f"- round {row['round']}: " + "; ".join(parts))
     if any("probe" in row for row in results["rounds_data"]):
         lines += ["", "Inside the server (`--probe`; times from t0):", ""]
+        lines += [f"- {step}: {results[step]['probe']}" for step in ("join", "connect")
+                  if "probe" in results[step]]
         lines += [f"- round {row['round']}: {row['probe']}" for row in results["rounds_data"]]
     problems = [f"round {row['round']}: " + "; ".join(row["problems"])
                 for row in results["rounds_data"] if row["problems"]]
@@ -685,9 +961,10 @@ def render(results: dict, args, command: str) -> str:
         "",
         f"Seats checked: {'every seat matches the API' if not problems else '; '.join(problems)}"
         f". Connections dropped during the run: {results['disconnects']}.  ",
-        f"Server memory: {mb(memory['idle'].get('VmRSS'))} MB resident when idle, "
-        f"{mb(memory['connected'].get('VmRSS'))} MB with everyone connected, "
-        f"**peak {mb(memory['end'].get('VmHWM'))} MB** (VmHWM at the end).  ",
+        f"Server memory{' (A / B)' if several else ''}: "
+        f"{mbs([m.get('VmRSS') for m in memory['idle']])} MB resident when idle, "
+        f"{mbs([m.get('VmRSS') for m in memory['connected']])} MB with everyone connected, "
+        f"**peak {mbs([m.get('VmHWM') for m in memory['end']])} MB** (VmHWM at the end).  ",
         f"Target (rounds after the start): met in {met} of {len(later)} rounds.",
     ]
     return "\n".join(lines) + "\n"
@@ -737,9 +1014,37 @@ def parse_args(argv=None):
                         help="time next_round, push_seats, round_seats, push_cafe and full "
                              "garbage collections inside the server (benchmarks/cafe_probe) "
                              "and log them per round; adds a little to the server's time")
+    parser.add_argument("--what-if-gc-freeze", action="store_true",
+                        help="a what-if, not the app as it is (implies --probe): the server "
+                             "calls gc.freeze() right after its warm-up, so its full garbage "
+                             "collections skip everything loaded at start")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary folder (database, server log)")
+    parser.add_argument("--quiet-wait", type=float, default=600.0, metavar="SECONDS",
+                        help="before joining, wait up to this long for the machine to be "
+                             "quiet (under 0.3 cores busy: no test suite running); 0: do not "
+                             "wait (default: %(default)s)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="server processes; phone k uses process k mod N, the organiser "
+                             "process 0 (A); more than one needs Redis (default: %(default)s)")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="SQLite in the temporary folder, or a new PostgreSQL database "
+                             "on --postgres, dropped afterwards (default: %(default)s)")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                        metavar="URL",
+                        help="a PostgreSQL server and a database on it to connect to for "
+                             "CREATE DATABASE / DROP DATABASE (default: %(default)s)")
+    parser.add_argument("--redis", metavar="URL", default=None,
+                        help="MATCHER_MESSAGE_QUEUE and MATCHER_RATELIMIT_STORAGE of every "
+                             f"process (default: {DEFAULT_REDIS} with several processes, "
+                             "none with one)")
     args = parser.parse_args(argv)
+    if args.what_if_gc_freeze:
+        args.probe = True
+    if args.processes < 1:
+        parser.error("--processes must be at least 1")
+    if args.processes > 1 and not args.redis:
+        args.redis = DEFAULT_REDIS
     if args.people < 2:
         parser.error("--people must be at least 2")
     if not 1 <= args.rounds <= 20:
@@ -758,22 +1063,44 @@ def main(argv=None) -> int:
     if soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
     folder = Path(tempfile.mkdtemp(prefix="cafe-live-"))
-    server = Server(folder, free_port())
+    servers: list[Server] = []
     try:
-        log(f"database and server log in {folder}")
-        organiser = server.organiser_token("benchmark@example.org")
-        if args.probe:
-            server.probe()
-        server.start()
-        log(f"server pid {server.pid} on {server.url}")
-        results = asyncio.run(run(args, server, organiser))
-    except BaseException:
-        tail = server.tail()
-        if tail:
-            log("server log (last lines):\n" + tail)
-        raise
+        with ExitStack() as stack:
+            url = None
+            if args.database == "postgresql":
+                url = stack.enter_context(postgres_database(args.postgres, "bench_cafe"))
+            env = {}
+            if args.redis:
+                stack.enter_context(redis_cleanup(args.redis))
+                env = {"MATCHER_MESSAGE_QUEUE": args.redis,
+                       "MATCHER_RATELIMIT_STORAGE": args.redis}
+            secret = "benchmark-" + os.urandom(8).hex()
+            several = args.processes > 1
+            servers = [Server(folder, free_port(), database_url=url, secret=secret, env=env,
+                              name=chr(ord("A") + k) if several else "")
+                       for k in range(args.processes)]
+            log(f"database and server log in {folder}")
+            organiser = servers[0].organiser_token("benchmark@example.org")
+            try:
+                for server in servers:  # one at a time: the first one migrates the database
+                    if args.probe:
+                        server.probe(gc_freeze=args.what_if_gc_freeze)
+                    server.start()
+                    log(f"server {server.name + ' ' if server.name else ''}pid {server.pid} "
+                        f"on {server.url}")
+                quiet = wait_for_quiet(timeout=args.quiet_wait) if args.quiet_wait else None
+                results = asyncio.run(run(args, servers, organiser))
+                results["quiet"] = quiet
+            except BaseException:
+                for server in servers:
+                    tail = server.tail()
+                    if tail:
+                        log(f"server {server.name} log (last lines):\n" + tail)
+                raise
+            finally:
+                for server in servers:
+                    server.stop()
     finally:
-        server.stop()
         if not args.keep:
             for path in sorted(folder.rglob("*"), reverse=True):
                 path.unlink() if path.is_file() else path.rmdir()
@@ -782,8 +1109,11 @@ def main(argv=None) -> int:
     print(section)
     if not args.no_write:
         path = Path(args.write)
-        write_section(path, SECTION, section)
-        log(f"wrote section {SECTION!r} of {path}")
+        if is_default(args):
+            write_section(path, SECTION, section)
+        else:
+            write_subsection(path, LOAD_SECTION, SUBSECTION_INTRO, title(args), section)
+        log(f"wrote section {title(args)!r} of {path}")
     return 0
 
 

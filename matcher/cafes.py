@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session, object_session, selectinload
 
 from matcher.accounts import hash_token
 from matcher.errors import ServiceError, check_text
-from matcher.files import MAX_NAME_LENGTH, attribute_key, looks_like_email
+from matcher.files import MAX_NAME_LENGTH, attribute_key
 from matcher.meetings import past_rounds
 from matcher.models import Attendee, Cafe, Group, GroupMember, Organiser, Person, Round
+from matcher.trials import check_email, check_weights, printable
 from solvers.model import History, Infeasible, Weights
 from solvers.model import Person as SolverPerson
 from solvers.rotation import Cafe as CafeProblem
@@ -62,6 +63,9 @@ MAX_QUESTION_LENGTH = 500
 #: Join codes: short, easy to read aloud and type on a phone (no 0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
+_CODE_LETTERS = frozenset(CODE_ALPHABET)
+#: The letters of screen keys (``secrets.token_urlsafe``).
+_KEY_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 class CafeError(ServiceError):
@@ -69,7 +73,8 @@ class CafeError(ServiceError):
 
 
 def _text(value: object, field: str, *, required: bool, limit: int = 200) -> str:
-    return check_text(value, field, required=required, limit=limit, error=CafeError)
+    text = check_text(value, field, required=required, limit=limit, error=CafeError)
+    return printable(text, field, CafeError)
 
 
 def _whole(value: object, field: str, low: int, high: int) -> int:
@@ -130,10 +135,7 @@ def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object
     weights = fields.get("weights") or {}
     if not isinstance(weights, dict):
         raise CafeError(400, "invalid", "weights must be an object", "weights")
-    try:
-        weights = asdict(Weights(**weights))
-    except (TypeError, ValueError) as exc:
-        raise CafeError(400, "invalid", f"weights: {exc}", "weights") from None
+    weights = check_weights(weights, CafeError)
     cafe = Cafe(organiser=organiser, name=name, code=_new_code(session),
                 screen_key=secrets.token_urlsafe(24), tables=tables, table_size=size,
                 rounds=rounds, round_minutes=minutes, questions=questions,
@@ -154,14 +156,14 @@ def _new_code(session: Session) -> str:
 def cafe_by_code(session: Session, code: str) -> Cafe | None:
     """The café with this join code (any case, spaces ignored)."""
     code = "".join(code.split()).upper()
-    if not code or len(code) > 16:
+    if not code or len(code) > 16 or not set(code) <= _CODE_LETTERS:
         return None
     return session.scalar(select(Cafe).where(Cafe.code == code))
 
 
 def cafe_by_screen_key(session: Session, key: str) -> Cafe | None:
     """The café whose big-screen link has this key."""
-    if not key:
+    if not key or len(key) > 64 or not set(key) <= _KEY_LETTERS:
         return None
     return session.scalar(select(Cafe).where(Cafe.screen_key == key))
 
@@ -192,9 +194,7 @@ def join_cafe(session: Session, cafe: Cafe, fields: dict[str, object]) -> Joined
     name = _text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
     department = _text(fields.get("department"), "department", required=True)
     organisation = _text(fields.get("organisation"), "organisation", required=False)
-    email = _text(fields.get("email"), "email", required=False, limit=320).lower()
-    if email and not looks_like_email(email):
-        raise CafeError(400, "invalid", "email does not look like an email address", "email")
+    email = check_email(fields.get("email"), required=False, error=CafeError)
     host = fields.get("host")
     if host is not None and not isinstance(host, bool):
         host = _whole(host, "host", 1, cafe.table_count or cafe.tables or MAX_TABLES)
@@ -314,12 +314,21 @@ def _table_count(cafe: Cafe, present: int, hosts: int) -> int:
 
 
 def next_round(session: Session, cafe: Cafe, *, seed: int | None = None,
-               time_limit: float = 5.0) -> Round:
+               time_limit: float = 5.0, after: object = None) -> Round:
     """Start the café (round 1) or go to the next round: re-plan the rounds to
     come for whoever is present if anyone arrived or left, seat the next one,
-    and start its clock. After the last round: 409."""
+    and start its clock. After the last round: 409.
+
+    ``after``, if given, is the round the caller saw the café at (0 before the
+    start): if the café has moved on since (a second click, another console),
+    409 ``moved_on`` and nothing changes. Two requests at the same moment are
+    told apart by the database (one round per number: the second gets an
+    IntegrityError); one after the other only by ``after``."""
     if cafe.status == "finished":
         raise CafeError(409, "finished", "this café has finished")
+    if after is not None and _whole(after, "after", 0, MAX_ROUNDS) != cafe.current_round:
+        raise CafeError(409, "moved_on", f"the café is at round {cafe.current_round} now, "
+                        f"not {after}: someone went to the next round already", "after")
     if cafe.current_round >= cafe.rounds:
         raise CafeError(409, "no_more_rounds", f"all {cafe.rounds} rounds have been played; "
                         "end the café")

@@ -17,9 +17,25 @@ from matcher.files import attribute_key
 from matcher.models import Cafe, Trial
 
 __all__ = ["EXPORTS", "TrialFigures", "cafe_plan_csv", "history_csv", "history_graphml",
-           "history_json", "trial_figures"]
+           "history_json", "spreadsheet_safe", "trial_figures"]
 
 _MET = {True: "yes", False: "no", None: ""}
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+#: injection"): ``=``, ``+``, ``-``, ``@``, and tab and carriage return, which some
+#: spreadsheets skip before looking for them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str | None) -> str:
+    """A text cell of a CSV export that no spreadsheet runs as a formula: one that
+    starts like a formula gets a leading single quote (OWASP's advice), so
+    ``=HYPERLINK(…)`` shows as the text ``'=HYPERLINK(…)``. Only names,
+    departments and organisations go through here: ids (generated hex), round and
+    table numbers, dates and ``met`` never start so, and stay as they are so the
+    file remains valid history and a valid ``--fixed`` plan."""
+    text = text or ""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _rows(trial: Trial):
@@ -33,14 +49,16 @@ def _rows(trial: Trial):
 
 def history_csv(trial: Trial) -> str:
     """``round,group,person_id,name,department,date,met``: valid history for
-    ``python -m matcher.pair --history``."""
+    ``python -m matcher.pair --history`` (names and departments that start like
+    a spreadsheet formula are quoted: :func:`spreadsheet_safe`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["round", "group", "person_id", "name", "department", "date", "met"])
     for stored, member in _rows(trial):
         writer.writerow([stored.number, member.group.number if member.group else "",
-                         member.person.public_id, member.person.name,
-                         member.person.department, stored.published_at.date().isoformat(),
+                         member.person.public_id, spreadsheet_safe(member.person.name),
+                         spreadsheet_safe(member.person.department),
+                         stored.published_at.date().isoformat(),
                          _MET[member.met]])
     return out.getvalue()
 
@@ -160,7 +178,8 @@ def trial_figures(trial: Trial) -> TrialFigures:
 def cafe_plan_csv(cafe: Cafe) -> str:
     """A café's plan, played rounds then those to come, in ``matcher.rotate``'s
     CSV format: ``round,table,person_id,name,department,table_role``, then
-    ``organisation``; hosts first at their tables."""
+    ``organisation``; hosts first at their tables. Names, departments and
+    organisations are :func:`spreadsheet_safe`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["round", "table", "person_id", "name", "department", "table_role",
@@ -172,6 +191,7 @@ def cafe_plan_csv(cafe: Cafe) -> str:
             for attendee in members:
                 role = "host" if attendee.host_table == table["table"] else "guest"
                 writer.writerow([one["round"], table["table"], attendee.person.public_id,
-                                 attendee.name, attendee.department, role,
-                                 attendee.organisation])
+                                 spreadsheet_safe(attendee.name),
+                                 spreadsheet_safe(attendee.department), role,
+                                 spreadsheet_safe(attendee.organisation)])
     return out.getvalue()

@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -47,6 +48,26 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator):
+    """A moment, stored in UTC and read back as an aware UTC ``datetime`` on every
+    database: SQLite keeps no time zone (it would give back naive times) and
+    PostgreSQL gives ``timestamptz`` in its session's zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        # A time without a zone is taken to be UTC, as everywhere in matcher.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     """Base of every model; constraints get stable names, which migrations need."""
 
@@ -68,7 +89,7 @@ class Organiser(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="organiser", cascade="all, delete-orphan"
@@ -86,7 +107,7 @@ class ApiToken(Base):
         ForeignKey("organiser.id", ondelete="CASCADE"), index=True
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
     organiser: Mapped[Organiser] = relationship(back_populates="tokens")
 
@@ -105,7 +126,7 @@ class Person(Base):
     site: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(200), default="")
     mode: Mapped[str] = mapped_column(String(16), default="either")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="person", cascade="all, delete-orphan"
@@ -128,7 +149,7 @@ class Trial(Base):
     odd: Mapped[str] = mapped_column(String(16), default="triad")
     weights: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     join_code: Mapped[str] = mapped_column(String(32), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
     organiser: Mapped[Organiser] = relationship(back_populates="trials")
     memberships: Mapped[list[Membership]] = relationship(
@@ -152,7 +173,7 @@ class Membership(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
-    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
     trial: Mapped[Trial] = relationship(back_populates="memberships")
     person: Mapped[Person] = relationship(back_populates="memberships")
@@ -185,9 +206,9 @@ class Cafe(Base):
     status: Mapped[str] = mapped_column(String(16), default="lobby")
     current_round: Mapped[int] = mapped_column(Integer, default=0)
     table_count: Mapped[int | None] = mapped_column(Integer)
-    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     plan: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
     organiser: Mapped[Organiser] = relationship()
     attendees: Mapped[list[Attendee]] = relationship(
@@ -221,7 +242,7 @@ class Attendee(Base):
     organisation: Mapped[str] = mapped_column(String(200), default="")
     host_table: Mapped[int | None] = mapped_column(Integer)
     present: Mapped[bool] = mapped_column(Boolean, default=True)
-    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
     cafe: Mapped[Cafe] = relationship(back_populates="attendees")
     # Joined: a café's code reads everyone's person (their public id) at once.
@@ -240,7 +261,7 @@ class Round(Base):
     trial_id: Mapped[int | None] = mapped_column(ForeignKey("trial.id", ondelete="CASCADE"))
     cafe_id: Mapped[int | None] = mapped_column(ForeignKey("cafe.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
     metrics: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
 
     trial: Mapped[Trial | None] = relationship(back_populates="rounds")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
@@ -31,10 +32,13 @@ from solvers.model import Round as PlannedRound
 from solvers.pairing import plan_rounds
 
 __all__ = [
+    "MAX_WEIGHT",
     "ImportProblems",
     "Imported",
     "TrialError",
+    "check_email",
     "check_join_code",
+    "check_weights",
     "create_trial",
     "import_participants",
     "new_link",
@@ -44,6 +48,7 @@ __all__ = [
     "membership_for_token",
     "past_matches",
     "preview_round",
+    "printable",
     "publish_round",
     "record_met",
     "renew_link",
@@ -54,6 +59,9 @@ __all__ = [
 
 #: Largest group a trial may ask for.
 MAX_GROUP_SIZE = 10
+#: Largest mixing weight (trials and cafés): plenty to rank the attributes, and
+#: small enough that the solvers' combined objective fits in 64-bit integers.
+MAX_WEIGHT = 1000
 
 
 class TrialError(ServiceError):
@@ -61,7 +69,40 @@ class TrialError(ServiceError):
 
 
 def _text(value: object, field: str, *, required: bool, limit: int = 200) -> str:
-    return check_text(value, field, required=required, limit=limit, error=TrialError)
+    text = check_text(value, field, required=required, limit=limit, error=TrialError)
+    return printable(text, field, TrialError)
+
+
+#: Longest email address (SPEC §3; the database column's length).
+MAX_EMAIL_LENGTH = 320
+
+
+def _unprintable(text: str) -> bool:
+    """Whether ``text`` has a control character (NUL among them, which
+    PostgreSQL cannot store) or a lone surrogate (which has no UTF-8)."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
+
+
+def printable(text: str, field: str, error: type[ServiceError]) -> str:
+    """``text`` (already checked by :func:`check_text`), refused (400) if it has
+    control characters or lone surrogates: no name, department or question needs
+    them, and the database could not store some of them."""
+    if _unprintable(text):
+        raise error(400, "invalid", f"{field} must not contain control characters", field)
+    return text
+
+
+def check_email(value: object, *, required: bool, error: type[ServiceError]) -> str:
+    """An email from a request, lower case; refused (400) unless it looks like
+    an address and fits (measured after lowering: some letters grow)."""
+    text = check_text(value, "email", required=required, limit=MAX_EMAIL_LENGTH, error=error)
+    email = printable(text, "email", error).lower()
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise error(400, "invalid", f"email is longer than {MAX_EMAIL_LENGTH} characters",
+                    "email")
+    if email and not looks_like_email(email):
+        raise error(400, "invalid", "email does not look like an email address", "email")
+    return email
 
 
 #: The settings of a trial an organiser chooses (create and edit).
@@ -90,10 +131,21 @@ def _check_setting(key: str, value: object) -> object:
         return {}
     if not isinstance(value, dict):
         raise TrialError(400, "invalid", "weights must be an object", "weights")
+    return check_weights(value, TrialError)
+
+
+def check_weights(value: dict, error: type[ServiceError]) -> dict[str, int]:
+    """Mixing weights from a request, each a whole number from 0 to
+    :data:`MAX_WEIGHT`; an ``error`` (400) names the field ``weights``."""
     try:
-        return asdict(Weights(**value))
+        weights = asdict(Weights(**value))
     except (TypeError, ValueError) as exc:
-        raise TrialError(400, "invalid", f"weights: {exc}", "weights") from None
+        raise error(400, "invalid", f"weights: {exc}", "weights") from None
+    for name, weight in weights.items():
+        if weight > MAX_WEIGHT:
+            raise error(400, "invalid", f"weights: weight {name} must be at most {MAX_WEIGHT}",
+                        "weights")
+    return weights
 
 
 def create_trial(
@@ -130,8 +182,9 @@ def update_trial(session: Session, trial: Trial, changes: dict[str, object]) -> 
 
 
 def check_join_code(trial: Trial, join_code: object) -> None:
-    """Refuse (403) a join code that is not ``trial``'s (compared in constant time)."""
-    if not isinstance(join_code, str) or not hmac.compare_digest(
+    """Refuse (403) a join code that is not ``trial``'s (compared in constant time;
+    codes are ASCII, so anything else is simply wrong)."""
+    if not isinstance(join_code, str) or not join_code.isascii() or not hmac.compare_digest(
         join_code.encode(), trial.join_code.encode()
     ):
         raise TrialError(403, "bad_join_code", "the join code is not this trial's", "join_code")
@@ -154,9 +207,7 @@ def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, 
     """
     check_join_code(trial, join_code)
     name = _text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
-    email = _text(fields.get("email"), "email", required=True, limit=320).lower()
-    if not looks_like_email(email):
-        raise TrialError(400, "invalid", "email does not look like an email address", "email")
+    email = check_email(fields.get("email"), required=True, error=TrialError)
     department = _text(fields.get("department"), "department", required=True)
     extra = {key: _text(fields.get(key), key, required=False)
              for key in ("organisation", "site", "role")}
@@ -232,6 +283,12 @@ def import_participants(session: Session, trial: Trial, label: str,
             if len(record.get(key)) > MAX_FIELD_LENGTH:
                 problems.append(table.error(
                     f"{key} is longer than {MAX_FIELD_LENGTH} characters", record, key))
+        for key in ("name", "email", "department", "organisation", "site", "role"):
+            if _unprintable(record.get(key)):
+                problems.append(table.error(f"{key} has control characters", record, key))
+        if len(record.get("email").lower()) > MAX_EMAIL_LENGTH:
+            problems.append(table.error(
+                f"email is longer than {MAX_EMAIL_LENGTH} characters", record, "email"))
     if len(people.rows) > MAX_IMPORT_ROWS:
         problems.append(InputError(label, f"has {len(people.rows)} people; at most "
                                    f"{MAX_IMPORT_ROWS} can be imported at once"))
@@ -279,9 +336,7 @@ def renew_link(session: Session, trial: Trial, join_code: object,
     the member with that email gets a new token (``None`` if there is none;
     callers answer the same either way, so nothing is revealed)."""
     check_join_code(trial, join_code)
-    email = _text(email, "email", required=True, limit=320).lower()
-    if not looks_like_email(email):
-        raise TrialError(400, "invalid", "email does not look like an email address", "email")
+    email = check_email(email, required=True, error=TrialError)
     membership = membership_by_email(session, trial, email)
     if membership is None:
         return None
@@ -345,8 +400,23 @@ def preview_round(session: Session, trial: Trial, *, seed: int | None = None,
 
 
 def publish_round(session: Session, trial: Trial, *, seed: int | None = None,
-                  time_limit: float = 10.0) -> Round:
-    """Make the next round and store it (groups, sit-outs) in the caller's transaction."""
+                  time_limit: float = 10.0, after: object = None) -> Round:
+    """Make the next round and store it (groups, sit-outs) in the caller's transaction.
+
+    ``after``, if given, is the latest round the caller saw (0 before any): if
+    another has been published since (a second click, another organiser), 409
+    ``moved_on`` and nothing is stored. Two requests at the same moment are
+    told apart by the database (one round per number: the second gets an
+    IntegrityError); one after the other only by ``after``."""
+    if after is not None:
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise TrialError(400, "invalid", "after must be a round number (0 for none)",
+                             "after")
+        latest = session.scalar(
+            select(func.max(Round.number)).where(Round.trial_id == trial.id)) or 0
+        if after != latest:
+            raise TrialError(409, "moved_on", f"round {latest} is the latest now, not {after}: "
+                             "someone published a round already", "after")
     planned = preview_round(session, trial, seed=seed, time_limit=time_limit)
     by_public = {
         m.person.public_id: m.person

@@ -1,8 +1,7 @@
-"""Knowledge-café services against a real SQLite database (migrated with Alembic):
+"""Knowledge-café services against a real database (SQLite or PostgreSQL, migrated with Alembic):
 create, join, hosts, rounds with re-planning, add time, end; and café tables as
 part of the one who-met-whom record shared with coffee trials."""
 
-import shutil
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
 
@@ -31,21 +30,10 @@ from matcher.models import Organiser
 from matcher.trials import create_trial, publish_round, signup
 
 
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory):
-    """An empty database migrated once; each test gets a copy of it."""
-    path = tmp_path_factory.mktemp("cafes") / "empty.sqlite3"
-    engine = db.make_engine(f"sqlite:///{path}")
-    db.upgrade(engine)
-    engine.dispose()
-    return path
-
-
 @pytest.fixture
-def session(migrated, tmp_path):
-    path = tmp_path / "test.sqlite3"
-    shutil.copyfile(migrated, path)
-    engine = db.make_engine(f"sqlite:///{path}")
+def session(databases):
+    """A session on a fresh database, a copy of one migrated once (tests/conftest.py)."""
+    engine = db.make_engine(databases.new("test", migrated=True))
     with db.make_session_factory(engine)() as session:
         yield session
     engine.dispose()

@@ -1,4 +1,6 @@
-"""The database: URLs, SQLite settings, and Alembic migrations against a real SQLite file."""
+"""The database: URLs, SQLite settings, and Alembic migrations against a real database
+(a SQLite file, or PostgreSQL: tests/conftest.py). The tests of SQLite's own settings
+(pragmas, the default file) are ``sqlite_only``: PostgreSQL has no such settings."""
 
 from __future__ import annotations
 
@@ -22,9 +24,12 @@ from matcher.models import ApiToken, Base, Organiser
 REPO = Path(__file__).resolve().parent.parent
 
 
+SQLITE_SETTINGS = pytest.mark.sqlite_only("about SQLite's own settings (pragmas, files)")
+
+
 @pytest.fixture
-def url(tmp_path):
-    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+def url(database_url):
+    return database_url
 
 
 @pytest.fixture
@@ -44,10 +49,20 @@ def head() -> str:
     return ScriptDirectory.from_config(db.alembic_config()).get_current_head()
 
 
-def schema(engine) -> list[tuple[str, str]]:
-    with engine.connect() as connection:
-        return connection.execute(
-            text("SELECT name, sql FROM sqlite_master ORDER BY name")).all()
+def schema(engine) -> list:
+    """Every table, column, key and index, as the database describes them."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            return connection.execute(
+                text("SELECT name, sql FROM sqlite_master ORDER BY name")).all()
+    inspector = inspect(engine)
+    return [(table,
+             [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+             inspector.get_pk_constraint(table),
+             sorted(str(k) for k in inspector.get_foreign_keys(table)),
+             sorted(str(k) for k in inspector.get_unique_constraints(table)),
+             sorted(str(k) for k in inspector.get_indexes(table)))
+            for table in sorted(inspector.get_table_names())]
 
 
 # --- where the database is ---------------------------------------------------
@@ -65,6 +80,7 @@ def test_database_url_defaults_to_sqlite_in_the_instance_folder(monkeypatch, tmp
     assert folder.is_dir()
 
 
+@SQLITE_SETTINGS
 def test_default_instance_folder_is_instance_in_the_working_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("MATCHER_DATABASE_URL", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -79,12 +95,14 @@ def test_default_instance_folder_is_instance_in_the_working_folder(monkeypatch, 
 
 # --- SQLite settings ---------------------------------------------------------
 
+@SQLITE_SETTINGS
 def test_sqlite_uses_wal_and_waits_for_a_busy_database(engine):
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
 
 
+@SQLITE_SETTINGS
 def test_a_timeout_in_the_url_is_kept(tmp_path):
     engine = db.make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}?timeout=2")
     with engine.connect() as connection:
@@ -92,6 +110,7 @@ def test_a_timeout_in_the_url_is_kept(tmp_path):
     engine.dispose()
 
 
+@SQLITE_SETTINGS
 def test_sqlite_enforces_foreign_keys_on_every_connection(migrated):
     for _ in range(3):  # new connections as well as pooled ones
         with migrated.connect() as connection:
@@ -105,7 +124,7 @@ def test_deleting_an_organiser_deletes_their_tokens(migrated):
     factory = db.make_session_factory(migrated)
     with factory() as session, session.begin():
         session.add(Organiser(email="a@example.org", tokens=[ApiToken(token_hash="0" * 64)]))
-    with migrated.begin() as connection:  # ON DELETE CASCADE, done by SQLite itself
+    with migrated.begin() as connection:  # ON DELETE CASCADE, done by the database itself
         connection.execute(delete(Organiser))
         assert connection.execute(select(ApiToken)).all() == []
 
@@ -174,6 +193,7 @@ def test_downgrade_to_base_removes_every_table_and_upgrade_restores_them(migrate
         "alembic_version"}
 
 
+@SQLITE_SETTINGS
 def test_foreign_keys_are_back_on_after_a_migration(engine):
     # A single pooled connection, so the one that migrated is the one checked.
     db.upgrade(engine)

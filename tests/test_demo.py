@@ -8,8 +8,8 @@ from matcher.models import Membership, Round
 from matcher.trials import publish_round
 
 
-def test_demo_loads_once_and_makes_a_good_next_round(tmp_path):
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+def test_demo_loads_once_and_makes_a_good_next_round(database_url):
+    engine = db.make_engine(database_url)
     db.upgrade(engine)
     with db.make_session_factory(engine)() as session:
         demo = load_demo(session)
@@ -25,10 +25,10 @@ def test_demo_loads_once_and_makes_a_good_next_round(tmp_path):
     engine.dispose()
 
 
-def test_the_demo_cafe_is_in_its_lobby_and_starts_with_its_named_hosts(tmp_path):
+def test_the_demo_cafe_is_in_its_lobby_and_starts_with_its_named_hosts(database_url):
     from matcher.cafes import cafe_state, next_round
 
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    engine = db.make_engine(database_url)
     db.upgrade(engine)
     with db.make_session_factory(engine)() as session:
         demo = load_demo(session)

@@ -1,4 +1,5 @@
-"""Coffee-trial services against a real SQLite database (migrated with Alembic)."""
+"""Coffee-trial services against a real database (migrated with Alembic): SQLite or
+PostgreSQL, as tests/conftest.py says."""
 
 import csv
 
@@ -22,8 +23,8 @@ DEPARTMENTS = ["Nursing", "Nursing", "Nursing", "Pharmacy", "Estates", "Finance"
 
 
 @pytest.fixture
-def session(tmp_path):
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'test.sqlite3'}")
+def session(database_url):
+    engine = db.make_engine(database_url)
     db.upgrade(engine)
     with db.make_session_factory(engine)() as session:
         yield session

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, Request, g, render_template, request
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from matcher import db
 from matcher.mail import mailer_for
@@ -46,9 +48,32 @@ class Config:
         self.ASYNC_MODE = "threading"
 
 
+class _Request(Request):
+    """JSON nested deeper than Python's recursion limit is a body that is not
+    JSON (400), like any other, not a crash."""
+
+    def get_json(self, *args, **kwargs):
+        try:
+            return super().get_json(*args, **kwargs)
+        except RecursionError:
+            if kwargs.get("silent") or (len(args) > 1 and args[1]):
+                return None
+            raise BadRequest("the body is not JSON") from None
+
+
+class _Id(IntegerConverter):
+    """Ids in URLs: whole numbers a database column can hold (beyond: 404)."""
+
+    def __init__(self, url_map, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, **kwargs)
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from the environment, the instance folder, then ``config``."""
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = _Request
+    app.url_map.converters["int"] = _Id
     app.config.from_object(Config())
     app.config.from_pyfile("config.py", silent=True)
     if config:

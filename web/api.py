@@ -481,8 +481,8 @@ def cafe_next_round(code: str):
     """Start the café or go to the next round (organiser) → 200 ``{"round",
     "tables": [{"table", "members"}], "ends_at"}``; every phone gets its seat."""
     cafe = _own_cafe(code)
-    data = request.get_json(silent=True) or {}
-    seed = data.get("seed") if isinstance(data, dict) else None
+    data = _body() if request.get_data() else {}  # a body is optional; if any, an object
+    seed = data.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise CafeError(400, "invalid", "seed must be a whole number ≥ 0", "seed")
     db = session()
@@ -544,3 +544,6 @@ def cafe_plan(code: str):
     cafe = _own_cafe(code)
     return Response(cafe_plan_csv(cafe), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="cafe-{cafe.code}-plan.csv"'})
+
+
+from web import openapi  # noqa: E402,F401  (registers /openapi.json on this blueprint)

@@ -88,7 +88,8 @@ def login():
     error = None
     if request.method == "POST":
         email = request.form.get("email", "").strip().lower()
-        organiser = session().scalar(select(Organiser).where(Organiser.email == email))
+        organiser = None if "\x00" in email else session().scalar(
+            select(Organiser).where(Organiser.email == email))
         if check_password(organiser, request.form.get("password", "")):
             cookie.clear()
             cookie["organiser_id"] = organiser.id

@@ -11,12 +11,13 @@ limit across the whole app, Socket.IO connections included.
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from limits import parse
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 __all__ = ["FAILED_GUESSES", "csrf", "guess_allowed", "init_security", "limiter",
@@ -72,6 +73,22 @@ def init_security(app: Flask) -> None:
             return {"error": {"code": "too_many_requests", "message": message}}, 429
         return render_template("message.html", heading="Please wait a moment",
                                text=message[0].upper() + message[1:] + "."), 429
+
+    @app.before_request
+    def refuse_nul_in_path():
+        # No code, token or key contains NUL (and PostgreSQL cannot compare it).
+        if "\x00" in request.path:
+            abort(404)
+
+    @app.errorhandler(HTTPException)
+    def api_errors_as_json(error: HTTPException):
+        """URLs under /api/ that match no route (or no method) answer in the
+        API's error shape too; other pages keep Flask's pages."""
+        if not request.path.startswith("/api/"):
+            return error
+        code = (error.name or "error").lower().replace(" ", "_")
+        return {"error": {"code": code, "message": error.description or error.name}}, \
+            error.code or 500
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):
