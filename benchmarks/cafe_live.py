@@ -807,7 +807,8 @@ def title(args) -> str:
     """The section (issue 5's) or the subsection of the load section (issue 6)."""
     if is_default(args):
         return SECTION
-    processes = "one process" if args.processes == 1 else f"{args.processes} processes"
+    words = {1: "one process", 2: "two processes", 3: "three processes"}
+    processes = words.get(args.processes, f"{args.processes} processes")
     database = "PostgreSQL" if args.database == "postgresql" else "SQLite"
     return f"### Live café: {processes}, {database}" + (", Redis" if args.redis else "")
 
@@ -826,7 +827,9 @@ def setup_text(args) -> str:
                 + database + (", with " + redis if redis else ""))
     else:
         names = ", ".join(chr(ord("A") + k) for k in range(args.processes))
-        text = (f"{args.processes} server processes ({names}), each `python -m matcher serve` "
+        words = {2: "Two", 3: "Three"}
+        text = (f"{words.get(args.processes, args.processes)} server processes "
+                f"({names}), each `python -m matcher serve` "
                 f"(gevent + gevent-websocket) on its own port, sharing {database}"
                 + (" and " + redis if redis else "")
                 + f". Phone *k* joins over HTTP and connects its Socket.IO client through "
@@ -835,6 +838,11 @@ def setup_text(args) -> str:
                 "calls (create the café, \"next round\") go to A, so the seats of the other "
                 "processes' phones travel from A through Redis")
     return text + "; and one benchmark process holding every phone"
+
+
+def other_cpu(row: dict) -> float:
+    """The rest of the machine's CPU time during a round (never below 0: clock ticks)."""
+    return max(0.0, row["machine_cpu"] - sum(row["server_cpu"]) - row["client_cpu"])
 
 
 def render(results: dict, args, command: str) -> str:
@@ -889,8 +897,9 @@ def render(results: dict, args, command: str) -> str:
            " *Other CPU*: the machine's CPU time in that interval less the server"
            + (" processes'" if several else "'s") + " and the benchmark's: PostgreSQL"
            + (", Redis" if args.redis else "") + " and anything else running."
-           + (f" Before joining, the benchmark waited for a quiet machine: "
-              f"{results['quiet']:.2f} cores busy over 3 s."
+           + (f" Before joining, the benchmark waited (at most {args.quiet_wait:g} s) for "
+              "a quiet machine, under 0.3 cores busy over 3 s; when it started: "
+              f"{results['quiet']:.2f} cores busy."
               if results.get("quiet") is not None else "")),
         *(["", "**What-if run, not the app as it is:** each server called `gc.freeze()` "
             "right after its warm-up (`--what-if-gc-freeze`)."] if args.what_if_gc_freeze
@@ -930,7 +939,7 @@ def render(results: dict, args, command: str) -> str:
             f"| {fmt_s(row['max'])} | {fmt_s(row['first'])} | {cpu_text(row['server_cpu'], 2)} "
             f"| {row['client_cpu']:.2f} "
             + ("" if is_default(args) else
-               f"| {row['machine_cpu'] - sum(row['server_cpu']) - row['client_cpu']:.2f} ")
+               f"| {other_cpu(row):.2f} ")
             + f"| {row['loop_lag']:.2f} | {mbs(row['server_hwm'])} "
             f"| {target} "
             f"| {verdict(row) if row['round'] > 1 else ''} |")

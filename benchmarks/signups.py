@@ -114,7 +114,8 @@ async def run(args, server: Server, organiser: str) -> dict:
         seconds = time.perf_counter() - started
         server_cpu = proc_cpu(server.pid) - cpu
         client_cpu = own_cpu() - mine
-        other_cpu = machine_cpu() - machine - server_cpu - client_cpu
+        # (clock ticks: the difference can come out a tick below zero)
+        other_cpu = max(0.0, machine_cpu() - machine - server_cpu - client_cpu)
         after = proc_status(server.pid)
 
         async with http.get(f"{base}/trials/{trial_id}", headers=headers) as response:
@@ -232,10 +233,10 @@ def render(rows: list[dict], args, command: str) -> str:
         "and of the rest of the machine (PostgreSQL, anything else running) while the "
         "sign-ups ran; the machine has "
         f"{len(os.sched_getaffinity(0))} cores for all of them."
-        + (" Before each run the benchmark waited for a quiet machine ("
+        + (f" Before each run the benchmark waited (at most {args.quiet_wait:g} s) for a "
+           "quiet machine, under 0.3 cores busy over 3 s; when it started: "
            + ", ".join(f"{r['quiet']:.2f}" for r in rows if r.get("quiet") is not None)
-           + " cores busy over 3 s)." if any(r.get("quiet") is not None for r in rows)
-           else ""),
+           + " cores busy." if any(r.get("quiet") is not None for r in rows) else ""),
         "",
         "| database | sign-ups | time (s) | sign-ups/s | per request p50 / p99 / max (s) "
         "| answers | in the trial | lost | 5xx | mails written | server CPU (s) "
