@@ -582,3 +582,20 @@ def test_plan_csv_marks_hosts(client, cafe, organiser_token):
     hosts = [r for r in rows if r["table_role"] == "host"]
     assert {(r["person_id"], r["table"]) for r in hosts} == {(host["participant_id"], "1")}
     assert {r["round"] for r in hosts} == {"1", "2", "3"}
+
+
+def test_next_round_after_a_stale_round_is_refused(client, cafe, organiser_token):
+    for k in range(6):
+        joined(client, cafe, k)
+    url = f"/api/v1/cafes/{cafe['code']}/rounds/next"
+    first = client.post(url, json={"after": 0}, headers=auth(organiser_token))
+    assert first.status_code == 200 and first.get_json()["round"] == 1
+    again = client.post(url, json={"after": 0}, headers=auth(organiser_token))
+    assert error_of(again) == (409, "after")
+    assert again.get_json()["error"]["code"] == "moved_on"
+    bad = client.post(url, json={"after": "one"}, headers=auth(organiser_token))
+    assert error_of(bad) == (400, "after")
+    details = client.get(f"/api/v1/cafes/{cafe['code']}", headers=auth(organiser_token))
+    assert details.get_json()["round"] == 1
+    second = client.post(url, json={"after": 1}, headers=auth(organiser_token))
+    assert second.status_code == 200 and second.get_json()["round"] == 2

@@ -199,3 +199,26 @@ def test_see_and_edit_a_trial(client, trial, organiser_token):
     assert client.get(url, headers=auth(organiser_token)).get_json()["group_size"] == 3
     assert client.patch(url, json={"name": "x"}).status_code == 401
 
+
+
+def test_publish_after_a_stale_round_is_refused(client, trial, organiser_token):
+    """A publish that says which round its caller saw (a double click, a second
+    organiser) publishes at most once."""
+    for k in range(4):
+        sign_up(client, trial, k)
+    url = f"/api/v1/trials/{trial['id']}/rounds"
+    first = client.post(url, json={"publish": True, "after": 0}, headers=auth(organiser_token))
+    assert first.status_code == 201 and first.get_json()["round"] == 1
+    again = client.post(url, json={"publish": True, "after": 0}, headers=auth(organiser_token))
+    assert again.status_code == 409
+    assert again.get_json()["error"]["code"] == "moved_on"
+    assert again.get_json()["error"]["field"] == "after"
+    for bad in ("1", -1, True, 1.5):
+        reply = client.post(url, json={"publish": True, "after": bad},
+                            headers=auth(organiser_token))
+        assert reply.status_code == 400 and reply.get_json()["error"]["field"] == "after"
+    history = client.get(f"/api/v1/trials/{trial['id']}/history.json",
+                         headers=auth(organiser_token)).get_json()
+    assert {r["round"] for r in history["rounds"]} == {1}
+    second = client.post(url, json={"publish": True, "after": 1}, headers=auth(organiser_token))
+    assert second.status_code == 201 and second.get_json()["round"] == 2

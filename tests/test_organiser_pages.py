@@ -154,3 +154,55 @@ def test_the_dashboard_shows_each_trials_headline_figures(signed_in, app):
     assert "<strong>5</strong> of 5 have met someone from another department" in dashboard
     assert "5 yet to say" in dashboard
     assert "<strong>0</strong> repeats in the latest round" in dashboard
+
+
+def _hidden_after(page: str, form_action: str) -> str:
+    form = page.split(f'action="{form_action}"', 1)[1].split("</form>", 1)[0]
+    return form.split('name="after"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+
+
+def test_a_double_click_on_publish_publishes_one_round(signed_in, app):
+    """The publish form says which round the page showed: the second of two
+    submissions of the same page is told someone published already."""
+    client = signed_in
+    page_url = client.post("/organiser/trials", data={"name": "Twice"}).headers["Location"]
+    join = client.get(page_url).get_data(as_text=True).split(
+        "Join link for staff: <a href=\"")[1].split('"')[0]
+    for k in range(4):
+        client.post("/join/" + join.rsplit("/", 1)[-1], data={
+            "name": f"Person {k}", "email": f"p{k}@example.org", "department": "IT"})
+    after = _hidden_after(client.get(page_url).get_data(as_text=True), page_url + "/publish")
+    assert after == "0"
+    assert client.post(page_url + "/publish", data={"after": after}).status_code == 303
+    again = client.post(page_url + "/publish", data={"after": after})
+    assert again.status_code == 409
+    assert "someone published a round already" in again.get_data(as_text=True)
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Round 1:" in page and "Round 2:" not in page
+    assert _hidden_after(page, page_url + "/publish") == "1"
+    bad = client.post(page_url + "/publish", data={"after": "one"})
+    assert bad.status_code == 400 and "after must be a whole number" in bad.get_data(as_text=True)
+    assert client.post(page_url + "/publish", data={"after": "1"}).status_code == 303
+
+
+def test_a_double_click_on_next_round_starts_one_round(signed_in, app):
+    client = signed_in
+    app.config["CAFE_TIME_LIMIT"] = 0.5
+    console = client.post("/organiser/cafes", data={
+        "name": "Twice café", "by": "tables", "table_count": "2", "rounds": "3",
+        "round_minutes": "10"}).headers["Location"]
+    code = client.get(console).get_data(as_text=True).split('data-code="', 1)[1].split('"')[0]
+    for k in range(6):
+        assert client.post(f"/api/v1/cafes/{code}/participants", json={
+            "name": f"P{k}", "department": ["IT", "HR"][k % 2]}).status_code == 201
+    after = _hidden_after(client.get(console).get_data(as_text=True), console + "/next")
+    assert after == "0"
+    assert client.post(console + "/next", data={"after": after}).status_code == 303
+    again = client.post(console + "/next", data={"after": after})
+    assert again.status_code == 409
+    page = again.get_data(as_text=True)
+    assert "someone went to the next round already" in page
+    assert 'id="console-status">Round 1 of 3<' in page
+    assert _hidden_after(page, console + "/next") == "1"
+    assert client.post(console + "/next", data={"after": "1"}).status_code == 303
+    assert 'Round 2 of 3' in client.get(console).get_data(as_text=True)

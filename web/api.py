@@ -297,7 +297,8 @@ def new_round(trial_id: int):
             "sitting_out": list(planned.sitting_out),
             "metrics": planned.metrics.as_dict(),
         })
-    stored = publish_and_push(socketio, db, trial, seed=seed, time_limit=limit)
+    stored = publish_and_push(socketio, db, trial, seed=seed, time_limit=limit,
+                              after=data.get("after"))
     body = {
         "round": stored.number,
         "groups": [{"group": group.number,
@@ -486,7 +487,8 @@ def cafe_next_round(code: str):
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise CafeError(400, "invalid", "seed must be a whole number ≥ 0", "seed")
     db = session()
-    stored = next_round(db, cafe, seed=seed, time_limit=current_app.config["CAFE_TIME_LIMIT"])
+    stored = next_round(db, cafe, seed=seed, time_limit=current_app.config["CAFE_TIME_LIMIT"],
+                        after=data.get("after"))
     db.commit()
     push_seats(socketio, cafe)
     return jsonify({

@@ -152,6 +152,8 @@ SCHEMAS: dict[str, Schema] = {
         "publish": {"type": "boolean", "default": False,
                     "description": "false: a preview (nothing stored); true: publish"},
         "seed": _nullable(_int("for a reproducible round", minimum=0)),
+        "after": _nullable(_int("the latest round the caller saw (0 for none): if another "
+                                "was published since, 409 moved_on", minimum=0)),
     }),
     "TrialRound": _object({
         "round": _nullable(_int("the round's number (null in a preview)")),
@@ -233,7 +235,11 @@ SCHEMAS: dict[str, Schema] = {
     }),
     "HostResult": _object({"participant_id": _PUBLIC_ID, "host_table": _nullable(_int())},
                           required=("participant_id", "host_table")),
-    "NextRoundRequest": _object({"seed": _nullable(_int(minimum=0))}),
+    "NextRoundRequest": _object({
+        "seed": _nullable(_int(minimum=0)),
+        "after": _nullable(_int("the round the caller saw the café at (0 before the start): "
+                                "if it has moved on since, 409 moved_on", minimum=0)),
+    }),
     "CafeRound": _object({
         "round": _int(minimum=1), "tables": _list(_ref("Table")), "ends_at": _TIME,
         "metrics": _METRICS,

@@ -36,6 +36,7 @@ from matcher.cafes import (
     screen_view,
     set_host,
 )
+from matcher.errors import ServiceError
 from matcher.exports import EXPORTS, cafe_plan_csv, trial_figures
 from matcher.models import Cafe, Organiser, Trial
 from matcher.trials import (
@@ -248,7 +249,8 @@ def publish(trial_id: int):
     trial = _own_trial(trial_id)
     try:
         publish_and_push(socketio, session(), trial, seed=None,
-                         time_limit=current_app.config["ROUND_TIME_LIMIT"])
+                         time_limit=current_app.config["ROUND_TIME_LIMIT"],
+                         after=_number(request.form, "after", TrialError))
     except TrialError as exc:
         session().rollback()
         return _trial_page(trial, error=str(exc)), exc.status
@@ -279,15 +281,16 @@ def _own_cafe(cafe_id: int) -> Cafe:
     return cafe
 
 
-def _number(form, key: str) -> int | None:
+def _number(form, key: str, error: type[ServiceError] = CafeError) -> int | None:
+    """A form's whole number, None if left empty."""
     text = form.get(key, "").strip()
     if not text:
         return None
     try:
         return int(text)
     except ValueError:
-        raise CafeError(400, "invalid", f"{key.replace('_', ' ')} must be a whole number",
-                        key) from None
+        raise error(400, "invalid", f"{key.replace('_', ' ')} must be a whole number",
+                    key) from None
 
 
 @blueprint.post("/cafes")
@@ -354,7 +357,8 @@ def _cafe_action(cafe_id: int, action) -> object:
 def cafe_next(cafe_id: int):
     """Start the café, or go to the next round: every phone shows its new table."""
     def action(cafe):
-        next_round(session(), cafe, time_limit=current_app.config["CAFE_TIME_LIMIT"])
+        next_round(session(), cafe, time_limit=current_app.config["CAFE_TIME_LIMIT"],
+                   after=_number(request.form, "after"))
         return push_seats
     return _cafe_action(cafe_id, action)
 

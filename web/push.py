@@ -48,9 +48,10 @@ def push_match(socketio, membership: Membership, match: dict[str, object]) -> No
 
 
 def publish_and_push(socketio, db: Session, trial: Trial, *, seed: int | None,
-                     time_limit: float) -> Round:
-    """Publish the next round (committed), then push each member's match."""
-    stored = publish_round(db, trial, seed=seed, time_limit=time_limit)
+                     time_limit: float, after: object = None) -> Round:
+    """Publish the next round (committed), then push each member's match.
+    ``after`` is the latest round the caller saw (see ``publish_round``)."""
+    stored = publish_round(db, trial, seed=seed, time_limit=time_limit, after=after)
     db.commit()
     people = {m.person_id for m in stored.members}
     for membership in db.scalars(select(Membership).where(Membership.trial_id == trial.id)):

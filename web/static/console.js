@@ -10,6 +10,9 @@
   var timer = document.getElementById("console-timer");
   var tables = document.getElementById("tables");
   var endsAt = timer.dataset.endsAt || null;
+  var status = document.getElementById("console-status");
+  var after = document.getElementById("next-after");  // the round this page shows
+  var next = document.getElementById("next-round");
   var socket = io();
 
   function element(tag, text) {
@@ -30,6 +33,19 @@
     present.textContent = String(state.present);
     endsAt = state.ends_at;
     tick();
+    // Another console (or another tab) may have moved the café on: show where it
+    // is, so "next round" means the round after the one on the screen.
+    status.textContent = state.status === "lobby" ? "Lobby" : state.status === "running"
+      ? "Round " + state.round + " of " + state.rounds : "Finished";
+    if (after && next) {
+      after.value = String(state.round);
+      if (state.status === "finished" || state.round >= state.rounds) {
+        document.getElementById("next-form").hidden = true;
+      } else {
+        next.textContent = state.status === "lobby" ? "Start the café (round 1)"
+          : "Next round (" + (state.round + 1) + " of " + state.rounds + ")";
+      }
+    }
   });
   socket.on("cafe_screen", function (view) {
     if (view.cafe !== code) { return; }
