@@ -16,15 +16,26 @@ from web import create_app
 from web.extensions import socketio
 
 
-def make_app(tmp_path, **config):
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "ROUND_TIME_LIMIT": 2.0,
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'security.sqlite3'}",
-                      "MAIL_URL": (tmp_path / "outbox").as_uri()} | config)
-    with app.extensions["matcher.sessions"]() as db:
-        _, token = create_organiser(db, "ann@example.org", "Ann", password="correct horse")
-        db.commit()
-    app.config["ORGANISER_TOKEN"] = token
-    return app
+@pytest.fixture
+def make_app(databases, tmp_path):
+    """``make_app(**config)``: the app on a fresh database of the suite's kind
+    (SQLite or PostgreSQL), with one organiser (``ORGANISER_TOKEN``)."""
+    made = []
+
+    def make(**config):
+        app = create_app({"TESTING": True, "SECRET_KEY": "test", "ROUND_TIME_LIMIT": 2.0,
+                          "DATABASE_URL": databases.new("security", migrated=True),
+                          "MAIL_URL": (tmp_path / "outbox").as_uri()} | config)
+        made.append(app)
+        with app.extensions["matcher.sessions"]() as db:
+            _, token = create_organiser(db, "ann@example.org", "Ann", password="correct horse")
+            db.commit()
+        app.config["ORGANISER_TOKEN"] = token
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["matcher.engine"].dispose()
 
 
 def auth(token):
@@ -35,8 +46,8 @@ def csrf_token(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-def test_every_form_needs_its_csrf_token(tmp_path):
-    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+def test_every_form_needs_its_csrf_token(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     refused = client.post("/organiser/login", data={"email": "ann@example.org",
                                                     "password": "correct horse"})
@@ -63,8 +74,8 @@ def test_every_form_needs_its_csrf_token(tmp_path):
     assert reply.status_code == 201
 
 
-def test_session_cookies_are_httponly_lax_and_secure_over_https(tmp_path):
-    app = make_app(tmp_path)
+def test_session_cookies_are_httponly_lax_and_secure_over_https(make_app):
+    app = make_app()
     for base, secure in (("http://localhost", False), ("https://localhost", True)):
         client = app.test_client()
         reply = client.post("/organiser/login", base_url=base,
@@ -74,8 +85,8 @@ def test_session_cookies_are_httponly_lax_and_secure_over_https(tmp_path):
         assert ("Secure" in cookie) is secure
 
 
-def test_behind_a_trusted_proxy_https_and_the_client_address_come_from_it(tmp_path):
-    app = make_app(tmp_path, PROXIES=1)
+def test_behind_a_trusted_proxy_https_and_the_client_address_come_from_it(make_app):
+    app = make_app(PROXIES=1)
     client = app.test_client()
     reply = client.post("/organiser/login", headers={"X-Forwarded-Proto": "https",
                                                      "X-Forwarded-For": "203.0.113.9"},
@@ -92,8 +103,8 @@ def test_serve_refuses_to_start_without_a_secret_key(tmp_path):
     assert "MATCHER_SECRET_KEY" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_failed_guesses_are_limited_tightly(tmp_path):
-    app = make_app(tmp_path, RATELIMIT_ENABLED=True)
+def test_failed_guesses_are_limited_tightly(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
     client = app.test_client()
     token = app.config["ORGANISER_TOKEN"]
     trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
@@ -110,8 +121,8 @@ def test_failed_guesses_are_limited_tightly(tmp_path):
     assert other.status_code == 401
 
 
-def test_a_whole_hospital_behind_one_address_can_sign_up_and_join(tmp_path):
-    app = make_app(tmp_path, RATELIMIT_ENABLED=True)
+def test_a_whole_hospital_behind_one_address_can_sign_up_and_join(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
     client = app.test_client()
     token = app.config["ORGANISER_TOKEN"]
     trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
@@ -128,8 +139,8 @@ def test_a_whole_hospital_behind_one_address_can_sign_up_and_join(tmp_path):
         assert reply.status_code == 201, (k, reply.get_json())
 
 
-def test_socketio_guesses_count_too(tmp_path):
-    app = make_app(tmp_path, RATELIMIT_ENABLED=True)
+def test_socketio_guesses_count_too(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
     client = app.test_client()
     for k in range(60):
         refused = socketio.test_client(app, flask_test_client=client, auth={"token": f"g{k}"})
@@ -140,8 +151,8 @@ def test_socketio_guesses_count_too(tmp_path):
     assert not late.is_connected()
 
 
-def test_a_body_too_large_is_refused_with_413(tmp_path):
-    app = make_app(tmp_path)
+def test_a_body_too_large_is_refused_with_413(make_app):
+    app = make_app()
     client = app.test_client()
     big = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
     reply = client.post("/api/v1/trials", data=big, content_type="application/json",
@@ -151,8 +162,8 @@ def test_a_body_too_large_is_refused_with_413(tmp_path):
     assert page.status_code == 413
 
 
-def test_tokens_and_passwords_are_stored_only_as_hashes(tmp_path):
-    app = make_app(tmp_path)
+def test_tokens_and_passwords_are_stored_only_as_hashes(make_app):
+    app = make_app()
     client = app.test_client()
     token = app.config["ORGANISER_TOKEN"]
     trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
@@ -177,7 +188,7 @@ def test_tokens_and_passwords_are_stored_only_as_hashes(tmp_path):
 
 
 @pytest.mark.parametrize("path", ["/organiser/", "/organiser/trials/1", "/organiser/cafes/1"])
-def test_organiser_pages_send_strangers_to_sign_in(tmp_path, path):
-    client = make_app(tmp_path).test_client()
+def test_organiser_pages_send_strangers_to_sign_in(make_app, path):
+    client = make_app().test_client()
     reply = client.get(path)
     assert reply.status_code == 302 and "/organiser/login" in reply.headers["Location"]
