@@ -40,6 +40,8 @@ DATABASE_URL_VARIABLE = "MATCHER_DATABASE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: Seconds a SQLite connection waits for another writer before "database is locked".
 SQLITE_TIMEOUT = 30.0
+#: Connections a server process keeps open to a database server (PostgreSQL).
+POOL_SIZE = 15
 
 
 def database_url(instance_path: str | os.PathLike[str] | None = None) -> str:
@@ -62,12 +64,16 @@ def make_engine(url: str | URL) -> Engine:
     SQLite gets WAL journal mode (readers never block the writer), foreign keys
     enforced on every connection (SQLite leaves them off by default) and a busy
     timeout of :data:`SQLITE_TIMEOUT` seconds unless the URL gives ``timeout``.
-    Other databases are used as they are, with connections checked before use
-    (``pool_pre_ping``) so a restarted server costs no failed request.
+    Other databases get connections checked before use (``pool_pre_ping``) so a
+    restarted server costs no failed request, and a pool sized for a gevent
+    server's many requests at once (:data:`POOL_SIZE` kept open, as many again
+    at a busy moment): SQLAlchemy's default of 5 kept open made requests wait
+    for a connection, and opened and closed the extra ones again and again.
     """
     url = make_url(url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE,
+                             max_overflow=POOL_SIZE)
 
     connect_args = {} if "timeout" in url.query else {"timeout": SQLITE_TIMEOUT}
     engine = create_engine(url, connect_args=connect_args)

@@ -8,12 +8,15 @@ one): the tests fail, never skip, without it."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+import redis
 
 from tests.conftest import call
 from tests.live import Listener, wait_all
+from web import queue_channel
 
 
 @pytest.fixture
@@ -22,6 +25,15 @@ def two_servers(server_env, redis_url, start_server, organiser):
     env = dict(server_env, MATCHER_MESSAGE_QUEUE=redis_url)
     a, b = start_server(env, count=2)
     return a.base, b.base, organiser
+
+
+@pytest.fixture
+def announcements(server_env, redis_url):
+    """Publish on the channel where the processes announce café rounds (web.fanout)."""
+    client = redis.Redis.from_url(redis_url)
+    channel = queue_channel(server_env["MATCHER_DATABASE_URL"]) + ":cafe-rounds"
+    yield lambda message: client.publish(channel, message)
+    client.close()
 
 
 def test_a_round_published_through_one_process_reaches_participants_on_the_other(two_servers):
@@ -61,7 +73,10 @@ def test_a_round_published_through_one_process_reaches_participants_on_the_other
             page.close()
 
 
-def test_a_cafe_round_started_on_one_process_seats_phones_on_the_other(two_servers):
+def test_a_cafe_round_started_on_one_process_seats_phones_on_the_other(two_servers,
+                                                                       announcements):
+    """A round's seats cross between processes as one announcement (web.fanout);
+    stray or stale announcements on that channel change nothing."""
     a, b, organiser = two_servers
     status, cafe = call(a, "POST", "/api/v1/cafes", {
         "name": "Two processes", "tables": 3, "rounds": 3,
@@ -82,6 +97,13 @@ def test_a_cafe_round_started_on_one_process_seats_phones_on_the_other(two_serve
         for k, p in enumerate(people)}
     try:
         for number, through in ((1, a), (2, b)):
+            if number == 2:
+                for stray in (b"not json", b'{"origin": "x"}', b'{"origin": "x", "cafe": '
+                              b'"one", "round": 1}', b'{"origin": "x", "cafe": 999999, '
+                              b'"round": 1}'):
+                    assert announcements(stray) == 2  # both processes are listening
+                stale = {"origin": "x", "cafe": cafe["id"], "round": 7}
+                announcements(json.dumps(stale))
             status, body = call(through, "POST", f"/api/v1/cafes/{code}/rounds/next",
                                 {"seed": number}, organiser)
             assert status == 200, body

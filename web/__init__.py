@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +19,7 @@ from web.events import register_events
 from web.extensions import socketio
 from web.security import init_security
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "queue_channel"]
 
 
 class Config:
@@ -69,6 +70,11 @@ class _Id(IntegerConverter):
         super().__init__(url_map, **kwargs)
 
 
+def queue_channel(database_url: str) -> str:
+    """The message-queue channel of the processes serving ``database_url``."""
+    return "matcher-" + hashlib.sha256(str(database_url).encode()).hexdigest()[:16]
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from the environment, the instance folder, then ``config``."""
     app = Flask(__name__, instance_relative_config=True)
@@ -117,8 +123,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(organiser.blueprint)
     app.register_blueprint(cafes.blueprint)
     # Socket.IO accepts browsers from this site only (its default same-origin check).
+    # Processes share a queue channel when they share a database: two
+    # deployments (or test runs) on one Redis never hear each other's events.
+    app.config["QUEUE_CHANNEL"] = queue_channel(url)
     socketio.init_app(app, message_queue=app.config["MESSAGE_QUEUE"],
-                      async_mode=app.config["ASYNC_MODE"])
+                      channel=app.config["QUEUE_CHANNEL"], async_mode=app.config["ASYNC_MODE"])
     register_events(socketio)
     init_security(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,6 +12,7 @@ from matcher.trials import current_match, publish_round
 
 __all__ = [
     "cafe_room",
+    "emit_seats",
     "hosts_room",
     "match_payload",
     "participant_room",
@@ -90,8 +92,19 @@ def push_cafe(socketio, cafe: Cafe) -> None:
     socketio.emit("cafe_screen", view, to=hosts_room(cafe))
 
 
-def push_seats(socketio, cafe: Cafe) -> None:
-    """Each seated participant's ``seat`` to that participant only; then the café's state."""
+def emit_seats(socketio, cafe: Cafe, *, here_only: bool = False) -> None:
+    """Each seated participant's ``seat`` to that participant only: through the
+    message queue, if any, or (``here_only``) to this process's connections."""
     for public_id, seat in round_seats(cafe).items():
-        socketio.emit("seat", seat, to=seat_room(cafe, public_id))
+        socketio.emit("seat", seat, to=seat_room(cafe, public_id), ignore_queue=here_only)
+
+
+def push_seats(socketio, cafe: Cafe) -> None:
+    """Everyone's ``seat`` for the current round (committed), then the café's
+    state. Under ``serve`` with a Redis queue, the seats go to this process's
+    connections and one announcement to the others (web.fanout)."""
+    fanout = current_app.extensions.get("matcher.fanout")
+    emit_seats(socketio, cafe, here_only=fanout is not None)
+    if fanout is not None:
+        fanout.announce(cafe)
     push_cafe(socketio, cafe)
