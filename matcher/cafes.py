@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, object_session, selectinload
 from matcher.accounts import hash_token
 from matcher.errors import ServiceError, check_text
 from matcher.files import MAX_NAME_LENGTH, attribute_key
-from matcher.meetings import past_rounds
+from matcher.meetings import past_rounds, store_round
 from matcher.models import Attendee, Cafe, Group, GroupMember, Organiser, Person, Round
 from matcher.trials import check_email, check_weights, printable
 from solvers.model import History, Infeasible, Weights
@@ -371,13 +371,8 @@ def next_round(session: Session, cafe: Cafe, *, seed: int | None = None,
     number = cafe.current_round + 1
     by_public = {a.person.public_id: a.person for a in present}
     round_quality = (quality.get("rounds") or [{}])[0]
-    stored = Round(cafe=cafe, number=number, metrics=dict(round_quality))
-    session.add(stored)
-    for index, members in enumerate(seating, 1):
-        group = Group(round=stored, number=index)
-        session.add(group)
-        for public_id in members:
-            session.add(GroupMember(round=stored, group=group, person=by_public[public_id]))
+    stored = store_round(session, Round(cafe=cafe, number=number, metrics=dict(round_quality)),
+                         [[by_public[p] for p in members] for members in seating])
     cafe.table_count = tables
     cafe.current_round = number
     cafe.status = "running"

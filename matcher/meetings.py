@@ -7,15 +7,17 @@ member whose ``met`` is ``False`` did not meet the others of their group.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.files import attribute_key
-from matcher.models import Cafe, GroupMember, Membership, Person, Round, Trial
+from matcher.models import Cafe, Group, GroupMember, Membership, Person, Round, Trial
 from solvers.model import History, PastRound, Problem, Weights
 from solvers.model import Person as SolverPerson
 
-__all__ = ["past_rounds", "solver_person", "trial_problem"]
+__all__ = ["past_rounds", "solver_person", "store_round", "trial_problem"]
 
 
 def solver_person(person: Person) -> SolverPerson:
@@ -76,3 +78,28 @@ def trial_problem(session: Session, trial: Trial) -> tuple[Problem, list[Members
         odd=trial.odd,
     )
     return problem, list(members)
+
+
+def store_round(session: Session, stored: Round, groups: Sequence[Sequence[Person]],
+                sitting_out: Sequence[Person] = ()) -> Round:
+    """Add the new round ``stored`` with its groups (numbered from 1) and who
+    sat out, and flush: rows inserted in bulk (one statement for the groups,
+    one for the members; a thousand ORM objects with their relationships took
+    most of a café's "next round"), then read back, groups and members loaded."""
+    session.add(stored)
+    session.flush()
+    group_ids = session.scalars(
+        insert(Group).returning(Group.id, sort_by_parameter_order=True),
+        [{"round_id": stored.id, "number": k} for k in range(1, len(groups) + 1)],
+    ).all() if groups else []
+    rows = [{"round_id": stored.id, "group_id": group_id, "person_id": person.id}
+            for group_id, members in zip(group_ids, groups, strict=True) for person in members]
+    rows += [{"round_id": stored.id, "group_id": None, "person_id": person.id}
+             for person in sitting_out]
+    if rows:
+        session.execute(insert(GroupMember), rows)
+    return session.scalars(
+        select(Round).where(Round.id == stored.id)
+        .options(selectinload(Round.groups).selectinload(Group.members),
+                 selectinload(Round.members))
+        .execution_options(populate_existing=True)).one()

@@ -25,8 +25,8 @@ from matcher.files import (
     looks_like_email,
     parse_table,
 )
-from matcher.meetings import trial_problem
-from matcher.models import Attendee, Group, GroupMember, Membership, Organiser, Person, Round, Trial
+from matcher.meetings import store_round, trial_problem
+from matcher.models import Attendee, GroupMember, Membership, Organiser, Person, Round, Trial
 from solvers.model import MODES, ODD_POLICIES, Infeasible, Weights
 from solvers.model import Round as PlannedRound
 from solvers.pairing import plan_rounds
@@ -427,17 +427,10 @@ def publish_round(session: Session, trial: Trial, *, seed: int | None = None,
     }
     number = (session.scalar(
         select(func.max(Round.number)).where(Round.trial_id == trial.id)) or 0) + 1
-    stored = Round(trial=trial, number=number, metrics=planned.metrics.as_dict())
-    session.add(stored)
-    for index, members in enumerate(planned.groups, 1):
-        group = Group(round=stored, number=index)
-        session.add(group)
-        for public_id in members:
-            session.add(GroupMember(round=stored, group=group, person=by_public[public_id]))
-    for public_id in planned.sitting_out:
-        session.add(GroupMember(round=stored, group=None, person=by_public[public_id]))
-    session.flush()
-    return stored
+    return store_round(session, Round(trial=trial, number=number,
+                                      metrics=planned.metrics.as_dict()),
+                       [[by_public[p] for p in members] for members in planned.groups],
+                       [by_public[p] for p in planned.sitting_out])
 
 
 def _latest_place(session: Session, membership: Membership) -> GroupMember | None:
