@@ -49,6 +49,7 @@ __all__ = [
     "leave_cafe",
     "next_round",
     "plan_view",
+    "present_attendee",
     "round_seats",
     "screen_view",
     "set_host",
@@ -159,6 +160,14 @@ def cafe_by_code(session: Session, code: str) -> Cafe | None:
     if not code or len(code) > 16 or not set(code) <= _CODE_LETTERS:
         return None
     return session.scalar(select(Cafe).where(Cafe.code == code))
+
+
+def present_attendee(session: Session, cafe: Cafe, public_id: str) -> Attendee | None:
+    """The attendee of ``cafe`` with this participant id, if they are here."""
+    return session.scalar(
+        select(Attendee).join(Person, Attendee.person_id == Person.id)
+        .where(Attendee.cafe_id == cafe.id, Attendee.present.is_(True),
+               Person.public_id == public_id))
 
 
 def cafe_by_screen_key(session: Session, key: str) -> Cafe | None:

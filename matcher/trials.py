@@ -45,6 +45,7 @@ __all__ = [
     "current_match",
     "leave",
     "membership_by_email",
+    "membership_by_public_id",
     "membership_for_token",
     "past_matches",
     "preview_round",
@@ -54,6 +55,7 @@ __all__ = [
     "renew_link",
     "set_paused",
     "signup",
+    "trial_by_join_code",
     "update_trial",
 ]
 
@@ -341,6 +343,19 @@ def renew_link(session: Session, trial: Trial, join_code: object,
     if membership is None:
         return None
     return Signup(membership, new_link(session, membership))
+
+
+def trial_by_join_code(session: Session, join_code: str) -> Trial | None:
+    """The trial whose join link has this code, if any."""
+    return session.scalar(select(Trial).where(Trial.join_code == join_code))
+
+
+def membership_by_public_id(session: Session, trial: Trial,
+                            public_id: str) -> Membership | None:
+    """The member of ``trial`` with this participant id, if any."""
+    return session.scalar(
+        select(Membership).join(Person, Membership.person_id == Person.id)
+        .where(Membership.trial_id == trial.id, Person.public_id == public_id))
 
 
 def membership_by_email(session: Session, trial: Trial, email: object) -> Membership | None:

@@ -22,6 +22,7 @@ from matcher.cafes import (
     leave_cafe,
     next_round,
     plan_view,
+    present_attendee,
     set_host,
 )
 from matcher.errors import ServiceError
@@ -34,6 +35,7 @@ from matcher.trials import (
     current_match,
     import_participants,
     leave,
+    membership_by_public_id,
     membership_for_token,
     new_link,
     preview_round,
@@ -247,8 +249,7 @@ def send_new_link(trial_id: int, participant_id: str):
     """Mail a participant a new link (the old one stops working); the organiser
     never sees it → 202 ``{"mailed": true|false}``."""
     trial = _own_trial(trial_id)
-    membership = next((m for m in trial.memberships
-                       if m.person.public_id == participant_id), None)
+    membership = membership_by_public_id(session(), trial, participant_id)
     if membership is None:
         raise TrialError(404, "not_found", "no such participant in this trial")
     token = new_link(session(), membership)
@@ -460,8 +461,8 @@ def make_host(code: str, participant_id: str):
     """Make someone a table's host (``{"table": n}``; no table: the lowest free
     one) or a guest again (``{"host": false}``) (organiser)."""
     cafe = _own_cafe(code)
-    attendee = next((a for a in cafe.attendees if a.person.public_id == participant_id), None)
-    if attendee is None or not attendee.present:
+    attendee = present_attendee(session(), cafe, participant_id)
+    if attendee is None:
         raise CafeError(404, "not_found", "nobody here has this id")
     data = _body()
     host = data.get("host", True)

@@ -33,6 +33,7 @@ from matcher.cafes import (
     end_cafe,
     next_round,
     plan_view,
+    present_attendee,
     screen_view,
     set_host,
 )
@@ -44,6 +45,7 @@ from matcher.trials import (
     TrialError,
     create_trial,
     import_participants,
+    membership_by_public_id,
     new_link,
     preview_round,
     update_trial,
@@ -229,8 +231,7 @@ def _people(count: int) -> str:
 def send_new_link(trial_id: int, participant_id: str):
     """Mail one participant a new personal link (the old one stops working)."""
     trial = _own_trial(trial_id)
-    membership = next((m for m in trial.memberships
-                       if m.person.public_id == participant_id), None)
+    membership = membership_by_public_id(session(), trial, participant_id)
     if membership is None:
         abort(404)
     token = new_link(session(), membership)
@@ -383,8 +384,7 @@ def cafe_end(cafe_id: int):
 def cafe_host(cafe_id: int, participant_id: str):
     """Make someone a table's host (a table number, or the lowest free one), or a guest."""
     def action(cafe):
-        attendee = next((a for a in cafe.attendees
-                         if a.person.public_id == participant_id and a.present), None)
+        attendee = present_attendee(session(), cafe, participant_id)
         if attendee is None:
             raise CafeError(404, "not_found", "nobody here has this id")
         make_host = request.form.get("host", "yes") == "yes"

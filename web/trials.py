@@ -4,7 +4,6 @@ Socket.IO handlers that keep the personal page live."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from matcher.models import Trial
 from matcher.trials import (
@@ -17,6 +16,7 @@ from matcher.trials import (
     renew_link,
     set_paused,
     signup,
+    trial_by_join_code,
 )
 from web.extensions import session
 from web.links import mail_link
@@ -37,7 +37,7 @@ SIGNUP_FIELDS = (
 
 
 def _trial_by_code(join_code: str) -> Trial:
-    trial = session().scalar(select(Trial).where(Trial.join_code == join_code))
+    trial = trial_by_join_code(session(), join_code)
     if trial is None:
         abort(404)
     return trial
