@@ -2,33 +2,20 @@
 keeps their personal page open, and the match appears there without a reload
 when the organiser publishes a round. Chromium comes from Debian
 (`apt-get install chromium`, done by .ci/run); the test fails, not skips,
-when it is missing."""
+when it is missing. One Chromium serves the module (tests/browser_tools.py);
+every page's accessibility and phone layout are checked in test_browser_pages.py,
+the whole trial journey in test_browser_journey.py."""
 
 import os
 
-import pytest
-from playwright.sync_api import sync_playwright
-
+from tests.browser_tools import (  # noqa: F401 - fixtures: browser (one per module), contexts
+    browser_fixture,
+    contexts_fixture,
+)
 from tests.conftest import call
 
-CHROMIUM = "/usr/bin/chromium"
 
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
-        )
-        yield launched
-        launched.close()
-
-
-def test_match_appears_live_after_signing_up(server, browser):
+def test_match_appears_live_after_signing_up(server, contexts):
     base, organiser = server
     status, trial = call(base, "POST", "/api/v1/trials", {"name": "Live coffee"}, organiser)
     assert status == 201
@@ -36,7 +23,7 @@ def test_match_appears_live_after_signing_up(server, browser):
         call(base, "POST", f"/api/v1/trials/{trial['id']}/signups", {
             "join_code": trial["join_code"], "name": f"Colleague {k}",
             "email": f"c{k}@example.org", "department": "Estates"})
-    page = browser.new_page(viewport={"width": 375, "height": 800})
+    page = contexts(viewport={"width": 375, "height": 800}).new_page()
     errors = []
     page.on("console", lambda message: errors.append(message.text)
             if message.type == "error" else None)
@@ -65,7 +52,7 @@ def _console_errors(page, errors):
     page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
 
 
-def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(server, browser,
+def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(server, contexts,
                                                                         tmp_path):
     import subprocess
     import sys
@@ -76,7 +63,7 @@ def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(server, 
                     "--password-stdin"], input="a long passphrase\n", text=True, env=env,
                    check=True, capture_output=True)
     errors: list[str] = []
-    host = browser.new_page(viewport={"width": 1100, "height": 900})
+    host = contexts(viewport={"width": 1100, "height": 900}).new_page()
     _console_errors(host, errors)
     host.goto(base + "/organiser/login")
     host.get_by_label("Email").fill("host@example.org")
@@ -93,7 +80,7 @@ def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(server, 
     code = host.get_attribute("#console", "data-code")
     screen_url = host.get_by_role("link", name="Open the big screen").get_attribute("href")
 
-    screen = browser.new_page(viewport={"width": 1600, "height": 900})
+    screen = contexts(viewport={"width": 1600, "height": 900}).new_page()
     _console_errors(screen, errors)
     screen.goto(screen_url)
     assert code in screen.inner_text(".join-code")
@@ -107,7 +94,7 @@ def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(server, 
         assert status == 201
     phones = []
     for name, department in [("Ada", "IT"), ("Bo", "HR"), ("Cy", "Surgery")]:
-        context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+        context = contexts(viewport={"width": 375, "height": 740}, is_mobile=True)
         phone = context.new_page()
         _console_errors(phone, errors)
         phone.goto(base + "/cafe")

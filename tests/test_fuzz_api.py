@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matcher.accounts import create_organiser
+from matcher.analytics import CHARTS
 from tests.openapi_check import PREFIX, problems, response_schema
 
 #: Examples per endpoint (FUZZ_EXAMPLES=500 for a longer hunt; CI keeps the default).
@@ -249,6 +250,8 @@ ENDPOINTS = [
     Endpoint("POST", "/trials/{trial_id}/rounds", bodies({
         "publish": st.booleans(), "seed": st.one_of(st.integers(-1, 2**40), NUMBERS)})),
     Endpoint("GET", "/trials/{trial_id}/history.{kind}"),
+    Endpoint("GET", "/trials/{trial_id}/analytics"),
+    Endpoint("GET", "/trials/{trial_id}/analytics/{chart}.csv"),
     Endpoint("GET", "/me", caller="participant"),
     Endpoint("POST", "/me/pause", bodies(None), caller="participant"),
     Endpoint("POST", "/me/resume", bodies(None), caller="participant"),
@@ -275,6 +278,8 @@ ENDPOINTS = [
     Endpoint("POST", "/cafes/{code}/end", bodies(None)),
     Endpoint("POST", "/cafes/{code}/leave", bodies(None), caller="participant"),
     Endpoint("GET", "/cafes/{code}/plan.csv"),
+    Endpoint("GET", "/cafes/{code}/analytics"),
+    Endpoint("GET", "/cafes/{code}/analytics/{chart}.csv"),
 ]
 
 #: Path parameters that route (no "/", which would make another URL; see
@@ -351,6 +356,9 @@ def test_no_input_gives_a_server_error(client, world, endpoint, data):
         "kind": usually(data.draw(st.sampled_from(["csv", "json", "graphml"]), label="kind"),
                         PATH_TEXT, "kind"),
     }
+    if "{chart}" in endpoint.template:  # drawn only here: the other endpoints' draws stay
+        params["chart"] = usually(data.draw(st.sampled_from(CHARTS), label="chart"),
+                                  PATH_TEXT, "chart")
     path = endpoint.template.format(**{k: quote(str(v), safe="") for k, v in params.items()})
     body = data.draw(endpoint.body, label="body") if endpoint.body is not None else Body({})
     kwargs = dict(body.kwargs)

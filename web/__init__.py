@@ -116,12 +116,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    from web import api, cafes, organiser, trials
+    # analytics first: it adds its /api/v1 routes to the API blueprint.
+    from web import analytics, api, cafes, organiser, trials
 
     app.register_blueprint(api.blueprint)
     app.register_blueprint(trials.blueprint)
     app.register_blueprint(organiser.blueprint)
     app.register_blueprint(cafes.blueprint)
+    app.register_blueprint(analytics.blueprint)
     # Socket.IO accepts browsers from this site only (its default same-origin check).
     # Processes share a queue channel when they share a database: two
     # deployments (or test runs) on one Redis never hear each other's events.

@@ -246,6 +246,63 @@ SCHEMAS: dict[str, Schema] = {
     }, required=("round", "tables", "ends_at", "metrics")),
     "TimeRequest": _object({"minutes": _int("negative shortens the round", minimum=-240,
                                             maximum=240)}, required=("minutes",)),
+    "Analytics": _object({
+        "kind": _text(enum=["trial", "cafe"]),
+        "name": _text("the trial's or café's name"),
+        "heatmap": _object({
+            "departments": _list(_object({
+                "key": _text("the department as compared (case and spaces folded)"),
+                "label": _text("its most used spelling"),
+                "participants": _int(minimum=0)},
+                required=("key", "label", "participants"), additional=False),
+                "most participants first"),
+            "meetings": _list(_list(_int(minimum=0)), "meetings[i][j]: pairs of people of "
+                              "departments i and j who met in a round (symmetric)"),
+            "total": _int(minimum=0), "cross_department": _int(minimum=0),
+        }, required=("departments", "meetings", "total", "cross_department"),
+            additional=False),
+        "ties": _list(_object({
+            "round": _int(), "meetings": _int(minimum=0),
+            "cross_department": _int(minimum=0),
+            "new_ties": _int("pairs from different departments meeting for the first time "
+                             "in this trial or café", minimum=0),
+            "ties": _int("such pairs so far", minimum=0)},
+            required=("round", "meetings", "cross_department", "new_ties", "ties"),
+            additional=False)),
+        "coverage": _object({
+            "participants": _int(minimum=0),
+            "met_outside": _int("participants who have met someone outside their "
+                                "department", minimum=0),
+            "met_outside_share": _nullable({"type": "number", "minimum": 0, "maximum": 1}),
+            "departments": _int(minimum=0), "department_pairs": _int(minimum=0),
+            "department_pairs_met": _int(minimum=0),
+            "department_pairs_share": _nullable({"type": "number", "minimum": 0,
+                                                 "maximum": 1}),
+        }, required=("participants", "met_outside", "met_outside_share", "departments",
+                     "department_pairs", "department_pairs_met", "department_pairs_share"),
+            additional=False),
+        "not_yet_mixed": _list(_object({
+            "name": _text(), "department": _text(),
+            "met": _int("different people met so far", minimum=0)},
+            required=("name", "department", "met"), additional=False),
+            "participants who have not yet met anyone outside their department"),
+        "participation": _object({
+            **{key: _int(minimum=0) for key in (
+                "participants", "active", "paused", "left", "groups", "met_yes", "met_no",
+                "met_unanswered")},
+            "rounds": _list(_object(
+                {key: _int(minimum=0) for key in (
+                    "round", "groups", "in_groups", "sitting_out", "met_yes", "met_no",
+                    "met_unanswered")},
+                required=("round", "groups", "in_groups", "sitting_out", "met_yes",
+                          "met_no", "met_unanswered"), additional=False)),
+        }, required=("participants", "active", "paused", "left", "groups", "met_yes",
+                     "met_no", "met_unanswered", "rounds"), additional=False),
+    }, required=("kind", "name", "heatmap", "ties", "coverage", "not_yet_mixed",
+                 "participation"), additional=False,
+        description="Mixing analytics (names and departments only): meetings between "
+                    "departments, new cross-department ties per round, coverage, who has "
+                    "not yet mixed, participation"),
 }
 
 _ERRORS = {
@@ -277,6 +334,12 @@ _TRIAL_ID = _param("trial_id", _int(minimum=0), "the trial's id")
 _CODE = _param("code", _text(), "the café's join code (any case, spaces ignored)")
 _PARTICIPANT_ID = _param("participant_id", _text(), "a participant's public id")
 _KIND = _param("kind", _text(enum=["csv", "json", "graphml"]), "the export's format")
+_CHART = _param("chart", _text(enum=["heatmap", "ties", "coverage", "participation",
+                                     "not-yet-mixed"]),
+                "the chart whose numbers to give")
+_ANALYTICS_CSV = {"200": {"description": "the numbers behind the chart (names and departments "
+                                         "safe for spreadsheets)",
+                          "content": {"text/csv": {"schema": _text()}}}}
 
 
 def _json(schema: Schema, description: str) -> Schema:
@@ -365,6 +428,14 @@ PATHS: dict[str, dict[str, Schema]] = {
             "text/csv": {"schema": _text()}, "application/json": {"schema": _object({})},
             "application/graphml+xml": {"schema": _text()}}}},
         (401, 403, 404), parameters=(_TRIAL_ID, _KIND))},
+    "/trials/{trial_id}/analytics": {"get": _operation(
+        "trialAnalytics", "How well the trial mixes the organisation: meetings between "
+        "departments, new ties per round, coverage, who has not yet mixed, participation",
+        _ORGANISER, {"200": _json(_ref("Analytics"), "the analytics")}, (401, 403, 404),
+        parameters=(_TRIAL_ID,))},
+    "/trials/{trial_id}/analytics/{chart}.csv": {"get": _operation(
+        "trialAnalyticsCsv", "The numbers behind one chart of the trial's analytics, as CSV",
+        _ORGANISER, _ANALYTICS_CSV, (401, 403, 404), parameters=(_TRIAL_ID, _CHART))},
     "/me": {
         "get": _operation(
             "getMe", "The participant's own details and latest match", _PARTICIPANT,
@@ -417,6 +488,13 @@ PATHS: dict[str, dict[str, Schema]] = {
         "cafePlan", "The café's plan in matcher.rotate's CSV format (valid --fixed)",
         _ORGANISER, {"200": {"description": "the plan", "content": {
             "text/csv": {"schema": _text()}}}}, (401, 403, 404), parameters=(_CODE,))},
+    "/cafes/{code}/analytics": {"get": _operation(
+        "cafeAnalytics", "How well the café mixed its people across its played rounds",
+        _ORGANISER, {"200": _json(_ref("Analytics"), "the analytics")}, (401, 403, 404),
+        parameters=(_CODE,))},
+    "/cafes/{code}/analytics/{chart}.csv": {"get": _operation(
+        "cafeAnalyticsCsv", "The numbers behind one chart of the café's analytics, as CSV",
+        _ORGANISER, _ANALYTICS_CSV, (401, 403, 404), parameters=(_CODE, _CHART))},
 }
 
 #: The whole description.

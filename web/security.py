@@ -83,9 +83,11 @@ def init_security(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def api_errors_as_json(error: HTTPException):
         """URLs under /api/ that match no route (or no method) answer in the
-        API's error shape too; other pages keep Flask's pages."""
+        API's error shape too; pages get the app's own page (styled, readable
+        on a phone), not Flask's bare one."""
         if not request.path.startswith("/api/"):
-            return error
+            heading, text = _PAGE_ERRORS.get(error.code, (error.name, error.description))
+            return render_template("message.html", heading=heading, text=text), error.code
         code = (error.name or "error").lower().replace(" ", "_")
         return {"error": {"code": code, "message": error.description or error.name}}, \
             error.code or 500
@@ -104,6 +106,16 @@ def init_security(app: Flask) -> None:
             return {"error": {"code": "too_large", "message": message}}, 413
         return render_template("message.html", heading="Too large",
                                text=message[0].upper() + message[1:] + "."), 413
+
+
+#: What a page says for the errors people meet (others: Werkzeug's wording).
+_PAGE_ERRORS = {
+    403: ("Not yours to see", "This page belongs to someone else. If you are an organiser, "
+                              "sign in with the account that made it."),
+    404: ("Not found", "There is nothing at this address. If a link brought you here, it "
+                       "may have been replaced by a newer one, or what it led to was "
+                       "deleted."),
+}
 
 
 def _address_and_target() -> str:

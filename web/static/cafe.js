@@ -9,6 +9,7 @@
   var socket = io({ auth: { token: section.dataset.token } });
   var state = null;
   var seat = null;
+  var shownRound = Number(section.dataset.round || 0);  // the seat the page came with
 
   function element(tag, text, className) {
     var node = document.createElement(tag);
@@ -76,6 +77,10 @@
     tick();
   });
   socket.on("seat", function (next) {
+    // A buzz for a new table, not for the seat sent on (re)connecting; and only once
+    // the person has touched the page (browsers refuse, and log an error, before).
+    var moved = next.round > shownRound;
+    shownRound = Math.max(shownRound, next.round);
     seat = next;
     if (state && next.round > state.round) {
       state.round = next.round;
@@ -84,7 +89,10 @@
     }
     render();
     tick();
-    if (navigator.vibrate) { navigator.vibrate(200); }
+    if (moved && navigator.vibrate &&
+        (!navigator.userActivation || navigator.userActivation.hasBeenActive)) {
+      navigator.vibrate(200);
+    }
   });
   setInterval(tick, 1000);
 })();

@@ -6,6 +6,8 @@
   var body = document.getElementById("match-body");
   if (!section || typeof io === "undefined") { return; }
   var socket = io({ auth: { token: section.dataset.token } });
+  var met = document.getElementById("met");  // "did you meet?", for the current match
+  var said = document.getElementById("met-said");
 
   function element(tag, text) {
     var node = document.createElement(tag);
@@ -15,6 +17,11 @@
 
   socket.on("match", function (match) {
     body.replaceChildren();
+    if (section.dataset.round !== String(match.round)) {
+      section.dataset.round = String(match.round);  // a new round: not answered yet
+      said.textContent = "";
+    }
+    met.hidden = Boolean(match.sitting_out);
     if (match.sitting_out) {
       body.appendChild(element("p", "Round " + match.round +
         ": you sit this round out (everyone does in turn)."));
