@@ -57,10 +57,13 @@ STALE_AFTER = 6 * 3600
 #: against the real server: what they test is the pages and their scripts, the
 #: same on either database; the server's database work under them is covered on
 #: PostgreSQL without a browser (tests/test_real_server*.py, test_several_processes.py,
-#: test_faults.py, test_concurrency.py). Running them twice would add half a minute.
+#: test_faults.py, test_concurrency.py). Running them twice would add two minutes.
+_BROWSER = ("browser tests: the pages and their scripts do not depend on the database; "
+            "the real server on PostgreSQL is tested without a browser")
 SQLITE_ONLY_MODULES = {
-    "test_browser.py": "browser tests: the pages and their scripts do not depend on the "
-                       "database; the real server on PostgreSQL is tested without a browser",
+    "test_browser.py": _BROWSER,
+    "test_browser_journey.py": _BROWSER,
+    "test_browser_pages.py": _BROWSER,
 }
 
 
