@@ -104,7 +104,7 @@ def push_seats(socketio, cafe: Cafe) -> None:
     state. Under ``serve`` with a Redis queue, the seats go to this process's
     connections and one announcement to the others (web.fanout)."""
     fanout = current_app.extensions.get("matcher.fanout")
-    emit_seats(socketio, cafe, here_only=fanout is not None)
     if fanout is not None:
-        fanout.announce(cafe)
+        fanout.announce(cafe)  # first: the others read and send while this one sends
+    emit_seats(socketio, cafe, here_only=fanout is not None)
     push_cafe(socketio, cafe)
