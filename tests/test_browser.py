@@ -108,6 +108,13 @@ def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(server, 
         phones.append((name, phone))
     screen.wait_for_function("document.getElementById('screen-present').textContent === '8'")
     host.wait_for_function("document.getElementById('console-present').textContent === '8'")
+    # The list of people is as loaded: the console says the room has changed.
+    assert host.inner_text("#people-changed") == (
+        "8 here now, 0 in the list below: refresh the list.")
+    host.locator("#people-changed a").click()
+    host.wait_for_selector("#console")
+    assert host.locator("#people-changed").is_hidden()
+    assert "People here (8)" in host.inner_text("#people-heading")
 
     for number in (1, 2):
         host.locator("#next-round").click()

@@ -13,6 +13,21 @@
   var status = document.getElementById("console-status");
   var after = document.getElementById("next-after");  // the round this page shows
   var next = document.getElementById("next-round");
+  var listed = Number(document.getElementById("people-heading").dataset.listed);
+  var changed = document.getElementById("people-changed");
+  var refresh = window.location.pathname;
+
+  function showChanged(here) {
+    // The list below is as the page was loaded: say when the room has changed.
+    changed.hidden = here === listed;
+    if (here === listed) { return; }
+    changed.replaceChildren(document.createTextNode(
+      here + " here now, " + listed + " in the list below: "));
+    var link = element("a", "refresh the list");
+    link.href = refresh;
+    changed.appendChild(link);
+    changed.appendChild(document.createTextNode("."));
+  }
   var socket = io();
 
   function element(tag, text) {
@@ -31,6 +46,7 @@
   socket.on("cafe_state", function (state) {
     if (state.cafe !== code) { return; }
     present.textContent = String(state.present);
+    showChanged(state.present);
     endsAt = state.ends_at;
     tick();
     // Another console (or another tab) may have moved the café on: show where it
