@@ -35,6 +35,7 @@ from itertools import combinations
 
 from matcher.exports import spreadsheet_safe, trial_figures
 from matcher.files import attribute_key
+from matcher.meetings import load_rounds
 from matcher.models import Cafe, Round, Trial
 
 __all__ = [
@@ -283,6 +284,7 @@ def _mixing(kind: str, name: str, people: dict[int, _Who], participants: Sequenc
 def trial_analytics(trial: Trial) -> Analytics:
     """The mixing analytics of ``trial``: its participants (current members) and
     its published rounds; the totals of participation are :func:`trial_figures`'."""
+    load_rounds(trial)
     people = {}
     for stored in trial.rounds:
         for member in stored.members:

@@ -14,6 +14,7 @@ import networkx as nx
 
 from matcher.cafes import plan_view
 from matcher.files import attribute_key
+from matcher.meetings import load_rounds
 from matcher.models import Cafe, Trial
 
 __all__ = ["EXPORTS", "TrialFigures", "cafe_plan_csv", "history_csv", "history_graphml",
@@ -51,6 +52,7 @@ def history_csv(trial: Trial) -> str:
     """``round,group,person_id,name,department,date,met``: valid history for
     ``python -m matcher.pair --history`` (names and departments that start like
     a spreadsheet formula are quoted: :func:`spreadsheet_safe`)."""
+    load_rounds(trial)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["round", "group", "person_id", "name", "department", "date", "met"])
@@ -65,6 +67,7 @@ def history_csv(trial: Trial) -> str:
 
 def history_json(trial: Trial) -> str:
     """Rounds with their groups (ids, names, departments, met), sit-outs and figures."""
+    load_rounds(trial)
     rounds = []
     for stored in trial.rounds:
         rounds.append({
@@ -87,6 +90,7 @@ def history_json(trial: Trial) -> str:
 def history_graphml(trial: Trial) -> str:
     """Who met whom, for network tools: people as nodes (name, department), one
     edge per pair that met (``meetings``: how often; ``rounds``: which)."""
+    load_rounds(trial)
     graph = nx.Graph(name=trial.name)
     for stored in trial.rounds:
         for member in stored.members:
@@ -138,6 +142,7 @@ class TrialFigures:
 
 def trial_figures(trial: Trial) -> TrialFigures:
     """The headline figures of ``trial`` from its members and rounds."""
+    load_rounds(trial)
     members = trial.memberships
     introductions = crossing = 0
     yes = no = unanswered = 0

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from matcher.files import attribute_key
 from matcher.models import Cafe, Group, GroupMember, Membership, Person, Round, Trial
 from solvers.model import History, PastRound, Problem, Weights
 from solvers.model import Person as SolverPerson
 
-__all__ = ["past_rounds", "solver_person", "store_round", "trial_problem"]
+__all__ = ["load_rounds", "past_rounds", "solver_person", "store_round", "trial_problem"]
 
 
 def solver_person(person: Person) -> SolverPerson:
@@ -103,3 +103,18 @@ def store_round(session: Session, stored: Round, groups: Sequence[Sequence[Perso
         .options(selectinload(Round.groups).selectinload(Group.members),
                  selectinload(Round.members))
         .execution_options(populate_existing=True)).one()
+
+
+def load_rounds(*trials: Trial) -> None:
+    """Load ``trials``' members and every round's groups and members in a few
+    queries: pages and figures that walk every round would otherwise load them
+    group by group (a query per group: thousands for a year of a large trial)."""
+    session = object_session(trials[0]) if trials else None
+    if session is None:
+        return
+    rounds = selectinload(Trial.rounds)
+    session.scalars(
+        select(Trial).where(Trial.id.in_([t.id for t in trials]))
+        .options(selectinload(Trial.memberships).joinedload(Membership.person),
+                 rounds.selectinload(Round.groups).selectinload(Group.members),
+                 rounds.selectinload(Round.members))).all()

@@ -176,7 +176,8 @@ class Membership(Base):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
     trial: Mapped[Trial] = relationship(back_populates="memberships")
-    person: Mapped[Person] = relationship(back_populates="memberships")
+    # Joined: whoever reads a membership reads its person (name, department).
+    person: Mapped[Person] = relationship(back_populates="memberships", lazy="joined")
 
 
 class Cafe(Base):
