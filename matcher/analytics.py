@@ -35,7 +35,6 @@ from itertools import combinations
 
 from matcher.exports import spreadsheet_safe, trial_figures
 from matcher.files import attribute_key
-from matcher.meetings import load_rounds
 from matcher.models import Cafe, Round, Trial
 
 __all__ = [
@@ -281,20 +280,22 @@ def _mixing(kind: str, name: str, people: dict[int, _Who], participants: Sequenc
                      participation)
 
 
+def _people_in(rounds: Iterable[Round]) -> dict[int, _Who]:
+    """Everyone in ``rounds``, by person id, as their person record names them."""
+    return {member.person_id: _Who(member.person.name, member.person.department)
+            for stored in rounds for member in stored.members}
+
+
 def trial_analytics(trial: Trial) -> Analytics:
     """The mixing analytics of ``trial``: its participants (current members) and
     its published rounds; the totals of participation are :func:`trial_figures`'."""
-    load_rounds(trial)
-    people = {}
-    for stored in trial.rounds:
-        for member in stored.members:
-            people[member.person_id] = _Who(member.person.name, member.person.department)
+    figures = trial_figures(trial)  # loads the rounds (matcher.meetings.load_rounds)
+    people = _people_in(trial.rounds)
     participants = []
     for membership in trial.memberships:
         person = membership.person
         people[person.id] = _Who(person.name, person.department)
         participants.append(person.id)
-    figures = trial_figures(trial)
     participation = Participation(
         participants=figures.participants, active=figures.active, paused=figures.paused,
         left=0, groups=figures.introductions, met_yes=figures.met_yes, met_no=figures.met_no,
@@ -307,10 +308,7 @@ def cafe_analytics(cafe: Cafe) -> Analytics:
     """The mixing analytics of ``cafe``: everyone who joined it (with the name and
     department they gave there) and its played rounds; people at one table in a
     round met."""
-    people = {}
-    for stored in cafe.played:
-        for member in stored.members:
-            people[member.person_id] = _Who(member.person.name, member.person.department)
+    people = _people_in(cafe.played)
     participants = []
     for attendee in cafe.attendees:
         people[attendee.person_id] = _Who(attendee.name, attendee.department)

@@ -356,11 +356,6 @@ def analytics_json(analytics: Analytics) -> dict[str, object]:
     }
 
 
-def _csv(analytics: Analytics, chart: str, stem: str) -> Response:
-    return Response(analytics_csv(analytics, chart), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{stem}-{chart}.csv"'})
-
-
 @api.blueprint.get("/trials/<int:trial_id>/analytics")
 @api.organiser_required
 def trial_analytics(trial_id: int):
@@ -375,7 +370,7 @@ def trial_analytics_csv(trial_id: int, chart: str):
     if chart not in CHARTS:
         raise TrialError(404, "not_found", f"charts are {', '.join(CHARTS)}")
     trial = api._own_trial(trial_id)
-    return _csv(mixing.trial_analytics(trial), chart, f"trial-{trial.id}")
+    return _download(mixing.trial_analytics(trial), chart, "csv", f"trial-{trial.id}")
 
 
 @api.blueprint.get("/cafes/<code>/analytics")
@@ -392,4 +387,4 @@ def cafe_analytics_csv(code: str, chart: str):
     if chart not in CHARTS:
         raise CafeError(404, "not_found", f"charts are {', '.join(CHARTS)}")
     cafe = api._own_cafe(code)
-    return _csv(mixing.cafe_analytics(cafe), chart, f"cafe-{cafe.code}")
+    return _download(mixing.cafe_analytics(cafe), chart, "csv", f"cafe-{cafe.code}")

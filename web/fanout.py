@@ -21,6 +21,7 @@ import redis
 from flask import Flask
 
 from matcher.models import Cafe
+from web.push import emit_seats
 
 __all__ = ["SeatFanout", "start_fanout"]
 
@@ -67,8 +68,6 @@ class SeatFanout:
         except (KeyError, TypeError, ValueError):
             log.warning("seat fan-out: ignored a message that is not an announcement")
             return
-        from web.push import emit_seats  # web.push uses this module
-
         with self.app.app_context():
             session = self.app.extensions["matcher.sessions"]()
             try:
