@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo-round test test-sqlite test-postgresql lint bench clean
+.PHONY: run demo-round test test-quick test-sqlite test-postgresql coverage lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,16 +20,34 @@ run: $(STAMP)
 demo-round: $(STAMP)
 	$(PY) -m matcher.pair seeds/people.csv --history seeds/history.csv --avoid seeds/avoid.csv --seed 1
 
-# The whole suite on SQLite, then again on PostgreSQL (127.0.0.1:5432, database
-# `test`; Redis at 127.0.0.1:6379 too): either missing fails the run, never skips.
-# The browser tests run on SQLite only (tests/conftest.py says why).
-test: test-sqlite test-postgresql
+# The whole suite (README, "Tests"): every test that touches a database runs on
+# SQLite and again on PostgreSQL (127.0.0.1:5432, database `test`), the others
+# once; Redis at 127.0.0.1:6379 and Chromium too. Anything missing fails the
+# run, never skips. JOBS: pytest-xdist workers (default: one per core).
+JOBS ?= auto
+PYTEST := $(PY) -m pytest -n $(JOBS) --dist loadgroup
 
+test: $(STAMP)
+	$(PYTEST)
+
+# The inner loop: SQLite only, Hypothesis' quick profile, no browser.
+test-quick: $(STAMP)
+	MATCHER_TEST_DATABASE=sqlite HYPOTHESIS_PROFILE=quick $(PYTEST) -m "not browser"
+
+# One database only, everything else as in `make test`.
 test-sqlite: $(STAMP)
-	MATCHER_TEST_DATABASE=sqlite $(PY) -m pytest
+	MATCHER_TEST_DATABASE=sqlite $(PYTEST)
 
 test-postgresql: $(STAMP)
-	MATCHER_TEST_DATABASE=postgresql $(PY) -m pytest
+	MATCHER_TEST_DATABASE=postgresql $(PYTEST)
+
+# Line coverage of matcher/, solvers/ and web/ over the whole suite, the
+# servers it starts included (pyproject.toml: [tool.coverage]).
+coverage: $(STAMP)
+	rm -rf .coverage-data && mkdir .coverage-data
+	$(PY) -m coverage run -m pytest -n $(JOBS) --dist loadgroup
+	$(PY) -m coverage combine -q
+	$(PY) -m coverage report
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -43,4 +61,4 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.cafe_live --processes 2 --database postgresql
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .coverage-data

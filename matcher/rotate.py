@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="time for the whole plan (default 30; it stops sooner once it cannot improve)",
     )
     parser.add_argument(
+        "--steps", metavar="N", type=at_least(1),
+        help="search for at most N steps (swaps tried): the same inputs and --seed then give "
+        "the same plan on any machine, however busy, with --time-limit only a safety net",
+    )
+    parser.add_argument(
         "--fixed", metavar="PLAN.csv",
         help="rounds already played: this command's own CSV output, kept as it is. The "
         "remaining rounds are planned for the people in PEOPLE (late arrivals join, people "
@@ -274,7 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     names = _names(people, plan)
     try:
-        planned = plan_cafe(cafe, seed=args.seed, time_limit=args.time_limit, progress=progress)
+        planned = plan_cafe(cafe, seed=args.seed, time_limit=args.time_limit, steps=args.steps,
+                            progress=progress)
     except Infeasible as exc:
         return fail(
             f"cannot plan the café: {exc} ({exc.rule} rule; people: {_who(names, exc.people)})",

@@ -168,6 +168,7 @@ def plan_cafe(
     *,
     seed: int | None = None,
     time_limit: float = 30.0,
+    steps: int | None = None,
     progress=None,
 ) -> CafePlan:
     """Plan the rounds of ``cafe`` still to play (see the module docstring).
@@ -182,6 +183,10 @@ def plan_cafe(
     time_limit : float
         Seconds for the search; it stops sooner once the plan is provably as
         good as it can be.
+    steps : int, optional
+        The most tabu steps the search may take. The search is then bounded by
+        work: the same café and seed give the same plan on any machine, however
+        busy, unless the time limit (now only a safety net) cuts it first.
     progress : callable, optional
         Called with a short line of text now and then.
 
@@ -194,7 +199,7 @@ def plan_cafe(
     rng = np.random.default_rng(seed)
     engine = _Engine(cafe, rng)
     method = engine.construct()
-    engine.search(started + time_limit, progress)
+    engine.search(started + time_limit, progress, steps)
     if engine.broken_rules():
         rule, stuck = engine.broken_people()
         what = {"mode": "meeting modes and sites", "avoid": "the avoid list"}[rule]
@@ -353,7 +358,7 @@ class _Engine:
         return min(float(np.minimum(counts, self.tables).sum()), float(self.n)) / self.tables
 
     # -- search ------------------------------------------------------------------------
-    def search(self, deadline: float, progress) -> None:
+    def search(self, deadline: float, progress, budget: int | None = None) -> None:
         """Tabu search over swaps of two people at different tables in one round.
 
         While there are repeats (or avoid-list clashes), only swaps that move
@@ -361,8 +366,11 @@ class _Engine:
         same two people are not swapped again in that round for a few steps,
         unless that beats the best plan. After many steps without progress the
         search restarts from the best plan with a few random swaps. It runs in
-        compiled chunks (numba) and stops at the time limit, when it stalls,
-        or as soon as the plan meets both bounds (repeats and department spread).
+        compiled chunks (numba) and stops at the time limit, after ``budget``
+        steps, when it stalls, or as soon as the plan meets both bounds
+        (repeats and department spread). Chunks double in length up to
+        :data:`CHUNK`, so where they end, and so the plan, depends on the
+        clock only when the deadline is near.
         """
         if self.new_rounds == 0 or self.n < 2:
             return
@@ -382,11 +390,17 @@ class _Engine:
         _kernel_init(self.seat, tables, self.meets, self.quality, self.forbidden, state)
         stalls, last_best = 0, None  # stalls: steps since the best plan last changed
         steps = 16  # the first chunk is short: it measures how long a step takes here
+        done = 0  # steps taken
         while (now := time.perf_counter()) < deadline:
+            if budget is not None:
+                steps = min(steps, budget - done)
+                if steps <= 0:
+                    break
             _tabu_steps(self.seat, tables, self.meets, self.quality, self.forbidden, movable,
                         tabu, best_seat, state, steps, restart_after, bound, seed,
                         TENURE[0], TENURE[1])
             seed += 1
+            done += steps
             value = (int(state[2]), int(state[3]), int(state[4]))
             if value == last_best:
                 stalls += steps

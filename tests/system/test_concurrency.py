@@ -5,7 +5,7 @@ other is told 409, and leaves nothing behind); two sign-ups with one email at th
 same moment give one participant and one 409.
 
 "At the same moment" is made certain rather than left to chance: the test holds
-the database's write lock (tests/database_tools.py) while both requests arrive,
+the database's write lock (tests/support/database.py) while both requests arrive,
 waits until both have read what they need and are waiting to write, and lets go.
 Each race runs against one server process and against two processes sharing the
 database (the two requests going to different processes).
@@ -26,8 +26,8 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import Servers, call, new_organiser, server_environment
-from tests.database_tools import Database
+from tests.support.database import Database
+from tests.support.servers import Servers, call, new_organiser, server_environment
 
 ONE_SQLITE_PROCESS_IS_SERIAL = pytest.mark.postgresql_only(
     "one gevent process runs SQLite calls one at a time: two requests to it never overlap")

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from matcher.accounts import create_organiser
-from tests.openapi_check import PREFIX, check_response, operation, resolve
+from tests.support.openapi_check import PREFIX, check_response, operation, resolve
 from web.openapi import DESCRIPTION
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

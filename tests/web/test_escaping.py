@@ -23,8 +23,8 @@ from markupsafe import escape
 from matcher.accounts import create_organiser
 
 API = "/api/v1"
-STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
-TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
+STATIC = Path(__file__).resolve().parents[2] / "web" / "static"
+TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 
 XSS = "<script>alert(1)</script>"
 XSS_DEPARTMENT = "<img src=x onerror=alert(2)>"

@@ -9,7 +9,7 @@ database (tests/conftest.py: SQLite or PostgreSQL):
   is left, nobody is told of it, and publishing again works.
 
 The faults come from the database and the operating system: nothing of matcher's
-own is replaced or mocked (tests/database_tools.py)."""
+own is replaced or mocked (tests/support/database.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import time
 
 import pytest
 
-from tests.conftest import call
-from tests.database_tools import Database
-from tests.live import Listener, wait_all
+from tests.support.database import Database
+from tests.support.live import Listener, wait_all
+from tests.support.servers import call
 
 PEOPLE = 9
 

@@ -7,13 +7,12 @@ organiser who can sign in, and the checks every page must pass:
   (:func:`assert_fits`);
 - axe-core, run in the page, finds no WCAG 2.0/2.1 A or AA violation and no
   violation of its best practices (:func:`assert_accessible`); axe-core is
-  vendored under ``tests/vendor/axe-core`` (see its README);
+  vendored under ``tests/support/vendor/axe-core`` (see its README);
 - keyboard only: :func:`tab_to` moves the focus with Tab, as a person would,
   until it reaches a control, and checks the focus can be seen there.
 
-Test modules import the fixtures they use from here: ``browser_fixture``
-(the fixture ``browser``), ``contexts_fixture`` and ``site_fixture`` (named
-so that the test functions' arguments do not shadow the imports).
+The fixtures (``browser``, ``contexts``, ``site``) are in
+``tests/browser/conftest.py``.
 """
 
 from __future__ import annotations
@@ -25,8 +24,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Servers, server_environment
-
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 #: The rules axe runs: WCAG 2.0 and 2.1, levels A and AA (labels, names, contrast,
@@ -36,43 +33,6 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 PHONE = {"width": 375, "height": 740}
 ORGANISER_EMAIL = "host@example.org"
 ORGANISER_PASSWORD = "a long passphrase"
-
-
-@pytest.fixture(scope="module", name="browser")
-def browser_fixture():
-    """One Chromium for the module's tests (each test opens contexts of its own)."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium")
-    if not AXE.exists():
-        pytest.fail(f"axe-core is missing at {AXE}: see tests/vendor/axe-core/README.md")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(name="contexts")
-def contexts_fixture(browser):
-    """``contexts(**options)``: a new browser context (its own cookies: another
-    person), closed at the end of the test."""
-    made = []
-
-    def new(**options):
-        options.setdefault("viewport", PHONE)
-        context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
-        made.append(context)
-        return context
-
-    yield new
-    for context in made:
-        context.close()
 
 
 @dataclass
@@ -105,18 +65,6 @@ def organiser_with_password(database_url: str) -> str:
     finally:
         engine.dispose()
     return token
-
-
-@pytest.fixture(scope="module", name="site")
-def site_fixture(module_databases, tmp_path_factory):
-    """``python -m matcher serve`` on a fresh database, for the whole module."""
-    folder = tmp_path_factory.mktemp("site")
-    database_url = module_databases.new("live", migrated=True)
-    token = organiser_with_password(database_url)
-    servers = Servers(folder)
-    server = servers(server_environment(database_url, folder))
-    yield Site(server.base, database_url, folder, token)
-    servers.stop_all()
 
 
 def watch(page, errors: list[str]):

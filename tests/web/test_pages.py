@@ -90,7 +90,7 @@ def test_the_socket_io_client_is_served_with_its_licence(client):
 
 
 def test_a_lost_link_can_be_mailed_again_from_the_join_page(client, organiser_token, outbox):
-    from tests.conftest import mailed_links
+    from tests.support.mail import mailed_links
 
     trial = client.post("/api/v1/trials", json={"name": "Spring coffee"},
                         headers={"Authorization": f"Bearer {organiser_token}"}).get_json()

@@ -26,10 +26,12 @@ from hypothesis import strategies as st
 
 from matcher.accounts import create_organiser
 from matcher.analytics import CHARTS
-from tests.openapi_check import PREFIX, problems, response_schema
+from tests.support.app import new_app
+from tests.support.hypothesis import examples
+from tests.support.openapi_check import PREFIX, problems, response_schema
 
 #: Examples per endpoint (FUZZ_EXAMPLES=500 for a longer hunt; CI keeps the default).
-MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or examples(40))
 #: Largest id every database takes (ids are INTEGER: 32 bits on PostgreSQL, 64 on
 #: SQLite); larger ones are test_ids_beyond_the_database_are_not_found's.
 MAX_ID = 2**31 - 1
@@ -63,13 +65,41 @@ class World:
     cafes: dict[str, list[tuple[str, str]]]
 
 
+#: Quick rounds: the fuzzing is about inputs, not about the rounds' quality.
+QUICK_ROUNDS = {"ROUND_TIME_LIMIT": 1.0, "CAFE_TIME_LIMIT": 0.3}
+
+
+@pytest.fixture(scope="module")
+def built_world(module_databases, tmp_path_factory):
+    """The world the endpoints are fuzzed in, built once per module on a
+    database of its own: its URL and the world (each test fuzzes a copy)."""
+    url = module_databases.new("world", migrated=True)
+    app = new_app(url, tmp_path_factory.mktemp("world") / "outbox", **QUICK_ROUNDS)
+    try:
+        world = build_world(app, app.test_client())
+    finally:
+        app.extensions["matcher.engine"].dispose()
+    return url, world
+
+
 @pytest.fixture
-def world(app, client, organiser_token) -> World:
+def world(built_world) -> World:
+    return built_world[1]
+
+
+@pytest.fixture
+def world_client(built_world, databases, outbox):
+    """Flask's test client of the app on a fresh copy of the world."""
+    app = new_app(databases.copy(built_world[0], "app"), outbox, **QUICK_ROUNDS)
+    yield app.test_client()
+    app.extensions["matcher.engine"].dispose()
+
+
+def build_world(app, client) -> World:
     """Two organisers; a trial with a published round and another's trial; a
     running café, a café in its lobby and another's café; their people."""
-    app.config["ROUND_TIME_LIMIT"] = 1.0
-    app.config["CAFE_TIME_LIMIT"] = 0.3
     with app.extensions["matcher.sessions"]() as db:
+        _, organiser_token = create_organiser(db, "org@example.org", "Org")
         _, other = create_organiser(db, "other@example.org", "Other")
         db.commit()
 
@@ -310,7 +340,7 @@ def check(method: str, template: str, reply) -> None:
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 @FUZZ
 @given(data=st.data())
-def test_no_input_gives_a_server_error(client, world, endpoint, data):
+def test_no_input_gives_a_server_error(world_client, world, endpoint, data):
     """Mostly the caller the endpoint is for, on the trial or café it is about
     (so inputs get past the token and reach the service); now and then anyone."""
     w: World = world
@@ -366,12 +396,12 @@ def test_no_input_gives_a_server_error(client, world, endpoint, data):
         # null stands for the trial's join code, so sign-ups get past that check.
         kwargs["data"] = kwargs["data"].replace('"join_code": null',
                                                 f'"join_code": "{w.trial["join_code"]}"')
-    reply = client.open(PREFIX + path, method=endpoint.method, headers=headers, **kwargs)
+    reply = world_client.open(PREFIX + path, method=endpoint.method, headers=headers, **kwargs)
     check(endpoint.method, endpoint.template, reply)
 
 
 def test_every_endpoint_is_fuzzed(app):
-    from tests.test_openapi import api_routes
+    from tests.web.test_openapi import api_routes
 
     fuzzed = {(e.method.lower(), e.template) for e in ENDPOINTS}
     assert api_routes(app) == fuzzed
@@ -406,11 +436,12 @@ def test_unrouted_api_urls_answer_json(client, method, path):
     ("POST", "/cafes/{code}/participants", "anyone"),
     ("POST", "/cafes/{code}/rounds/next", "organiser"),
 ])
-def test_deeply_nested_json_is_a_bad_request(client, world, method, path, caller):
+def test_deeply_nested_json_is_a_bad_request(world_client, world, method, path, caller):
     deep = b"[" * 100_000 + b"]" * 100_000
     headers = auth(world.organiser) if caller == "organiser" else {}
-    reply = client.open(PREFIX + path.format(code=next(iter(world.cafes))), method=method,
-                        data=deep, content_type="application/json", headers=headers)
+    reply = world_client.open(PREFIX + path.format(code=next(iter(world.cafes))),
+                              method=method, data=deep, content_type="application/json",
+                              headers=headers)
     assert reply.status_code == 400
     check(method, path, reply)
 

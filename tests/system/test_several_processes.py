@@ -2,7 +2,7 @@
 Redis (``MATCHER_MESSAGE_QUEUE``): what one process publishes reaches participants
 connected to the other, a trial's match and a café's seat alike.
 
-The database is the suite's (tests/conftest.py): PostgreSQL in PostgreSQL mode,
+The database is the suite's (tests/support/backends.py): PostgreSQL in PostgreSQL mode,
 one SQLite file shared by both processes otherwise. Redis must be running (CI has
 one): the tests fail, never skip, without it."""
 
@@ -14,24 +14,25 @@ import time
 import pytest
 import redis
 
-from tests.conftest import call
-from tests.live import Listener, wait_all
+from tests.support.live import Listener, wait_all
+from tests.support.servers import call
 from web import queue_channel
 
 
-@pytest.fixture
-def two_servers(server_env, redis_url, start_server, organiser):
-    """Processes A and B on one database and one Redis; the organiser's token."""
-    env = dict(server_env, MATCHER_MESSAGE_QUEUE=redis_url)
-    a, b = start_server(env, count=2)
-    return a.base, b.base, organiser
+@pytest.fixture(scope="module")
+def two_servers(module_servers, redis_url):
+    """Processes A and B on one database and one Redis, for the module's tests
+    (each has its own trial or café); the organiser's token."""
+    env = dict(module_servers.env, MATCHER_MESSAGE_QUEUE=redis_url)
+    a, b = module_servers.servers(env, count=2)
+    return a.base, b.base, module_servers.organiser
 
 
 @pytest.fixture
-def announcements(server_env, redis_url):
+def announcements(module_servers, redis_url):
     """Publish on the channel where the processes announce café rounds (web.fanout)."""
     client = redis.Redis.from_url(redis_url)
-    channel = queue_channel(server_env["MATCHER_DATABASE_URL"]) + ":cafe-rounds"
+    channel = queue_channel(module_servers.database_url) + ":cafe-rounds"
     yield lambda message: client.publish(channel, message)
     client.close()
 

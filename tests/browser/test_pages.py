@@ -1,6 +1,6 @@
 """Every page of the app, in real Chromium at 375 px wide (a small phone): no
 console errors, no sideways scrolling, and no problem axe-core finds (WCAG 2.0
-and 2.1 A and AA, and axe's best practices): see tests/browser_tools.py. Each
+and 2.1 A and AA, and axe's best practices): see tests/support/browser.py. Each
 page is checked in the states people see it in (empty, with data, with an
 error, paused, running, finished). Also: the host runs a café from the console
 with the keyboard only.
@@ -14,16 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.browser_tools import (  # noqa: F401 - fixtures: browser, site
-    PHONE,
-    assert_good_page,
-    browser_fixture,
-    sign_in,
-    site_fixture,
-    tab_to,
-    watch,
-)
-from tests.conftest import call
+from tests.support.browser import PHONE, assert_good_page, sign_in, tab_to, watch
+from tests.support.servers import call
 
 pytestmark = pytest.mark.sqlite_only(
     reason="browser tests: the pages and their scripts do not depend on the database")

@@ -85,7 +85,7 @@ def _new_trial(client) -> str:
 def test_import_from_the_trial_page_lists_problems_per_row(signed_in, outbox):
     import io
 
-    from tests.conftest import mailed_links
+    from tests.support.mail import mailed_links
 
     client = signed_in
     page_url = _new_trial(client)
@@ -117,7 +117,7 @@ def test_import_from_the_trial_page_lists_problems_per_row(signed_in, outbox):
 def test_mail_a_participant_a_new_link_from_the_trial_page(signed_in, app, outbox):
     import io
 
-    from tests.conftest import mailed_links
+    from tests.support.mail import mailed_links
 
     client = signed_in
     page_url = _new_trial(client)

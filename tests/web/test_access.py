@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from matcher.accounts import create_organiser
+from tests.support.app import new_app
 
-MATRIX = Path(__file__).resolve().parent.parent / "docs" / "security.md"
+MATRIX = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 CALLERS = ("anonymous", "participant", "other participant", "other organiser", "organiser")
 
 
@@ -53,8 +54,33 @@ def test_the_matrix_covers_every_route(app):
                 f"{method} {rule.rule} is not in docs/security.md"
 
 
+@pytest.fixture(scope="module")
+def built(module_databases, tmp_path_factory):
+    """The world of these tests, built once per module on a database of its own:
+    that database's URL and the world (each test works on a copy of it)."""
+    url = module_databases.new("world", migrated=True)
+    app = new_app(url, tmp_path_factory.mktemp("world") / "outbox")
+    try:
+        world = build_world(app, app.test_client())
+    finally:
+        app.extensions["matcher.engine"].dispose()
+    return url, world
+
+
 @pytest.fixture
-def world(app, client):
+def app(built, databases, outbox):
+    """The app on a fresh copy of the module's world."""
+    made = new_app(databases.copy(built[0], "app"), outbox)
+    yield made
+    made.extensions["matcher.engine"].dispose()
+
+
+@pytest.fixture
+def world(built):
+    return built[1]
+
+
+def build_world(app, client):
     """A trial and a café of one organiser, another organiser, and a participant
     of each (plus participants of another trial and café)."""
     sessions = app.extensions["matcher.sessions"]

@@ -5,7 +5,7 @@ imported), then a correct one, publishes rounds and downloads the history; a
 participant (another context, a 375 px phone) signs up with the keyboard,
 pauses, resumes, sees their match arrive live, says whether they met, and
 leaves, after which their data is gone. Every page on the way passes the checks
-of tests/browser_tools.py (axe-core, no sideways scrolling, no console errors)."""
+of tests/support/browser.py (axe-core, no sideways scrolling, no console errors)."""
 
 from __future__ import annotations
 
@@ -15,16 +15,8 @@ import re
 
 import pytest
 
-from tests.browser_tools import (  # noqa: F401 - fixtures: browser, contexts, site
-    assert_good_page,
-    browser_fixture,
-    contexts_fixture,
-    sign_in,
-    site_fixture,
-    tab_to,
-    watch,
-)
-from tests.conftest import mailed_links
+from tests.support.browser import assert_good_page, sign_in, tab_to, watch
+from tests.support.mail import mailed_links
 
 pytestmark = pytest.mark.sqlite_only(
     reason="browser tests: the pages and their scripts do not depend on the database")

@@ -30,6 +30,7 @@ from solvers.model import (
     pair_key,
 )
 from solvers.pairing import make_round, plan_rounds
+from tests.support.hypothesis import examples
 
 DEPARTMENTS = ("Finance", "IT", "HR")
 ORGANISATIONS = ("", "NHS", "Uni")
@@ -39,7 +40,7 @@ ROLES = ("", "nurse", "porter")
 MODES = ("either",) * 5 + ("virtual", "in-person")
 
 PROPERTY = settings(
-    max_examples=100,
+    max_examples=examples(100),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -310,7 +311,7 @@ def assert_first_failing_round_is_infeasible(problem, rounds, seed, error) -> No
     )
 
 
-@settings(PROPERTY, max_examples=100)
+@settings(PROPERTY, max_examples=examples(100))
 @given(problem=problems(max_n=7), seed=st.integers(0, 2**16), rounds=st.integers(2, 3))
 def test_planned_rounds_are_valid_against_the_growing_history(problem, seed, rounds):
     """Each planned round is valid for the history extended by the rounds before it

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from matcher.accounts import create_organiser
-from tests.conftest import mailed, mailed_links
+from tests.support.mail import mailed, mailed_links
 
 PEOPLE = """\
 id,name,email,department,site,mode,active

@@ -2,21 +2,17 @@
 keeps their personal page open, and the match appears there without a reload
 when the organiser publishes a round. Chromium comes from Debian
 (`apt-get install chromium`, done by .ci/run); the test fails, not skips,
-when it is missing. One Chromium serves the module (tests/browser_tools.py);
-every page's accessibility and phone layout are checked in test_browser_pages.py,
-the whole trial journey in test_browser_journey.py."""
+when it is missing. One Chromium serves the module (tests/support/browser.py);
+every page's accessibility and phone layout are checked in test_pages.py,
+the whole trial journey in test_journeys.py."""
 
 import os
 
-from tests.browser_tools import (  # noqa: F401 - fixtures: browser (one per module), contexts
-    browser_fixture,
-    contexts_fixture,
-)
-from tests.conftest import call
+from tests.support.servers import call
 
 
-def test_match_appears_live_after_signing_up(server, contexts):
-    base, organiser = server
+def test_match_appears_live_after_signing_up(site, contexts):
+    base, organiser = site.base, site.token
     status, trial = call(base, "POST", "/api/v1/trials", {"name": "Live coffee"}, organiser)
     assert status == 201
     for k in range(3):  # colleagues to be matched with
@@ -52,21 +48,22 @@ def _console_errors(page, errors):
     page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
 
 
-def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(server, contexts,
-                                                                        tmp_path):
+def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(site, contexts):
     import subprocess
     import sys
 
-    base, _ = server
-    env = dict(os.environ, MATCHER_DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}")
-    subprocess.run([sys.executable, "-m", "matcher", "organiser", "create", "host@example.org",
+    # The café's host is a new organiser, made with the command line on the
+    # server's database while it runs.
+    base = site.base
+    env = dict(os.environ, MATCHER_DATABASE_URL=site.database_url)
+    subprocess.run([sys.executable, "-m", "matcher", "organiser", "create", "console@example.org",
                     "--password-stdin"], input="a long passphrase\n", text=True, env=env,
                    check=True, capture_output=True)
     errors: list[str] = []
     host = contexts(viewport={"width": 1100, "height": 900}).new_page()
     _console_errors(host, errors)
     host.goto(base + "/organiser/login")
-    host.get_by_label("Email").fill("host@example.org")
+    host.get_by_label("Email").fill("console@example.org")
     host.get_by_label("Password").fill("a long passphrase")
     host.get_by_role("button", name="Sign in").click()
     host.get_by_label("Name", exact=True).last.fill("Ward café")

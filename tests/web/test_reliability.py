@@ -22,7 +22,7 @@ from matcher import db
 from matcher.cafes import CafeError, create_cafe, join_cafe, next_round
 from matcher.models import Cafe, GroupMember, Organiser, Round, Trial
 from matcher.trials import TrialError, create_trial, publish_round, signup
-from tests.database_tools import Database
+from tests.support.database import Database
 from web import create_app
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from matcher import db
 from matcher.models import ApiToken, Base, Organiser
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 SQLITE_SETTINGS = pytest.mark.sqlite_only("about SQLite's own settings (pragmas, files)")

@@ -1,0 +1,67 @@
+"""The app in the test process: on a fresh migrated database, with Flask's test
+client, an organiser, and Socket.IO test clients."""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.accounts import create_organiser
+from web import create_app
+from web.extensions import socketio
+
+
+def new_app(database_url: str, outbox, **config):
+    """The app on ``database_url`` (migrated), mail to ``outbox``, as tests use it."""
+    return create_app({
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test",
+        "ROUND_TIME_LIMIT": 5.0,
+        "MAIL_URL": outbox.as_uri(),
+        **config,
+    })
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    """Where the ``app`` fixture's mail goes (see :mod:`tests.support.mail`)."""
+    return tmp_path / "outbox"
+
+
+@pytest.fixture
+def app(databases, outbox):
+    made = new_app(databases.new("app", migrated=True), outbox)
+    yield made
+    made.extensions["matcher.engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def organiser_token(app):
+    """An organiser of the ``app`` fixture; their API token."""
+    with app.app_context():
+        sessions = app.extensions["matcher.sessions"]
+        with sessions() as db:
+            _, token = create_organiser(db, "org@example.org", "Org")
+            db.commit()
+    return token
+
+
+@pytest.fixture
+def socket_client(app, client):
+    """Make a Socket.IO test client that connects with ``auth``."""
+    made = []
+
+    def connect(auth=None):
+        one = socketio.test_client(app, flask_test_client=client, auth=auth)
+        made.append(one)
+        return one
+
+    yield connect
+    for one in made:
+        if one.is_connected():
+            one.disconnect()

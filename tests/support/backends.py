@@ -1,0 +1,331 @@
+"""The databases the suite runs on, and a fresh database for every test.
+
+Every test that touches a database asks for one through :func:`databases` (the
+``app``, ``server`` and ``site`` fixtures do), and that fixture depends on
+:func:`backend`, which is parametrised by ``MATCHER_TEST_DATABASE``:
+
+- unset, or ``sqlite,postgresql``: each such test runs twice, ``[sqlite]`` and
+  ``[postgresql]`` (``make test``);
+- ``sqlite`` or ``postgresql``: once, on that database (``make test-quick`` is
+  SQLite only).
+
+Tests that never touch a database are not parametrised, so they run once.
+
+- SQLite: a copy of one migrated file per worker, in the test's ``tmp_path``.
+- PostgreSQL: ``CREATE DATABASE matcher_t_… TEMPLATE`` one migrated database
+  per worker, on the server of ``MATCHER_TEST_POSTGRES`` (default the machine's,
+  database ``test``); dropped ``WITH (FORCE)`` after the test, off the critical
+  path (a thread drops them while the next tests run). If that server cannot
+  be reached the run stops at once with the reason: it never skips.
+
+A few tests are about SQLite itself (its pragmas, its files on disk) and are
+marked ``sqlite_only`` with the reason, as are the browser tests (their pages do
+not depend on the database); their ``[postgresql]`` runs are deselected (pytest
+says how many). Likewise ``postgresql_only`` tests are deselected on SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import secrets
+import shutil
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+#: The databases a test can run on, in the order the suite runs them.
+KNOWN = ("sqlite", "postgresql")
+_ALIASES = {"postgres": "postgresql", "pg": "postgresql", "both": "sqlite,postgresql",
+            "all": "sqlite,postgresql"}
+
+
+def _chosen() -> tuple[str, ...]:
+    text = (os.environ.get("MATCHER_TEST_DATABASE") or "sqlite,postgresql").strip().lower()
+    text = _ALIASES.get(text, text)
+    chosen = []
+    for part in text.split(","):
+        part = _ALIASES.get(part.strip(), part.strip())
+        if part not in KNOWN:
+            raise pytest.UsageError(
+                f"MATCHER_TEST_DATABASE: {part!r} is not one of sqlite, postgresql "
+                "(or both, comma-separated)")
+        if part not in chosen:
+            chosen.append(part)
+    return tuple(name for name in KNOWN if name in chosen)
+
+
+#: The PostgreSQL server (and the database to connect to for CREATE/DROP DATABASE).
+POSTGRES_URL = (os.environ.get("MATCHER_TEST_POSTGRES")
+                or "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+#: Test databases are named ``matcher_t_<unix time>_<random>`` (the time lets a
+#: later run drop what a killed run left behind, without touching a running one's).
+PREFIX = "matcher_t_"
+#: Leftover test databases older than this (seconds) are dropped at the start.
+STALE_AFTER = 6 * 3600
+
+
+# --- PostgreSQL administration -----------------------------------------------------
+
+def _libpq(url: str) -> str:
+    """A SQLAlchemy URL as psycopg's connection string."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _admin():
+    """An autocommit connection to the admin database (CREATE/DROP DATABASE)."""
+    import psycopg
+
+    return psycopg.connect(_libpq(POSTGRES_URL), autocommit=True, connect_timeout=5)
+
+
+def postgres_url(name: str) -> str:
+    """The SQLAlchemy URL of database ``name`` on the test server."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def create_postgres_database(template: str | None = None) -> str:
+    """A new, empty (or ``template``'s copy) database; its name."""
+    name = f"{PREFIX}{int(time.time())}_{secrets.token_hex(5)}"
+    with _admin() as admin:
+        if template is None:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        else:
+            # WAL_LOG (PostgreSQL 15's default) copies a small template without
+            # the checkpoint FILE_COPY needs: tens of milliseconds.
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return name
+
+
+def drop_postgres_database(name: str) -> None:
+    with _admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class _Dropper:
+    """Drops finished tests' databases in a thread of its own: a DROP takes
+    longer than the CREATE, and no test needs to wait for it. :meth:`finish`
+    waits until every one is gone."""
+
+    def __init__(self) -> None:
+        self.names: queue.Queue[str | None] = queue.Queue()
+        self.thread: threading.Thread | None = None
+        self.failures: list[str] = []
+
+    def drop(self, name: str) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="drop-databases", daemon=True)
+            self.thread.start()
+        self.names.put(name)
+
+    def _run(self) -> None:
+        while (name := self.names.get()) is not None:
+            try:
+                drop_postgres_database(name)
+            except Exception as exc:  # noqa: BLE001 - reported at the end of the run
+                self.failures.append(f"{name}: {exc}")
+
+    def finish(self) -> None:
+        if self.thread is not None:
+            self.names.put(None)
+            self.thread.join(timeout=120)
+            self.thread = None
+
+
+_dropper = _Dropper()
+
+
+def _drop_stale_postgres_databases() -> None:
+    with _admin() as admin:
+        names = [row[0] for row in admin.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'matcher\\_t\\_%'")]
+        for name in names:
+            stamp = name[len(PREFIX):].split("_", 1)[0]
+            if stamp.isdigit() and time.time() - int(stamp) > STALE_AFTER:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- hooks --------------------------------------------------------------------------
+
+def pytest_configure(config):
+    config.backends = _chosen()
+    if "postgresql" in config.backends:
+        try:
+            with _admin() as admin:
+                admin.execute("SELECT 1")
+        except Exception as exc:  # noqa: BLE001 - any reason: say it and stop
+            pytest.exit(
+                f"the suite runs on PostgreSQL but it is not usable at {POSTGRES_URL}: {exc}\n"
+                "Start it (CI has one), or run SQLite only: MATCHER_TEST_DATABASE=sqlite "
+                "(make test-quick).", returncode=3)
+        if not hasattr(config, "workerinput"):  # once per run, not per xdist worker
+            _drop_stale_postgres_databases()
+
+
+def pytest_report_header(config):
+    where = {"sqlite": "sqlite (a SQLite file per test)",
+             "postgresql": f"postgresql (a database per test at {POSTGRES_URL})"}
+    return "matcher test databases: " + ", ".join(where[name] for name in config.backends)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect the runs a test does not want: ``sqlite_only`` on PostgreSQL,
+    ``postgresql_only`` on SQLite."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on = callspec.params.get("backend") if callspec is not None else None
+        other = ((on == "postgresql" and item.get_closest_marker("sqlite_only"))
+                 or (on == "sqlite" and item.get_closest_marker("postgresql_only")))
+        (dropped if other else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        backends = metafunc.config.backends
+        metafunc.parametrize("backend", backends, ids=backends, indirect=True, scope="session")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _templates.drop()
+    _dropper.finish()
+
+
+# --- databases ----------------------------------------------------------------------
+
+class _Templates:
+    """One migrated database per worker process, copied for each test that
+    wants one migrated already (Alembic's upgrade then finds nothing to do)."""
+
+    def __init__(self) -> None:
+        self.sqlite: Path | None = None
+        self.postgres: str | None = None
+
+    def sqlite_file(self, tmp_path_factory) -> Path:
+        if self.sqlite is None:
+            from matcher import db
+
+            path = tmp_path_factory.mktemp("template") / "migrated.sqlite3"
+            engine = db.make_engine(f"sqlite:///{path}")
+            try:
+                db.upgrade(engine)
+            finally:
+                engine.dispose()
+            self.sqlite = path
+        return self.sqlite
+
+    def postgres_database(self) -> str:
+        if self.postgres is None:
+            from matcher import db
+
+            name = create_postgres_database()
+            engine = db.make_engine(postgres_url(name))
+            try:
+                db.upgrade(engine)
+            finally:
+                engine.dispose()
+            self.postgres = name
+        return self.postgres
+
+    def drop(self) -> None:
+        if self.postgres is not None:
+            drop_postgres_database(self.postgres)
+            self.postgres = None
+
+
+_templates = _Templates()
+
+
+class Databases:
+    """Fresh databases for one test (or module) on ``backend``: all dropped
+    (PostgreSQL) or left in the folder (SQLite) at the end."""
+
+    def __init__(self, backend: str, folder: Path, tmp_path_factory):
+        self.backend, self.folder, self.factory = backend, folder, tmp_path_factory
+        self.created: list[str] = []
+        self.names: set[str] = set()
+
+    def new(self, name: str = "test", *, migrated: bool = False) -> str:
+        """The URL of a new database (``migrated``: at the latest revision already)."""
+        name = self._unique(name)
+        if self.backend == "postgresql":
+            template = _templates.postgres_database() if migrated else None
+            database = create_postgres_database(template)
+            self.created.append(database)
+            return postgres_url(database)
+        path = self.folder / f"{name}.sqlite3"
+        if migrated:
+            shutil.copyfile(_templates.sqlite_file(self.factory), path)
+        return f"sqlite:///{path}"
+
+    def _unique(self, name: str) -> str:
+        stem, k = name, 1
+        while name in self.names:
+            k += 1
+            name = f"{stem}{k}"
+        self.names.add(name)
+        return name
+
+    def copy(self, url: str, name: str = "copy") -> str:
+        """The URL of a new database holding what the database at ``url`` holds
+        (one built once per module, say, then copied for each test). On
+        PostgreSQL nobody may be connected to the original while it is copied."""
+        from sqlalchemy.engine import make_url
+
+        name = self._unique(name)
+        if self.backend == "postgresql":
+            database = create_postgres_database(make_url(url).database)
+            self.created.append(database)
+            return postgres_url(database)
+        path = self.folder / f"{name}.sqlite3"
+        source = sqlite3.connect(make_url(url).database)
+        target = sqlite3.connect(path)
+        try:
+            source.backup(target)  # consistent, whatever the write-ahead log holds
+        finally:
+            target.close()
+            source.close()
+        return f"sqlite:///{path}"
+
+    def drop_all(self) -> None:
+        while self.created:
+            _dropper.drop(self.created.pop())
+
+
+@pytest.fixture(scope="session")
+def backend(request) -> str:
+    """``sqlite`` or ``postgresql``: the database this run of the test is on
+    (parametrised by :func:`pytest_generate_tests`)."""
+    return request.param
+
+
+@pytest.fixture
+def databases(backend, tmp_path, tmp_path_factory):
+    """Make fresh databases for this test: ``databases.new(name, migrated=...)``."""
+    made = Databases(backend, tmp_path, tmp_path_factory)
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture
+def database_url(databases) -> str:
+    """A fresh, empty database for this test (SQLite file or PostgreSQL database)."""
+    return databases.new("test")
+
+
+@pytest.fixture(scope="module")
+def module_databases(backend, tmp_path_factory):
+    """Like :func:`databases`, for fixtures shared by a module's tests."""
+    made = Databases(backend, tmp_path_factory.mktemp("module"), tmp_path_factory)
+    yield made
+    made.drop_all()
