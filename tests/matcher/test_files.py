@@ -102,6 +102,17 @@ def test_json_errors_name_item_and_key(tmp_path):
     assert str(caught.value).startswith(f"{path}: item 1, key id: ")
 
 
+@pytest.mark.parametrize("document, message", [
+    ('{"name": "Ann"}', "must be a JSON list of objects"),
+    ('[{"name": "Ann", "department": "Fin"}, "Bob"]', "item 2: is not an object"),
+])
+def test_json_that_is_not_a_list_of_objects_names_the_item(tmp_path, document, message):
+    path = write(tmp_path, "people.json", document)
+    with pytest.raises(InputError) as caught:
+        read_people(path)
+    assert str(caught.value).startswith(f"{path}: ") and message in str(caught.value)
+
+
 def test_invalid_json(tmp_path):
     with pytest.raises(InputError, match="not valid JSON"):
         read_people(write(tmp_path, "people.json", '[{"name": }]'))

@@ -393,6 +393,39 @@ def test_triad_round_is_lexicographically_optimal(problem, seed):
     assert objective(problem, result.groups) == best
 
 
+@pytest.mark.parametrize("sat_out_before", [(), ("p0",)], ids=["fresh", "p0 sat out"])
+@pytest.mark.parametrize("seed", range(4))
+def test_five_rounds_of_five_sit_each_person_out_once(sat_out_before, seed):
+    """Five people, five rounds (the circle method with a placeholder, or
+    round by round where its sit-outs would be unfair): nobody meets anyone
+    twice, everyone sits out once, and nobody twice before everyone has once."""
+    people = tuple(Person(f"p{k}", "AB"[k % 2]) for k in range(5))
+    history = History.from_rounds([PastRound((), sat_out_before)] if sat_out_before else [])
+    problem = Problem(people, history, odd="sitout")
+    plan = plan_rounds(problem, 5, seed=seed)
+    for result in plan:
+        check_round(with_history(problem, history), result)
+        history = history.then(PastRound(result.groups, result.sitting_out))
+    sat_out = [p for result in plan for p in result.sitting_out]
+    assert sorted(sat_out) == ["p0", "p1", "p2", "p3", "p4"]
+    if sat_out_before:
+        assert sat_out[-1] == "p0"
+    assert sum(result.metrics.repeats for result in plan) == 0
+
+
+def test_forced_repeats_meet_their_lower_bound():
+    """Four people who have all met: any round repeats two pairs, and the
+    round's repeats bound proves it."""
+    people = tuple(Person(f"p{k}", "AB"[k % 2]) for k in range(4))
+    history = History.from_rounds([
+        PastRound((("p0", "p1"), ("p2", "p3"))), PastRound((("p0", "p2"), ("p1", "p3"))),
+        PastRound((("p0", "p3"), ("p1", "p2")))])
+    problem = Problem(people, history)
+    result = make_round(problem, seed=0)
+    check_round(problem, result)
+    assert result.metrics.repeats == result.metrics.repeats_bound == 2
+
+
 def test_triad_optimum_three_departments():
     """No history: the best round puts one of each department in the triad."""
     people = (

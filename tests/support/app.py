@@ -22,6 +22,19 @@ def new_app(database_url: str, outbox, **config):
     })
 
 
+def build_once(databases, folder, build, **config):
+    """Data that a module's tests all start from, built once: a new migrated
+    database from ``databases``, the app on it (mail to ``folder``), and
+    ``build(app, client)``. Returns the database's URL (each test works on
+    ``databases.copy`` of it) and what ``build`` returned."""
+    url = databases.new("world", migrated=True)
+    app = new_app(url, folder / "outbox", **config)
+    try:
+        return url, build(app, app.test_client())
+    finally:
+        app.extensions["matcher.engine"].dispose()
+
+
 @pytest.fixture
 def outbox(tmp_path):
     """Where the ``app`` fixture's mail goes (see :mod:`tests.support.mail`)."""

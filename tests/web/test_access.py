@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from matcher.accounts import create_organiser
-from tests.support.app import new_app
+from tests.support.app import build_once, new_app
 
 MATRIX = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 CALLERS = ("anonymous", "participant", "other participant", "other organiser", "organiser")
@@ -58,13 +58,7 @@ def test_the_matrix_covers_every_route(app):
 def built(module_databases, tmp_path_factory):
     """The world of these tests, built once per module on a database of its own:
     that database's URL and the world (each test works on a copy of it)."""
-    url = module_databases.new("world", migrated=True)
-    app = new_app(url, tmp_path_factory.mktemp("world") / "outbox")
-    try:
-        world = build_world(app, app.test_client())
-    finally:
-        app.extensions["matcher.engine"].dispose()
-    return url, world
+    return build_once(module_databases, tmp_path_factory.mktemp("world"), build_world)
 
 
 @pytest.fixture

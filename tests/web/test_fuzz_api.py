@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from matcher.accounts import create_organiser
 from matcher.analytics import CHARTS
-from tests.support.app import new_app
+from tests.support.app import build_once, new_app
 from tests.support.hypothesis import examples
 from tests.support.openapi_check import PREFIX, problems, response_schema
 
@@ -73,13 +73,8 @@ QUICK_ROUNDS = {"ROUND_TIME_LIMIT": 1.0, "CAFE_TIME_LIMIT": 0.3}
 def built_world(module_databases, tmp_path_factory):
     """The world the endpoints are fuzzed in, built once per module on a
     database of its own: its URL and the world (each test fuzzes a copy)."""
-    url = module_databases.new("world", migrated=True)
-    app = new_app(url, tmp_path_factory.mktemp("world") / "outbox", **QUICK_ROUNDS)
-    try:
-        world = build_world(app, app.test_client())
-    finally:
-        app.extensions["matcher.engine"].dispose()
-    return url, world
+    return build_once(module_databases, tmp_path_factory.mktemp("world"), build_world,
+                      **QUICK_ROUNDS)
 
 
 @pytest.fixture
