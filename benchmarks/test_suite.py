@@ -96,9 +96,11 @@ def measure(commit: str, workdir: Path, coverage: bool) -> Measured:
     log(f"{commit}: make test")
     wall, done = run(["make", "test"], folder)
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    summary = next((line for line in reversed(lines)
-                    if re.search(r"\d+ (passed|failed)", line)), lines[-1] if lines else "")
-    measured = Measured(commit, install, wall, done.returncode, summary.strip("= "))
+    # pytest's last line of each pass ("953 passed, 2 deselected in 604.14s").
+    passes = [line.strip("= ") for line in lines
+              if re.search(r"\d+ (passed|failed|errors?)\b.* in [\d.]+s", line)]
+    summary = "; ".join(passes) or (lines[-1] if lines else "")
+    measured = Measured(commit, install, wall, done.returncode, summary)
     log(f"{commit}: {wall:.0f} s, {measured.summary}")
     if coverage:
         measured.coverage, measured.covered = measure_coverage(folder)
