@@ -323,7 +323,8 @@ def _table_count(cafe: Cafe, present: int, hosts: int) -> int:
 
 
 def next_round(session: Session, cafe: Cafe, *, seed: int | None = None,
-               time_limit: float = 5.0, after: object = None) -> Round:
+               time_limit: float = 5.0, steps: int | None = None,
+               after: object = None) -> Round:
     """Start the café (round 1) or go to the next round: re-plan the rounds to
     come for whoever is present if anyone arrived or left, seat the next one,
     and start its clock. After the last round: 409.
@@ -332,7 +333,11 @@ def next_round(session: Session, cafe: Cafe, *, seed: int | None = None,
     start): if the café has moved on since (a second click, another console),
     409 ``moved_on`` and nothing changes. Two requests at the same moment are
     told apart by the database (one round per number: the second gets an
-    IntegrityError); one after the other only by ``after``."""
+    IntegrityError); one after the other only by ``after``.
+
+    Re-planning is bounded by ``time_limit`` seconds and, if given, by
+    ``steps`` of the search (:func:`solvers.rotation.plan_cafe`): with steps,
+    the same café and seed give the same plan however busy the machine."""
     if cafe.status == "finished":
         raise CafeError(409, "finished", "this café has finished")
     if after is not None and _whole(after, "after", 0, MAX_ROUNDS) != cafe.current_round:
@@ -368,7 +373,7 @@ def next_round(session: Session, cafe: Cafe, *, seed: int | None = None,
             weights=Weights(**cafe.weights) if cafe.weights else Weights(),
             fixed=tuple(played))
         try:
-            plan = plan_cafe(problem, seed=seed, time_limit=time_limit)
+            plan = plan_cafe(problem, seed=seed, time_limit=time_limit, steps=steps)
         except Infeasible as exc:
             raise CafeError(409, "infeasible", f"cannot seat everyone: {exc}") from None
         upcoming = [r.tables for r in plan.rounds[len(played):]]

@@ -43,8 +43,11 @@ class Config:
         # Rate-limit counters: in memory for one process; a Redis URL for several.
         self.RATELIMIT_STORAGE_URI = os.environ.get("MATCHER_RATELIMIT_STORAGE") or "memory://"
         self.ROUND_TIME_LIMIT = 10.0
-        # Seconds a café's "next round" may spend re-planning (people are waiting).
+        # Seconds a café's "next round" may spend re-planning (people are waiting),
+        # and optionally the most steps of the search (then the same café and
+        # seed give the same plan however busy the machine: tests set it).
         self.CAFE_TIME_LIMIT = 2.0
+        self.CAFE_STEPS = None
         # "gevent" under `python -m matcher serve`; threads elsewhere (tests, shells).
         self.ASYNC_MODE = "threading"
 

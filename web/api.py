@@ -489,7 +489,7 @@ def cafe_next_round(code: str):
         raise CafeError(400, "invalid", "seed must be a whole number ≥ 0", "seed")
     db = session()
     stored = next_round(db, cafe, seed=seed, time_limit=current_app.config["CAFE_TIME_LIMIT"],
-                        after=data.get("after"))
+                        steps=current_app.config["CAFE_STEPS"], after=data.get("after"))
     db.commit()
     push_seats(socketio, cafe)
     return jsonify({

@@ -359,7 +359,7 @@ def cafe_next(cafe_id: int):
     """Start the café, or go to the next round: every phone shows its new table."""
     def action(cafe):
         next_round(session(), cafe, time_limit=current_app.config["CAFE_TIME_LIMIT"],
-                   after=_number(request.form, "after"))
+                   steps=current_app.config["CAFE_STEPS"], after=_number(request.form, "after"))
         return push_seats
     return _cafe_action(cafe_id, action)
 

@@ -17,7 +17,7 @@ from web import create_app
 from web.extensions import socketio
 from web.fanout import start_fanout
 
-__all__ = ["serve"]
+__all__ = ["serve", "warm_up"]
 
 
 def serve(host: str, port: int, *, demo: bool) -> int:
@@ -31,7 +31,7 @@ def serve(host: str, port: int, *, demo: bool) -> int:
               file=sys.stderr)
         return 2
     app = create_app({"ASYNC_MODE": "gevent"})
-    _warm_up()
+    warm_up()
     base = f"http://{host}:{port}"
     if demo:
         with app.extensions["matcher.sessions"]() as session:
@@ -65,7 +65,7 @@ def serve(host: str, port: int, *, demo: bool) -> int:
     return 0
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """Plan a tiny café before serving: the rotation engine's compiled kernel
     (numba) loads now, from its cache or compiled once, not during the first
     café's "start" while a room waits."""
@@ -73,4 +73,5 @@ def _warm_up() -> None:
     from solvers.rotation import Cafe, plan_cafe
 
     people = tuple(Person(f"p{k}", f"d{k % 3}") for k in range(12))
-    plan_cafe(Cafe(people, tables=3, rounds=3, hosts={"p0": 1}), seed=0, time_limit=0.2)
+    # A few steps load (or compile) the kernel; more would only delay the start.
+    plan_cafe(Cafe(people, tables=3, rounds=3, hosts={"p0": 1}), seed=0, steps=64)

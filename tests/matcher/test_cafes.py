@@ -28,6 +28,7 @@ from matcher.cafes import (
 )
 from matcher.models import Organiser
 from matcher.trials import create_trial, publish_round, signup
+from tests.support.app import CAFE_STEPS
 
 
 @pytest.fixture
@@ -56,9 +57,9 @@ def join(session, cafe, k, **extra):
     return join_cafe(session, cafe, fields | extra)
 
 
-def play(session, cafe, seed=1, time_limit=0.5):
-    """The next round, planned quickly (a small café needs far less than this)."""
-    return next_round(session, cafe, seed=seed, time_limit=time_limit)
+def play(session, cafe, seed=1, steps=CAFE_STEPS):
+    """The next round, its search bounded by work (a small café needs far less)."""
+    return next_round(session, cafe, seed=seed, time_limit=30, steps=steps)
 
 
 def tables_of(stored):
@@ -306,7 +307,7 @@ def test_nobody_shares_a_table_twice_when_it_can_be_avoided(session, organiser):
     people = [join(session, cafe, k).attendee for k in range(9)]
     met = set()
     for number in (1, 2, 3):
-        stored = play(session, cafe, 7, time_limit=5.0)
+        stored = play(session, cafe, 7)
         assert stored.number == number == cafe.current_round
         tables = tables_of(stored)
         check_valid(tables, ids(people), 3)

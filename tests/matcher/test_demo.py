@@ -6,6 +6,7 @@ from matcher import db
 from matcher.demo import load_demo
 from matcher.models import Membership, Round
 from matcher.trials import publish_round
+from tests.support.app import CAFE_STEPS
 
 
 def test_demo_loads_once_and_makes_a_good_next_round(database_url):
@@ -38,7 +39,7 @@ def test_the_demo_cafe_is_in_its_lobby_and_starts_with_its_named_hosts(database_
         assert load_demo(session).cafe.id == cafe.id
         hosts = {a.name: a.host_table for a in cafe.attendees if a.host_table}
         assert hosts == {cafe.host_names[0]: 1, cafe.host_names[1]: 2}
-        stored = next_round(session, cafe, seed=1, time_limit=2)
+        stored = next_round(session, cafe, seed=1, steps=CAFE_STEPS)
         # 22 people at tables of at most 5: 5 tables; the hosts sit at their own.
         assert len(stored.groups) == 5
         for group in stored.groups:

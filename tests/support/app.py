@@ -9,6 +9,10 @@ from matcher.accounts import create_organiser
 from web import create_app
 from web.extensions import socketio
 
+#: Steps of the café search in the tests' apps and services: far more than a
+#: small café needs (it stops sooner once the plan meets its bounds).
+CAFE_STEPS = 20_000
+
 
 def new_app(database_url: str, outbox, **config):
     """The app on ``database_url`` (migrated), mail to ``outbox``, as tests use it."""
@@ -17,6 +21,9 @@ def new_app(database_url: str, outbox, **config):
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test",
         "ROUND_TIME_LIMIT": 5.0,
+        # Café rounds bounded by work: quick, and the same on a busy machine.
+        "CAFE_TIME_LIMIT": 30.0,
+        "CAFE_STEPS": CAFE_STEPS,
         "MAIL_URL": outbox.as_uri(),
         **config,
     })

@@ -177,6 +177,18 @@ def server(server_env, start_server, organiser):
     return start_server(server_env).base, organiser
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """Compile the café search's kernels once, before the workers and servers
+    start: numba caches them on disk, so each process then loads them instead
+    of compiling them at the same moment as the others (a fresh clone has no
+    cache)."""
+    if not hasattr(session.config, "workerinput"):
+        from web.serve import warm_up
+
+        warm_up()
+
+
 #: Module-scoped fixtures that start servers (or a browser): a module's tests
 #: that use one run on one xdist worker (per database), so it starts once.
 SHARED = {"module_servers", "cluster", "site", "browser"}

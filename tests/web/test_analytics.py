@@ -31,6 +31,7 @@ from matcher.cafes import create_cafe, next_round
 from matcher.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 from matcher.exports import trial_figures
 from matcher.models import Attendee, Cafe, Group, GroupMember, Membership, Person, Round, Trial
+from tests.support.app import CAFE_STEPS, build_once, new_app
 from tests.support.openapi_check import check_response
 from web.analytics import HEAT, chart_view, contrast
 
@@ -251,7 +252,7 @@ def test_a_cafe_run_by_the_service_agrees_with_its_tables(db):
     demo = load_demo(db)
     cafe = demo.cafe
     for _ in range(3):
-        next_round(db, cafe, seed=1, time_limit=1)
+        next_round(db, cafe, seed=1, steps=CAFE_STEPS)
     db.commit()
     db.refresh(cafe)
     a = cafe_analytics(cafe)
@@ -269,22 +270,45 @@ def test_a_cafe_run_by_the_service_agrees_with_its_tables(db):
 
 # -- pages and downloads for the demo ------------------------------------------------------
 
-@pytest.fixture
-def demo(app, client):
-    """The demo data, and its organiser signed in."""
+def _load_demo(app, client) -> dict:
+    """The demo data with two café rounds played: the ids the tests need."""
     with app.extensions["matcher.sessions"]() as session:
         loaded = load_demo(session)
         for _ in range(2):
-            next_round(session, loaded.cafe, seed=1, time_limit=1)
+            next_round(session, loaded.cafe, seed=1, steps=CAFE_STEPS)
         session.commit()
-        ids = {"trial": loaded.trial.id, "cafe": loaded.cafe.id, "code": loaded.cafe.code,
-               "token": loaded.organiser_token, "tokens": loaded.participant_tokens,
-               "emails": [m.person.email for m in loaded.trial.memberships],
-               "public_ids": [m.person.public_id for m in loaded.trial.memberships]}
-    reply = client.post("/organiser/login", data={"email": DEMO_EMAIL,
-                                                  "password": DEMO_PASSWORD})
+        return {"trial": loaded.trial.id, "cafe": loaded.cafe.id, "code": loaded.cafe.code,
+                "token": loaded.organiser_token, "tokens": loaded.participant_tokens,
+                "emails": [m.person.email for m in loaded.trial.memberships],
+                "public_ids": [m.person.public_id for m in loaded.trial.memberships]}
+
+
+@pytest.fixture(scope="module")
+def built_demo(module_databases, tmp_path_factory):
+    """The demo, loaded once per module (each test works on a copy)."""
+    return build_once(module_databases, tmp_path_factory.mktemp("demo"), _load_demo)
+
+
+@pytest.fixture
+def demo_app(built_demo, databases, outbox):
+    """The app on a fresh copy of the demo."""
+    made = new_app(databases.copy(built_demo[0], "app"), outbox)
+    yield made
+    made.extensions["matcher.engine"].dispose()
+
+
+@pytest.fixture
+def demo_client(demo_app):
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def demo(built_demo, demo_client):
+    """The demo's ids, and its organiser signed in (in ``demo_client``)."""
+    reply = demo_client.post("/organiser/login", data={"email": DEMO_EMAIL,
+                                                       "password": DEMO_PASSWORD})
     assert reply.status_code == 303
-    return ids
+    return built_demo[1]
 
 
 def _svg(data: bytes) -> ET.Element:
@@ -298,9 +322,9 @@ def _svg(data: bytes) -> ET.Element:
 
 
 @pytest.mark.parametrize("kind", ["trials", "cafes"])
-def test_an_organiser_sees_and_downloads_the_analytics_of_the_demo(client, demo, kind):
+def test_an_organiser_sees_and_downloads_the_analytics_of_the_demo(demo_client, demo, kind):
     base = f"/organiser/{kind}/{demo['trial' if kind == 'trials' else 'cafe']}/analytics"
-    page = client.get(base)
+    page = demo_client.get(base)
     assert page.status_code == 200 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
     # Every chart is drawn in the page, with its title, description and downloads.
@@ -312,7 +336,7 @@ def test_an_organiser_sees_and_downloads_the_analytics_of_the_demo(client, demo,
     assert "Nursing" in html and "<table>" in html  # the numbers as tables, too
 
     for chart in DRAWN:
-        reply = client.get(f"{base}/{chart}.svg")
+        reply = demo_client.get(f"{base}/{chart}.svg")
         assert reply.status_code == 200 and reply.mimetype == "image/svg+xml"
         assert reply.headers["Content-Disposition"].startswith("attachment; filename=")
         assert reply.headers["Content-Disposition"].endswith(f'-{chart}.svg"')
@@ -320,67 +344,67 @@ def test_an_organiser_sees_and_downloads_the_analytics_of_the_demo(client, demo,
         assert reply.data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
         _svg(reply.data)
     for chart in CHARTS:
-        reply = client.get(f"{base}/{chart}.csv")
+        reply = demo_client.get(f"{base}/{chart}.csv")
         assert reply.status_code == 200 and reply.mimetype == "text/csv"
         assert reply.headers["Content-Disposition"].endswith(f'-{chart}.csv"')
         assert list(csv.reader(io.StringIO(reply.get_data(as_text=True))))[0]
 
 
-def test_the_demo_trials_figures_hold_together(client, demo):
+def test_the_demo_trials_figures_hold_together(demo_client, demo):
     base = f"/organiser/trials/{demo['trial']}/analytics"
-    heatmap = list(csv.reader(io.StringIO(client.get(f"{base}/heatmap.csv").get_data(
+    heatmap = list(csv.reader(io.StringIO(demo_client.get(f"{base}/heatmap.csv").get_data(
         as_text=True))))
     assert len(heatmap) == 13 and heatmap[0][1] == "Nursing"  # 12 departments, the largest first
     cells = [[int(v) for v in row[1:]] for row in heatmap[1:]]
     assert all(cells[i][j] == cells[j][i] for i in range(12) for j in range(12))
-    ties = list(csv.DictReader(io.StringIO(client.get(f"{base}/ties.csv").get_data(
+    ties = list(csv.DictReader(io.StringIO(demo_client.get(f"{base}/ties.csv").get_data(
         as_text=True))))
     assert [t["round"] for t in ties] == ["1", "2", "3", "4"]
     total = sum(cells[i][j] for i in range(12) for j in range(i, 12))
     assert total == sum(int(t["meetings"]) for t in ties)
     assert int(ties[-1]["ties"]) == sum(int(t["new_ties"]) for t in ties)
-    svg = _svg(client.get(f"{base}/heatmap.svg").data)
+    svg = _svg(demo_client.get(f"{base}/heatmap.svg").data)
     cell_texts = [t.text for t in svg.iter(f"{SVG}text")]
     assert "Nursing" in cell_texts and str(max(max(row) for row in cells)) in cell_texts
 
 
-def test_links_to_the_analytics(client, demo):
-    trial_page = client.get(f"/organiser/trials/{demo['trial']}").get_data(as_text=True)
+def test_links_to_the_analytics(demo_client, demo):
+    trial_page = demo_client.get(f"/organiser/trials/{demo['trial']}").get_data(as_text=True)
     assert f'href="/organiser/trials/{demo["trial"]}/analytics"' in trial_page
-    console = client.get(f"/organiser/cafes/{demo['cafe']}").get_data(as_text=True)
+    console = demo_client.get(f"/organiser/cafes/{demo['cafe']}").get_data(as_text=True)
     assert f'href="/organiser/cafes/{demo["cafe"]}/analytics"' in console
-    dashboard = client.get("/organiser/").get_data(as_text=True)
+    dashboard = demo_client.get("/organiser/").get_data(as_text=True)
     assert f'href="/organiser/trials/{demo["trial"]}/analytics"' in dashboard
 
 
-def test_the_api_gives_the_analytics_as_described(client, demo):
+def test_the_api_gives_the_analytics_as_described(demo_client, demo):
     auth = {"Authorization": f"Bearer {demo['token']}"}
     for path in (f"/api/v1/trials/{demo['trial']}/analytics",
                  f"/api/v1/cafes/{demo['code']}/analytics"):
-        reply = client.get(path, headers=auth)
+        reply = demo_client.get(path, headers=auth)
         assert reply.status_code == 200
         check_response("GET", path, reply)
         body = reply.get_json()
         assert body["heatmap"]["total"] == sum(t["meetings"] for t in body["ties"])
         for chart in CHARTS:
-            one = client.get(f"{path}/{chart}.csv", headers=auth)
+            one = demo_client.get(f"{path}/{chart}.csv", headers=auth)
             assert one.status_code == 200 and one.mimetype == "text/csv"
             check_response("GET", f"{path}/{chart}.csv", one)
         for status, url, headers in ((401, path, {}), (404, f"{path}/pie.csv", auth),
                                      (401, f"{path}/ties.csv", {})):
-            refused = client.get(url, headers=headers)
+            refused = demo_client.get(url, headers=headers)
             assert refused.status_code == status
             check_response("GET", url, refused)
-    body = client.get(f"/api/v1/trials/{demo['trial']}/analytics", headers=auth).get_json()
+    body = demo_client.get(f"/api/v1/trials/{demo['trial']}/analytics", headers=auth).get_json()
     assert body["kind"] == "trial" and len(body["heatmap"]["departments"]) == 12
     assert body["participation"]["participants"] == 145
     assert len(body["ties"]) == 4
-    assert client.get("/api/v1/trials/999999/analytics", headers=auth).status_code == 404
-    assert client.get("/api/v1/cafes/NOCAFE/analytics", headers=auth).status_code == 404
+    assert demo_client.get("/api/v1/trials/999999/analytics", headers=auth).status_code == 404
+    assert demo_client.get("/api/v1/cafes/NOCAFE/analytics", headers=auth).status_code == 404
 
 
-def test_only_the_organiser_sees_them(app, client, demo):
-    with app.extensions["matcher.sessions"]() as session:
+def test_only_the_organiser_sees_them(demo_app, demo_client, demo):
+    with demo_app.extensions["matcher.sessions"]() as session:
         _, other = create_organiser(session, "other@example.org", "Other", password=PASSWORD)
         session.commit()
     urls = [f"/organiser/trials/{demo['trial']}/analytics",
@@ -388,40 +412,40 @@ def test_only_the_organiser_sees_them(app, client, demo):
             f"/organiser/cafes/{demo['cafe']}/analytics",
             f"/organiser/cafes/{demo['cafe']}/analytics/not-yet-mixed.csv"]
     for url in urls:
-        assert client.get(url).status_code == 200
-    assert client.get(f"/organiser/trials/{demo['trial']}/analytics/pie.svg").status_code == 404
+        assert demo_client.get(url).status_code == 200
+    base = f"/organiser/trials/{demo['trial']}/analytics"
+    assert demo_client.get(f"{base}/pie.svg").status_code == 404
     # The list is a table, not a chart: no picture of it.
-    assert client.get(
-        f"/organiser/trials/{demo['trial']}/analytics/not-yet-mixed.svg").status_code == 404
-    assert client.get(f"/organiser/trials/{demo['trial']}/analytics/ties.pdf").status_code == 404
-    assert client.get("/organiser/trials/999999/analytics").status_code == 404
-    client.post("/organiser/logout")
+    assert demo_client.get(f"{base}/not-yet-mixed.svg").status_code == 404
+    assert demo_client.get(f"{base}/ties.pdf").status_code == 404
+    assert demo_client.get("/organiser/trials/999999/analytics").status_code == 404
+    demo_client.post("/organiser/logout")
     for url in urls:
-        reply = client.get(url)
+        reply = demo_client.get(url)
         assert reply.status_code == 302 and "/organiser/login" in reply.headers["Location"]
-    client.post("/organiser/login", data={"email": "other@example.org", "password": PASSWORD})
+    demo_client.post("/organiser/login", data={"email": "other@example.org", "password": PASSWORD})
     for url in urls:
-        assert client.get(url).status_code == 403
+        assert demo_client.get(url).status_code == 403
     # A participant's token is no organiser's.
     participant = {"Authorization": f"Bearer {next(iter(demo['tokens'].values()))}"}
-    assert client.get(f"/api/v1/trials/{demo['trial']}/analytics",
+    assert demo_client.get(f"/api/v1/trials/{demo['trial']}/analytics",
                       headers=participant).status_code == 401
-    assert client.get(f"/api/v1/trials/{demo['trial']}/analytics",
+    assert demo_client.get(f"/api/v1/trials/{demo['trial']}/analytics",
                       headers={"Authorization": f"Bearer {other}"}).status_code == 403
 
 
-def test_no_emails_tokens_or_ids_in_any_output(client, demo):
+def test_no_emails_tokens_or_ids_in_any_output(demo_client, demo):
     outputs = []
     for kind, key in (("trials", "trial"), ("cafes", "cafe")):
         base = f"/organiser/{kind}/{demo[key]}/analytics"
-        outputs.append(client.get(base).get_data(as_text=True))
-        outputs += [client.get(f"{base}/{c}.svg").get_data(as_text=True) for c in DRAWN]
-        outputs += [client.get(f"{base}/{c}.csv").get_data(as_text=True) for c in CHARTS]
+        outputs.append(demo_client.get(base).get_data(as_text=True))
+        outputs += [demo_client.get(f"{base}/{c}.svg").get_data(as_text=True) for c in DRAWN]
+        outputs += [demo_client.get(f"{base}/{c}.csv").get_data(as_text=True) for c in CHARTS]
     auth = {"Authorization": f"Bearer {demo['token']}"}
     for path in (f"/api/v1/trials/{demo['trial']}/analytics",
                  f"/api/v1/cafes/{demo['code']}/analytics"):
-        outputs.append(client.get(path, headers=auth).get_data(as_text=True))
-        outputs += [client.get(f"{path}/{c}.csv", headers=auth).get_data(as_text=True)
+        outputs.append(demo_client.get(path, headers=auth).get_data(as_text=True))
+        outputs += [demo_client.get(f"{path}/{c}.csv", headers=auth).get_data(as_text=True)
                     for c in CHARTS]
     text = "\n".join(outputs)
     assert "Nursing" in text and "@" not in text

@@ -22,6 +22,7 @@ from matcher import db
 from matcher.cafes import CafeError, create_cafe, join_cafe, next_round
 from matcher.models import Cafe, GroupMember, Organiser, Round, Trial
 from matcher.trials import TrialError, create_trial, publish_round, signup
+from tests.support.app import CAFE_STEPS
 from tests.support.database import Database
 from web import create_app
 
@@ -136,10 +137,10 @@ def test_two_sessions_cannot_both_store_the_next_round_of_a_cafe(sessions):
     first.expunge_all()
     mine, theirs = first.get(Cafe, cafe_id), second.get(Cafe, cafe_id)
     _ = (mine.attendees, theirs.attendees, mine.played, theirs.played)  # both read round 0
-    next_round(first, mine, seed=1, time_limit=1)
+    next_round(first, mine, seed=1, steps=CAFE_STEPS)
     first.commit()
     with pytest.raises(IntegrityError):
-        next_round(second, theirs, seed=2, time_limit=1)
+        next_round(second, theirs, seed=2, steps=CAFE_STEPS)
         second.commit()
     second.rollback()
     rounds = second.scalars(select(Round).where(Round.cafe_id == cafe_id)).all()
@@ -175,20 +176,20 @@ def test_two_sessions_cannot_both_publish_the_next_round_of_a_trial(sessions):
 def test_next_round_after_a_round_that_is_no_longer_current_is_refused(sessions):
     session, _ = sessions
     cafe = _cafe(session)
-    next_round(session, cafe, seed=1, time_limit=1, after=0)
+    next_round(session, cafe, seed=1, steps=CAFE_STEPS, after=0)
     session.commit()
     for stale in (0, 2):
         with pytest.raises(CafeError) as caught:
-            next_round(session, cafe, seed=1, time_limit=1, after=stale)
+            next_round(session, cafe, seed=1, steps=CAFE_STEPS, after=stale)
         assert (caught.value.status, caught.value.code, caught.value.field) == (
             409, "moved_on", "after")
     for bad in (-1, "1", True, 1.0):
         with pytest.raises(CafeError) as caught:
-            next_round(session, cafe, seed=1, time_limit=1, after=bad)
+            next_round(session, cafe, seed=1, steps=CAFE_STEPS, after=bad)
         assert (caught.value.status, caught.value.field) == (400, "after")
     session.rollback()
     assert cafe.current_round == 1
-    assert next_round(session, cafe, seed=1, time_limit=1, after=1).number == 2
+    assert next_round(session, cafe, seed=1, steps=CAFE_STEPS, after=1).number == 2
 
 
 def test_publish_after_a_round_that_is_no_longer_the_latest_is_refused(sessions):
