@@ -23,8 +23,9 @@ demo-round: $(STAMP)
 # The whole suite (README, "Tests"): every test that touches a database runs on
 # SQLite and again on PostgreSQL (127.0.0.1:5432, database `test`), the others
 # once; Redis at 127.0.0.1:6379 and Chromium too. Anything missing fails the
-# run, never skips. JOBS: pytest-xdist workers (default: one per core).
-JOBS ?= auto
+# run, never skips. JOBS: pytest-xdist workers (default: one more than the
+# cores, as many tests wait on servers and sockets).
+JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
 PYTEST := $(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 test: $(STAMP)
