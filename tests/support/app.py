@@ -3,6 +3,8 @@ client, an organiser, and Socket.IO test clients."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from matcher.accounts import create_organiser
@@ -40,6 +42,17 @@ def build_once(databases, folder, build, **config):
         return url, build(app, app.test_client())
     finally:
         app.extensions["matcher.engine"].dispose()
+
+
+@contextmanager
+def app_on_copy(databases, url, outbox, **config):
+    """The app on a fresh copy (``databases.copy``) of the database at ``url``
+    (one :func:`build_once` made); its engine disposed at the end."""
+    made = new_app(databases.copy(url, "app"), outbox, **config)
+    try:
+        yield made
+    finally:
+        made.extensions["matcher.engine"].dispose()
 
 
 @pytest.fixture

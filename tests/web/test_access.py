@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from matcher.accounts import create_organiser
-from tests.support.app import build_once, new_app
+from tests.support.app import app_on_copy, build_once
 
 MATRIX = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 CALLERS = ("anonymous", "participant", "other participant", "other organiser", "organiser")
@@ -64,9 +64,8 @@ def built(module_databases, tmp_path_factory):
 @pytest.fixture
 def app(built, databases, outbox):
     """The app on a fresh copy of the module's world."""
-    made = new_app(databases.copy(built[0], "app"), outbox)
-    yield made
-    made.extensions["matcher.engine"].dispose()
+    with app_on_copy(databases, built[0], outbox) as made:
+        yield made
 
 
 @pytest.fixture

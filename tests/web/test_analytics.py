@@ -31,7 +31,7 @@ from matcher.cafes import create_cafe, next_round
 from matcher.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 from matcher.exports import trial_figures
 from matcher.models import Attendee, Cafe, Group, GroupMember, Membership, Person, Round, Trial
-from tests.support.app import CAFE_STEPS, build_once, new_app
+from tests.support.app import CAFE_STEPS, app_on_copy, build_once
 from tests.support.openapi_check import check_response
 from web.analytics import HEAT, chart_view, contrast
 
@@ -292,9 +292,8 @@ def built_demo(module_databases, tmp_path_factory):
 @pytest.fixture
 def demo_app(built_demo, databases, outbox):
     """The app on a fresh copy of the demo."""
-    made = new_app(databases.copy(built_demo[0], "app"), outbox)
-    yield made
-    made.extensions["matcher.engine"].dispose()
+    with app_on_copy(databases, built_demo[0], outbox) as made:
+        yield made
 
 
 @pytest.fixture

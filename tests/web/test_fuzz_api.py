@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from matcher.accounts import create_organiser
 from matcher.analytics import CHARTS
-from tests.support.app import build_once, new_app
+from tests.support.app import app_on_copy, build_once
 from tests.support.hypothesis import examples
 from tests.support.openapi_check import PREFIX, problems, response_schema
 
@@ -85,9 +85,8 @@ def world(built_world) -> World:
 @pytest.fixture
 def world_client(built_world, databases, outbox):
     """Flask's test client of the app on a fresh copy of the world."""
-    app = new_app(databases.copy(built_world[0], "app"), outbox, **QUICK_ROUNDS)
-    yield app.test_client()
-    app.extensions["matcher.engine"].dispose()
+    with app_on_copy(databases, built_world[0], outbox, **QUICK_ROUNDS) as app:
+        yield app.test_client()
 
 
 def build_world(app, client) -> World:
