@@ -61,8 +61,13 @@ def database_url(instance_path: str | os.PathLike[str] | None = None) -> str:
 def make_engine(url: str | URL) -> Engine:
     """An engine for ``url``.
 
-    SQLite gets WAL journal mode (readers never block the writer), foreign keys
-    enforced on every connection (SQLite leaves them off by default) and a busy
+    SQLite gets WAL journal mode (readers never block the writer) with
+    ``synchronous=NORMAL``, the setting SQLite recommends for WAL: every commit
+    stays atomic and survives the app's process being killed, and only a power
+    cut or an operating-system crash may lose the last commits (not corrupt the
+    file), where waiting for the disk on every commit cost a fifth of the time
+    of a sign-up (https://www.sqlite.org/pragma.html#pragma_synchronous). Foreign keys
+    are enforced on every connection (SQLite leaves them off by default) and a busy
     timeout of :data:`SQLITE_TIMEOUT` seconds unless the URL gives ``timeout``.
     Other databases get connections checked before use (``pool_pre_ping``) so a
     restarted server costs no failed request, and a pool sized for a gevent
@@ -83,6 +88,7 @@ def make_engine(url: str | URL) -> Engine:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()

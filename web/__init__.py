@@ -39,7 +39,7 @@ class Config:
         # Secure over HTTPS anyway (web.security); set this to insist on it.
         self.SESSION_COOKIE_SECURE = os.environ.get("MATCHER_SECURE_COOKIES") == "1"
         # Reverse proxies in front of the app whose X-Forwarded-* headers to trust.
-        self.PROXIES = int(os.environ.get("MATCHER_PROXIES") or 0)
+        self.PROXIES = _whole_number("MATCHER_PROXIES", 0)
         # Rate-limit counters: in memory for one process; a Redis URL for several.
         self.RATELIMIT_STORAGE_URI = os.environ.get("MATCHER_RATELIMIT_STORAGE") or "memory://"
         self.ROUND_TIME_LIMIT = 10.0
@@ -47,9 +47,21 @@ class Config:
         # and optionally the most steps of the search (then the same café and
         # seed give the same plan however busy the machine: tests set it).
         self.CAFE_TIME_LIMIT = 2.0
-        self.CAFE_STEPS = None
+        self.CAFE_STEPS = _whole_number("MATCHER_CAFE_STEPS", None, least=1)
         # "gevent" under `python -m matcher serve`; threads elsewhere (tests, shells).
         self.ASYNC_MODE = "threading"
+
+
+def _whole_number(variable: str, default: int | None, *, least: int = 0) -> int | None:
+    """The whole number in environment variable ``variable`` (``default`` if unset
+    or empty); ``ValueError`` naming the variable for anything else."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < least:
+        raise ValueError(f"{variable} must be a whole number of at least {least}, "
+                         f"not {value!r}")
+    return int(value)
 
 
 class _Request(Request):

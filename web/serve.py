@@ -30,7 +30,11 @@ def serve(host: str, port: int, *, demo: bool) -> int:
               f"{secrets.token_urlsafe(48)}\n(`serve --demo`, for trying it out, makes one up.)",
               file=sys.stderr)
         return 2
-    app = create_app({"ASYNC_MODE": "gevent"})
+    try:
+        app = create_app({"ASYNC_MODE": "gevent"})
+    except ValueError as exc:  # a setting that cannot be used: say which
+        print(f"matcher serve: {exc}", file=sys.stderr)
+        return 2
     warm_up()
     base = f"http://{host}:{port}"
     if demo:

@@ -60,6 +60,20 @@ class Database:
         """How many rows every table of rounds has."""
         return {table: self.count(table) for table in ("round", "group", "group_member")}
 
+    def contents(self) -> dict[str, list[tuple]]:
+        """Every row of every table of the app (sorted): equal before and after a
+        request that must change nothing."""
+        from matcher.models import Base
+
+        connection = self.connect()
+        try:
+            return {table.name: sorted(
+                        map(tuple, connection.execute(f'SELECT * FROM "{table.name}"')),
+                        key=repr)
+                    for table in Base.metadata.sorted_tables}
+        finally:
+            connection.close()
+
     # -- faults ------------------------------------------------------------------
 
     def fail_on_insert(self, table: str, nth: int) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from matcher.accounts import create_organiser
+from tests.support.app import CAFE_STEPS
 
 
 def free_port() -> int:
@@ -126,7 +127,8 @@ class Servers:
 def server_environment(database_url: str, folder: Path) -> dict[str, str]:
     """The environment of ``python -m matcher`` on ``database_url``, mail to ``folder``."""
     return dict(os.environ, MATCHER_DATABASE_URL=database_url, MATCHER_SECRET_KEY="test",
-                MATCHER_MAIL_URL=(folder / "outbox").as_uri())
+                MATCHER_MAIL_URL=(folder / "outbox").as_uri(),
+                MATCHER_CAFE_STEPS=str(CAFE_STEPS))
 
 
 def new_organiser(database_url: str) -> str:
@@ -194,13 +196,30 @@ def pytest_sessionstart(session):
 SHARED = {"module_servers", "cluster", "site", "browser"}
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Group the tests that share a module's servers (``--dist loadgroup``)."""
+    """Group the tests that share a module's servers (``--dist loadgroup``);
+    first, before pytest-xdist reads the groups."""
     for item in items:
         if SHARED & set(getattr(item, "fixturenames", ())):
             callspec = getattr(item, "callspec", None)
             backend = callspec.params.get("backend", "") if callspec is not None else ""
-            item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}[{backend}]"))
+            # No brackets: pytest-xdist takes a name after "@" as a group only when
+            # no "]" follows it.
+            item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}-{backend}"))
+
+
+def pytest_collection_finish(session):
+    """Stop at once if pytest-xdist did not take the groups (as with pytest 9.2):
+    every worker would start every module's servers, and the run would take
+    far longer than it should, silently."""
+    if not session.config.getoption("loadgroup", default=False):
+        return
+    lost = [item.nodeid for item in session.items
+            if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        pytest.exit(f"pytest-xdist ignored the test groups (e.g. {lost[0]}): use the "
+                    "pytest and pytest-xdist versions pyproject.toml asks for", returncode=3)
 
 
 @dataclass

@@ -10,6 +10,7 @@ import pytest
 
 from matcher.accounts import create_organiser
 from tests.support.app import app_on_copy, build_once
+from tests.support.database import Database
 
 MATRIX = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 CALLERS = ("anonymous", "participant", "other participant", "other organiser", "organiser")
@@ -65,6 +66,14 @@ def built(module_databases, tmp_path_factory):
 def app(built, databases, outbox):
     """The app on a fresh copy of the module's world."""
     with app_on_copy(databases, built[0], outbox) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def unchanging(built, module_databases, tmp_path_factory):
+    """One app on one copy of the world for every request that must change
+    nothing (each test checks that it did not): reads, and refused requests."""
+    with app_on_copy(module_databases, built[0], tmp_path_factory.mktemp("outbox")) as made:
         yield made
 
 
@@ -135,7 +144,12 @@ def _body(path: str, note: str, world) -> dict | None:
 
 
 @pytest.mark.parametrize("is_api, method, path, note, caller, expected", ROWS)
-def test_access(app, client, world, is_api, method, path, note, caller, expected):
+def test_access(request, world, is_api, method, path, note, caller, expected):
+    changes = method != "GET" and expected == "✓"
+    app = request.getfixturevalue("app" if changes else "unchanging")
+    client = app.test_client()
+    database = Database(app.config["DATABASE_URL"])
+    before = None if changes else database.contents()
     url = ("/api/v1" if is_api else "") + _fill(path, world)
     cafe_row = "/cafes/" in path or path.startswith("/cafe")
     credential = {
@@ -172,3 +186,5 @@ def test_access(app, client, world, is_api, method, path, note, caller, expected
             assert "/organiser/login" not in reply.headers["Location"]
     else:
         assert reply.status_code == int(expected), reply.get_data(as_text=True)[:300]
+    if before is not None:
+        assert database.contents() == before, f"{method} {url} changed the database"

@@ -44,8 +44,9 @@ def utc(text: str) -> datetime:
 def app_far_from_utc(databases, tmp_path):
     """The app on a database whose sessions (PostgreSQL) are in Auckland's zone."""
     url = databases.new("app", migrated=True)
-    Database(url).script("", f"ALTER DATABASE \"{url.rsplit('/', 1)[1]}\" "
-                             "SET timezone TO 'Pacific/Auckland'")
+    database = Database(url)
+    database.script("", f"ALTER DATABASE \"{database.url.database}\" "
+                        "SET timezone TO 'Pacific/Auckland'")
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test",
                       "ROUND_TIME_LIMIT": 2.0, "MAIL_URL": (tmp_path / "outbox").as_uri()})
     yield app

@@ -103,6 +103,32 @@ def test_serve_refuses_to_start_without_a_secret_key(tmp_path):
     assert "MATCHER_SECRET_KEY" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_serve_refuses_a_setting_it_cannot_use(tmp_path):
+    env = dict(os.environ, MATCHER_SECRET_KEY="test", MATCHER_CAFE_STEPS="lots",
+               MATCHER_DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    done = subprocess.run([sys.executable, "-m", "matcher", "serve", "--port", "1"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "MATCHER_CAFE_STEPS must be a whole number of at least 1, not 'lots'" in done.stderr
+
+
+@pytest.mark.parametrize("variable, value", [("MATCHER_CAFE_STEPS", "0"),
+                                             ("MATCHER_CAFE_STEPS", "2.5"),
+                                             ("MATCHER_PROXIES", "-1")])
+def test_settings_from_the_environment_are_checked(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=f"^{variable} must be a whole number"):
+        create_app({"TESTING": True, "SECRET_KEY": "test"})
+
+
+def test_cafe_steps_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("MATCHER_CAFE_STEPS", "5000")
+    app = create_app({"TESTING": True, "SECRET_KEY": "test",
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+    assert app.config["CAFE_STEPS"] == 5000
+    app.extensions["matcher.engine"].dispose()
+
+
 def test_failed_guesses_are_limited_tightly(make_app):
     app = make_app(RATELIMIT_ENABLED=True)
     client = app.test_client()
