@@ -1,4 +1,5 @@
-"""``python -m matcher``: the commands that run the service (SPEC §4).
+"""``python -m matcher`` (or ``matcher``): the commands that run the service
+(docs/commands.md).
 
 ``organiser create EMAIL`` makes an organiser account on the configured
 database (``MATCHER_DATABASE_URL``, else SQLite in ``./instance``), migrating
@@ -9,31 +10,20 @@ short password, a bad database URL), 1 the database could not be used.
 
 from __future__ import annotations
 
+import argparse
+import getpass
 import sys
+from collections.abc import Sequence
+from importlib.metadata import entry_points
 
-if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
-    # The web server (gevent) patches the standard library: before anything
-    # else is imported (importing the package ``web`` already loads ssl).
-    from gevent import monkey
+from matcher.validation import MIN_PASSWORD_LENGTH
 
-    monkey.patch_all()
+__all__ = ["COMMANDS_GROUP", "build_parser", "main"]
 
-import argparse  # noqa: E402
-import getpass  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
-
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
-from matcher import db
-from matcher.accounts import (
-    MIN_PASSWORD_LENGTH,
-    AccountError,
-    create_organiser,
-    validate_password,
-)
-from matcher.cli import fail
-
-__all__ = ["build_parser", "main"]
+#: The entry-point group through which other packages add commands: each entry
+#: is a function that takes argparse's subparsers and adds its own (the web app
+#: adds ``serve`` this way, so this package never imports it).
+COMMANDS_GROUP = "matcher.commands"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,26 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.set_defaults(run=organiser_create)
 
-    serve = commands.add_parser(
-        "serve", help="run the web app",
-        description="Run the web app on gevent's WSGI server (WebSocket included), "
-                    "fit for production behind a reverse proxy. Configuration: "
-                    "MATCHER_DATABASE_URL, MATCHER_SECRET_KEY, MATCHER_MESSAGE_QUEUE.",
-    )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=5000, help="port to listen on")
-    serve.add_argument("--demo", action="store_true",
-                       help="load the demo data from seeds/ (a fictional hospital trust "
-                            "with a coffee trial and four earlier rounds) and print its links")
-    serve.set_defaults(run=serve_app)
+    for command in sorted(entry_points(group=COMMANDS_GROUP), key=lambda entry: entry.name):
+        command.load()(commands)
     return parser
-
-
-def serve_app(args: argparse.Namespace) -> int:
-    """Run the web app (the one command that reaches into ``web``)."""
-    from web.serve import serve
-
-    return serve(args.host, args.port, demo=args.demo)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _read_password() -> str:
     """The password on standard input, without its line ending."""
+    from matcher.accounts import AccountError
+
     if sys.stdin.isatty():
         return getpass.getpass("Password: ")
     try:
@@ -111,12 +86,23 @@ def _read_password() -> str:
 
 def organiser_create(args: argparse.Namespace) -> int:
     """``organiser create``: make the account, print its token last."""
+    from matcher.accounts import AccountError, validate_password
+    from matcher.cli import fail
+
     password = None
     if args.password_stdin:
         try:
             password = validate_password(_read_password())
         except AccountError as exc:
             return fail(str(exc))
+
+    # Imported here, not above: a command another package adds (``serve``) may
+    # need to prepare the standard library before these are loaded.
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from matcher import db
+    from matcher.accounts import AccountError, create_organiser
+    from matcher.cli import fail
 
     try:
         engine = db.make_engine(db.database_url())

@@ -21,13 +21,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matcher.errors import ServiceError
-from matcher.files import MAX_NAME_LENGTH, looks_like_email
 from matcher.models import ApiToken, Organiser
+from matcher.validation import (
+    MAX_EMAIL_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    looks_like_email,
+)
 
 __all__ = [
-    "MAX_EMAIL_LENGTH",
-    "MAX_PASSWORD_LENGTH",
-    "MIN_PASSWORD_LENGTH",
     "AccountError",
     "check_password",
     "create_organiser",
@@ -35,13 +38,6 @@ __all__ = [
     "set_password",
     "validate_password",
 ]
-
-#: Longest email address (RFC 3696, and the column's size).
-MAX_EMAIL_LENGTH = 320
-#: Shortest password accepted.
-MIN_PASSWORD_LENGTH = 8
-#: Longest password accepted (Argon2 takes any length; this bounds the work per request).
-MAX_PASSWORD_LENGTH = 1024
 
 # Argon2id with argon2-cffi's defaults (RFC 9106's low-memory profile).
 _hasher = PasswordHasher()

@@ -25,11 +25,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from matcher.accounts import hash_token
-from matcher.errors import ServiceError, check_text
-from matcher.files import MAX_NAME_LENGTH, attribute_key
+from matcher.errors import ServiceError
+from matcher.files import attribute_key
 from matcher.meetings import past_rounds, store_round
 from matcher.models import Attendee, Cafe, Group, GroupMember, Organiser, Person, Round
-from matcher.trials import check_email, check_weights, printable
+from matcher.trials import check_weights
+from matcher.validation import MAX_FIELD_LENGTH, MAX_NAME_LENGTH, check_email, text
 from solvers.model import History, Infeasible, Weights
 from solvers.model import Person as SolverPerson
 from solvers.rotation import Cafe as CafeProblem
@@ -73,9 +74,8 @@ class CafeError(ServiceError):
     """A café cannot do what was asked."""
 
 
-def _text(value: object, field: str, *, required: bool, limit: int = 200) -> str:
-    text = check_text(value, field, required=required, limit=limit, error=CafeError)
-    return printable(text, field, CafeError)
+def _text(value: object, field: str, *, required: bool, limit: int = MAX_FIELD_LENGTH) -> str:
+    return text(value, field, required=required, limit=limit, error=CafeError)
 
 
 def _whole(value: object, field: str, low: int, high: int) -> int:

@@ -1,4 +1,4 @@
-"""The demo: the fictional trust of ``seeds/`` loaded as a coffee trial with
+"""The demo: the fictional trust of :mod:`seeds` loaded as a coffee trial with
 history, and a knowledge café in its lobby with some of the staff already there."""
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from matcher.models import (
     Trial,
 )
 
+from seeds import SEEDS
+
 __all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "Demo", "load_demo"]
 
 #: The demo organiser's sign-in name.
 DEMO_EMAIL = "demo-organiser@northfield-vale.example"
 #: The demo organiser's password (a demo on one's own machine; never for real data).
 DEMO_PASSWORD = "try-the-demo"
-#: The seeds shipped with the project.
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 @dataclass(frozen=True)

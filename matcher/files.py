@@ -24,13 +24,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from matcher.validation import MAX_NAME_LENGTH, looks_like_email
 from solvers.model import MODES, PastRound, Person, Round, pair_key
 
 if TYPE_CHECKING:
     from solvers.rotation import CafePlan
 
 __all__ = [
-    "MAX_NAME_LENGTH",
     "PAIR_COLUMNS",
     "ROTATE_COLUMNS",
     "AppendTarget",
@@ -49,7 +49,6 @@ __all__ = [
     "cafe_text",
     "check_append_target",
     "check_people",
-    "looks_like_email",
     "pair_columns",
     "pair_csv",
     "pair_json",
@@ -64,8 +63,6 @@ __all__ = [
     "write_text",
 ]
 
-#: Longest name a person may have, in characters.
-MAX_NAME_LENGTH = 200
 #: The first columns of ``python -m matcher.pair``'s CSV output (a history file).
 PAIR_COLUMNS = ("round", "group", "person_id", "name", "department")
 # People columns not copied to a history file: written already, or they would
@@ -79,7 +76,6 @@ _NOT_PASSED_THROUGH_CAFE = _NOT_PASSED_THROUGH | {"table", "table_role"}
 TABLE_ROLES = ("host", "guest")
 
 # Loose on purpose: it catches slips ("bob@", "bob.example.org"), not every RFC case.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 _INTEGER = re.compile(r"[0-9]+")
 
 
@@ -393,11 +389,6 @@ def attribute_key(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
-def looks_like_email(text: str) -> bool:
-    """Whether ``text`` looks like an email address (SPEC §3)."""
-    return bool(_EMAIL.fullmatch(text))
-
-
 @dataclass(frozen=True)
 class People:
     """A people file: every row in file order, and the active participants."""
@@ -522,7 +513,7 @@ def _person_row(table: Table, record: Record, row_of_id: dict[str, int],
     email = record.get("email")
     if email:
         folded = email.casefold()
-        if not _EMAIL.fullmatch(email):
+        if not looks_like_email(email):
             problem(f"{_show(email)} is not an email address", "email")
         elif folded in row_of_email:
             problem(f"{_show(email)} is also the email of {unit} {row_of_email[folded]}",

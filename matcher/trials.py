@@ -17,18 +17,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.accounts import hash_token
-from matcher.errors import MAX_FIELD_LENGTH, ServiceError, check_text
-from matcher.files import (
-    MAX_NAME_LENGTH,
-    InputError,
-    check_people,
-    looks_like_email,
-    parse_table,
-)
+from matcher.errors import ServiceError
+from matcher.files import InputError, check_people, parse_table
 from matcher.meetings import store_round, trial_problem
 from matcher.models import Attendee, GroupMember, Membership, Organiser, Person, Round, Trial
 from solvers.model import MODES, ODD_POLICIES, Infeasible, Weights
 from solvers.model import Round as PlannedRound
+from matcher.validation import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_EMAIL_LENGTH,
+    MAX_FIELD_LENGTH,
+    MAX_NAME_LENGTH,
+    check_email,
+    text,
+    unprintable,
+)
 from solvers.pairing import plan_rounds
 
 __all__ = [
@@ -36,7 +39,6 @@ __all__ = [
     "ImportProblems",
     "Imported",
     "TrialError",
-    "check_email",
     "check_join_code",
     "check_weights",
     "create_trial",
@@ -49,7 +51,6 @@ __all__ = [
     "membership_for_token",
     "past_matches",
     "preview_round",
-    "printable",
     "publish_round",
     "record_met",
     "renew_link",
@@ -70,41 +71,8 @@ class TrialError(ServiceError):
     """A trial cannot do what was asked."""
 
 
-def _text(value: object, field: str, *, required: bool, limit: int = 200) -> str:
-    text = check_text(value, field, required=required, limit=limit, error=TrialError)
-    return printable(text, field, TrialError)
-
-
-#: Longest email address (SPEC §3; the database column's length).
-MAX_EMAIL_LENGTH = 320
-
-
-def _unprintable(text: str) -> bool:
-    """Whether ``text`` has a control character (NUL among them, which
-    PostgreSQL cannot store) or a lone surrogate (which has no UTF-8)."""
-    return any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
-
-
-def printable(text: str, field: str, error: type[ServiceError]) -> str:
-    """``text`` (already checked by :func:`check_text`), refused (400) if it has
-    control characters or lone surrogates: no name, department or question needs
-    them, and the database could not store some of them."""
-    if _unprintable(text):
-        raise error(400, "invalid", f"{field} must not contain control characters", field)
-    return text
-
-
-def check_email(value: object, *, required: bool, error: type[ServiceError]) -> str:
-    """An email from a request, lower case; refused (400) unless it looks like
-    an address and fits (measured after lowering: some letters grow)."""
-    text = check_text(value, "email", required=required, limit=MAX_EMAIL_LENGTH, error=error)
-    email = printable(text, "email", error).lower()
-    if len(email) > MAX_EMAIL_LENGTH:
-        raise error(400, "invalid", f"email is longer than {MAX_EMAIL_LENGTH} characters",
-                    "email")
-    if email and not looks_like_email(email):
-        raise error(400, "invalid", "email does not look like an email address", "email")
-    return email
+def _text(value: object, field: str, *, required: bool, limit: int = MAX_FIELD_LENGTH) -> str:
+    return text(value, field, required=required, limit=limit, error=TrialError)
 
 
 #: The settings of a trial an organiser chooses (create and edit).
@@ -116,7 +84,7 @@ def _check_setting(key: str, value: object) -> object:
     if key == "name":
         return _text(value, "name", required=True)
     if key == "description":
-        return _text(value, "description", required=False, limit=2000)
+        return _text(value, "description", required=False, limit=MAX_DESCRIPTION_LENGTH)
     if key == "group_size":
         if not isinstance(value, int) or isinstance(value, bool) or not (
             2 <= value <= MAX_GROUP_SIZE
@@ -286,7 +254,7 @@ def import_participants(session: Session, trial: Trial, label: str,
                 problems.append(table.error(
                     f"{key} is longer than {MAX_FIELD_LENGTH} characters", record, key))
         for key in ("name", "email", "department", "organisation", "site", "role"):
-            if _unprintable(record.get(key)):
+            if unprintable(record.get(key)):
                 problems.append(table.error(f"{key} has control characters", record, key))
         if len(record.get("email").lower()) > MAX_EMAIL_LENGTH:
             problems.append(table.error(

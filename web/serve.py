@@ -1,8 +1,8 @@
 """``python -m matcher serve``: the app on gevent's WSGI server, WebSocket included.
 
-gevent must patch the standard library before anything else is imported:
-``matcher/__main__.py`` does that first thing when the command is ``serve``,
-and this module checks it was done.
+gevent must patch the standard library before the app is imported:
+:func:`web.command.run` does that first, and :func:`serve` patches it itself
+for any other caller.
 """
 
 import gc
