@@ -25,7 +25,6 @@ from matcher.models import (
     Round,
     Trial,
 )
-
 from seeds import SEEDS
 
 __all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "Demo", "load_demo"]

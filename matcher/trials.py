@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import unicodedata
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
@@ -21,8 +20,6 @@ from matcher.errors import ServiceError
 from matcher.files import InputError, check_people, parse_table
 from matcher.meetings import store_round, trial_problem
 from matcher.models import Attendee, GroupMember, Membership, Organiser, Person, Round, Trial
-from solvers.model import MODES, ODD_POLICIES, Infeasible, Weights
-from solvers.model import Round as PlannedRound
 from matcher.validation import (
     MAX_DESCRIPTION_LENGTH,
     MAX_EMAIL_LENGTH,
@@ -32,6 +29,8 @@ from matcher.validation import (
     text,
     unprintable,
 )
+from solvers.model import MODES, ODD_POLICIES, Infeasible, Weights
+from solvers.model import Round as PlannedRound
 from solvers.pairing import plan_rounds
 
 __all__ = [

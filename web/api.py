@@ -47,11 +47,13 @@ from matcher.trials import (
 )
 from web.extensions import session, socketio
 from web.links import mail_link
+from web.openapi import openapi_json
 from web.push import publish_and_push, push_cafe, push_seats
 
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+blueprint.add_url_rule("/openapi.json", view_func=openapi_json, methods=["GET"])
 
 
 def error(status: int, code: str, message: str, field: str | None = None):
@@ -548,5 +550,3 @@ def cafe_plan(code: str):
     return Response(cafe_plan_csv(cafe), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="cafe-{cafe.code}-plan.csv"'})
 
-
-from web import openapi  # noqa: E402,F401  (registers /openapi.json on this blueprint)

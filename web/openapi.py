@@ -17,8 +17,6 @@ from typing import Any
 
 from flask import jsonify
 
-from web.api import blueprint
-
 __all__ = ["DESCRIPTION", "openapi_json"]
 
 Schema = dict[str, Any]
@@ -530,7 +528,6 @@ DESCRIPTION: dict[str, Any] = {
 }
 
 
-@blueprint.get("/openapi.json")
 def openapi_json():
     """This API's OpenAPI 3.1 description (public)."""
     return jsonify(copy.deepcopy(DESCRIPTION))

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def installed(tmp_path_factory) -> Path:
     """The folder the wheel was installed into (``pip install --target``)."""
     folder = tmp_path_factory.mktemp("package")
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
          "--wheel-dir", str(folder / "wheel"), str(ROOT)],
         capture_output=True, text=True, timeout=300, cwd=folder)
     assert built.returncode == 0, built.stderr
@@ -105,6 +106,8 @@ def _get(url: str, server: subprocess.Popen, deadline: float) -> str:
             with urllib.request.urlopen(url, timeout=5) as reply:
                 assert reply.status == 200
                 return reply.read().decode()
-        except ConnectionError:
+        except urllib.error.HTTPError:
+            raise
+        except urllib.error.URLError:  # not listening yet
             assert server.poll() is None and time.monotonic() < deadline
             time.sleep(0.1)
