@@ -1,11 +1,11 @@
-"""Live café benchmark (issue 5): 1,000 phones on one server, "next round", seats.
+"""Live café benchmark: 1,000 phones on one server, "next round", seats.
 
 Run from the repository root::
 
     python -m benchmarks.cafe_live                       # 1,000 people, writes BENCHMARKS.md
     python -m benchmarks.cafe_live --people 200 --no-write
-    python -m benchmarks.cafe_live --database postgresql              # issue 6
-    python -m benchmarks.cafe_live --processes 2 --database postgresql   # issue 6, Redis
+    python -m benchmarks.cafe_live --database postgresql              # the load section
+    python -m benchmarks.cafe_live --processes 2 --database postgresql   # the load section, Redis
 
 The target: one café, 1,000 participants connected with python-socketio clients
 to one server process on this machine; after "next round", every participant
@@ -17,7 +17,7 @@ the database and ``--redis`` as ``MATCHER_MESSAGE_QUEUE`` and
 ``MATCHER_RATELIMIT_STORAGE``; phone *k* joins and connects through process
 *k* mod 2, as sticky sessions would keep it there; the organiser's calls go to
 the first process). Those runs replace their own subsection of the section
-"## Load (issue 6)" of BENCHMARKS.md; the default run, issue 5's section.
+"## Load" of BENCHMARKS.md; the default run, "## Live café".
 
 What it does, all on 127.0.0.1:
 
@@ -42,7 +42,7 @@ What it does, all on 127.0.0.1:
 The server's memory comes from ``/proc/<pid>/status`` (VmRSS at points along
 the way, VmHWM = peak resident set at the end); its CPU time per round from
 ``/proc/<pid>/stat``. Progress goes to stderr; the tables go to stdout and
-(unless ``--no-write``) replace the section "## Live café (issue 5)" of
+(unless ``--no-write``) replace the section "## Live café" of
 BENCHMARKS.md.
 """
 
@@ -81,9 +81,9 @@ from benchmarks.report import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTION = "## Live café (issue 5)"
-#: Runs with PostgreSQL, Redis or several processes go to issue 6's section.
-LOAD_SECTION = "## Load (issue 6)"
+SECTION = "## Live café"
+#: Runs with PostgreSQL, Redis or several processes go to the load section.
+LOAD_SECTION = "## Load"
 #: The target: p99 of the seat latency after "next round".
 TARGET_P99 = 1.0
 TABLE_SIZE = 6
@@ -799,12 +799,12 @@ SUBSECTION_INTRO = (
 
 
 def is_default(args) -> bool:
-    """The live café of issue 5: one process on SQLite, no Redis."""
+    """The default live café: one process on SQLite, no Redis."""
     return args.processes == 1 and args.database == "sqlite" and not args.redis
 
 
 def title(args) -> str:
-    """The section (issue 5's) or the subsection of the load section (issue 6)."""
+    """The live café's section, or its subsection of the load section."""
     if is_default(args):
         return SECTION
     words = {1: "one process", 2: "two processes", 3: "three processes"}

@@ -1,4 +1,4 @@
-"""Pairing benchmark (issue 2): our solver against NetworkX and a random shuffle.
+"""Pairing benchmark: our solver against NetworkX and a random shuffle.
 
 Run from the repository root::
 
@@ -18,7 +18,7 @@ alone:
 * a random shuffle: people paired at random, rules ignored.
 
 Progress goes to stderr; the tables go to stdout and (unless ``--no-write``)
-replace the section "## Pairing (issue 2)" of BENCHMARKS.md.
+replace the section "## Pairing" of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ from solvers.model import History, Person, Problem
 from solvers.scoring import FORBIDDEN, Scorer
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTION = "## Pairing (issue 2)"
+SECTION = "## Pairing"
 DEFAULT_SIZES = (200, 1000, 2000, 10_000, 100_000)
 HISTORY_ROUNDS = 30
 
-#: Targets from issue 2: (up to N people, seconds, largest gap, peak MB or None).
+#: Targets: (up to N people, seconds, largest gap, peak MB or None).
 TARGETS = (
     (2_000, 3.0, 0.0, None),
     (10_000, 2.0, 0.001, None),

@@ -1,4 +1,4 @@
-"""Café rotation benchmark (issue 3): our planner against a Good-Enough-Golfers baseline.
+"""Café rotation benchmark: our planner against a Good-Enough-Golfers baseline.
 
 Run from the repository root::
 
@@ -22,7 +22,7 @@ call, because the first call of ``plan_cafe`` compiles numba code, cached in
    leave and 5 arrive, and the last 2 rounds are planned again.
 
 Progress goes to stderr; the tables go to stdout and (unless ``--no-write``)
-replace the section "## Café rotation (issue 3)" of BENCHMARKS.md.
+replace the section "## Café rotation" of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from solvers.model import Person
 from solvers.rotation import Cafe, plan_cafe, table_sizes
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTION = "## Café rotation (issue 3)"
+SECTION = "## Café rotation"
 
 #: Social golfer instances: (tables, size, rounds, target seconds, stretch).
 GOLFERS = (

@@ -1,4 +1,4 @@
-"""Sign-up load benchmark (issue 6): 500 participants sign up to one trial at once.
+"""Sign-up load benchmark: 500 participants sign up to one trial at once.
 
 Run from the repository root::
 
@@ -26,7 +26,7 @@ What it does, for each database (``--databases``), all on 127.0.0.1:
 
 Progress goes to stderr; the table goes to stdout and (unless ``--no-write``)
 replaces the subsection "### 500 concurrent sign-ups" of the section
-"## Load (issue 6)" of BENCHMARKS.md.
+"## Load" of BENCHMARKS.md.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Mixing analytics: how well a coffee trial or a knowledge café mixes the
-organisation (issue 7).
+organisation.
 
 Everything here is about one programme (one trial, or one café) and its rounds
-so far, and follows SPEC §1's meaning of **met**: two people met if they were
+so far, and follows the meaning of **met** in docs/glossary.md: two people met if they were
 in the same group (a café's table) in a round, unless one of them said the
 meeting did not happen (``met=no``), as in :func:`matcher.meetings.past_rounds`.
 Departments are compared as everywhere in matcher (:func:`matcher.files.attribute_key`).
@@ -199,7 +199,7 @@ class _Who:
 
 def _met_groups(stored: Round) -> list[list[int]]:
     """The groups of a round as the people (person ids) who met in each: a member
-    who said the meeting did not happen met nobody (SPEC §1)."""
+    who said the meeting did not happen met nobody (docs/glossary.md)."""
     return [sorted(m.person_id for m in group.members if m.met is not False)
             for group in stored.groups]
 

@@ -102,7 +102,7 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object]) -> Cafe:
-    """A new café (SPEC §5 ``POST /cafes``): ``name``, ``tables`` or
+    """A new café (docs/api.md ``POST /cafes``): ``name``, ``tables`` or
     ``table_size`` (not both; neither means tables of 5), ``rounds``,
     ``round_minutes`` (default 15), ``questions`` (at most one per round),
     ``hosts`` (names, table 1 first: whoever joins under a host's name hosts
@@ -189,7 +189,7 @@ class Joined:
 
 
 def join_cafe(session: Session, cafe: Cafe, fields: dict[str, object]) -> Joined:
-    """Join ``cafe`` (SPEC §5: ``name``, ``department``, ``email``?,
+    """Join ``cafe`` (docs/api.md: ``name``, ``department``, ``email``?,
     ``organisation``?, ``host``?: true for the next free table, or a table number).
 
     With an email, the attendee is the same person as in coffee trials and
@@ -427,7 +427,7 @@ def question(cafe: Cafe, number: int) -> str:
 
 
 def cafe_state(cafe: Cafe) -> dict[str, object]:
-    """SPEC §6 ``cafe_state`` (the head count is counted in the database of the
+    """docs/events.md ``cafe_state`` (the head count is counted in the database of the
     café's session: a thousand phones connecting must not each load everyone)."""
     present = object_session(cafe).scalar(
         select(func.count()).select_from(Attendee)
@@ -457,7 +457,7 @@ def _seat(cafe: Cafe, number: int, group: Group, person_id: int,
 
 
 def round_seats(cafe: Cafe, stored: Round | None = None) -> dict[str, dict[str, object]]:
-    """SPEC §6 ``seat`` for everyone seated in ``stored`` (default: the current
+    """docs/events.md ``seat`` for everyone seated in ``stored`` (default: the current
     round), by public id: their table, role, tablemates (name and department
     only), the question and the end of the round."""
     stored = stored or _current(cafe)

@@ -85,7 +85,7 @@ def fail(message: str, status: int = 2) -> int:
 
 
 def round_labels(first: str | None, count: int, history_labels: Sequence[str]) -> list[str]:
-    """Labels of ``count`` new rounds starting at ``first`` (SPEC §4 ``--round``)."""
+    """Labels of ``count`` new rounds starting at ``first`` (docs/commands.md ``--round``)."""
     if first is None:
         numbers = [int(label) for label in history_labels if _INTEGER.fullmatch(label)]
         first = str(max(numbers, default=0) + 1)

@@ -1,4 +1,4 @@
-"""Exports of a trial's history: CSV (SPEC §3, re-importable), JSON, GraphML;
+"""Exports of a trial's history: CSV (docs/formats.md, re-importable), JSON, GraphML;
 and the headline figures of a trial."""
 
 from __future__ import annotations

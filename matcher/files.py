@@ -1,4 +1,4 @@
-"""Read and check the files of SPEC §3; write planned rounds as CSV or JSON.
+"""Read and check the files of docs/formats.md; write planned rounds as CSV or JSON.
 
 Pure input and output, no matching. Every mistake a user can make in a file
 becomes an :class:`InputError` that names the file, the row (the header is row
@@ -449,7 +449,7 @@ def _show(value: str, limit: int = 60) -> str:
 
 
 def read_people(path: str | os.PathLike[str]) -> People:
-    """Read and check a people file (CSV, or JSON list of objects); SPEC §3.
+    """Read and check a people file (CSV, or JSON list of objects); docs/formats.md.
 
     Raises :class:`InputError` at the first problem: a missing column, an empty
     or over-long name, an empty department, a malformed or duplicate email, a
@@ -463,7 +463,7 @@ def read_people(path: str | os.PathLike[str]) -> People:
 
 
 def check_people(table: Table) -> tuple[People, list[InputError]]:
-    """Check every row of a people table (SPEC §3); for an import that lists
+    """Check every row of a people table (docs/formats.md); for an import that lists
     all the problems at once.
 
     Returns the rows without problems and every problem found, in file order
@@ -608,7 +608,7 @@ def read_history(
     *,
     group_columns: Sequence[str] = ("group", "table"),
 ) -> HistoryFile:
-    """Read and check a history file; SPEC §3.
+    """Read and check a history file; docs/formats.md.
 
     Columns ``round``, ``group`` (or ``table``: a café plan is history too) and
     ``person_id``; optional ``date`` (ISO 8601) and ``met`` (``yes``, ``no`` or
@@ -685,7 +685,7 @@ def read_history(
 
 
 def read_avoid(path: str | os.PathLike[str], people: People) -> frozenset[tuple[str, str]]:
-    """Read and check an avoid list (``person_a,person_b``); SPEC §3.
+    """Read and check an avoid list (``person_a,person_b``); docs/formats.md.
 
     Each value is an id of the people file (an email of someone in it is
     accepted too). An unknown id is an error, not a silent no-op: someone relies
@@ -735,7 +735,7 @@ def pair_csv(
     header: bool = True,
     order: Sequence[str] | None = None,
 ) -> str:
-    """Rounds as CSV: one row per person placed (history format, SPEC §4).
+    """Rounds as CSV: one row per person placed (history format, docs/formats.md).
 
     Groups are numbered from 1 in each round; people sitting out have an empty
     ``group``; the people file's other columns follow, as written. ``order``
@@ -768,7 +768,7 @@ def pair_csv(
 
 
 def pair_json(labels: Sequence[str], rounds: Sequence[Round]) -> str:
-    """Rounds as JSON (SPEC §4). An integer label is written as a number."""
+    """Rounds as JSON (docs/formats.md). An integer label is written as a number."""
     document = {
         "rounds": [
             {
@@ -876,7 +876,7 @@ class _PlayedSoFar:
 
 
 def read_plan(path: str | os.PathLike[str], tables: int) -> PlanFile:
-    """Read and check a café plan of rounds already played (``--fixed``; SPEC §4).
+    """Read and check a café plan of rounds already played (``--fixed``; docs/formats.md).
 
     Columns ``round``, ``table`` and ``person_id`` (optional ``table_role``,
     ``host`` or ``guest``; ``name``). Fails at the row and column for an empty
@@ -990,7 +990,7 @@ def cafe_csv(
     delimiter: str = ",",
     newline: str = "\n",
 ) -> str:
-    """Café rounds as CSV (SPEC §4): one row per person per round.
+    """Café rounds as CSV (docs/formats.md): one row per person per round.
 
     ``rounds[k][t - 1]`` lists who sits at table ``t`` in round ``labels[k]``
     and ``hosts[k]`` maps a table to its host (written first, ``table_role``
@@ -1026,7 +1026,7 @@ def cafe_csv(
 
 
 def cafe_json(labels: Sequence[str], plan: CafePlan, hosts: Sequence[Mapping[int, str]]) -> str:
-    """A café plan as JSON (SPEC §4): tables with members (host first) and host,
+    """A café plan as JSON (docs/formats.md): tables with members (host first) and host,
     metrics per round and for the whole café. Empty tables are left out."""
     document = {
         "rounds": [

@@ -1,4 +1,4 @@
-"""``python -m matcher.pair PEOPLE``: make rounds of a coffee trial (SPEC §4).
+"""``python -m matcher.pair PEOPLE``: make rounds of a coffee trial (docs/commands.md).
 
 Wiring only: read and check the files (:mod:`matcher.files`), build a
 :class:`solvers.model.Problem`, call :func:`solvers.pairing.plan_rounds`, write

@@ -1,4 +1,5 @@
-"""``python -m matcher.rotate PEOPLE``: plan the table rotation of a knowledge café (SPEC §4).
+"""``python -m matcher.rotate PEOPLE``: plan the table rotation of a knowledge café
+(docs/commands.md).
 
 Wiring only: read and check the files (:mod:`matcher.files`), build a
 :class:`solvers.rotation.Cafe`, call :func:`solvers.rotation.plan_cafe`, write

@@ -168,7 +168,7 @@ class Signup:
 
 
 def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, object]) -> Signup:
-    """Join ``trial`` with its join code (SPEC §5 sign-up fields).
+    """Join ``trial`` with its join code (docs/api.md sign-up fields).
 
     The same email in several trials is one person (their details updated to
     the latest). Signing up twice for one trial is refused (409) without saying
@@ -231,7 +231,7 @@ class Imported:
 
 def import_participants(session: Session, trial: Trial, label: str,
                         data: str | bytes) -> Imported:
-    """Add the people of a people file (SPEC §3, CSV or JSON) to ``trial``.
+    """Add the people of a people file (docs/formats.md, CSV or JSON) to ``trial``.
 
     Every row is checked first and every problem is reported at once
     (:class:`ImportProblems`); then all rows are added, or none. Each person
@@ -436,7 +436,7 @@ def record_met(session: Session, membership: Membership, met: bool) -> None:
 
 def current_match(session: Session, membership: Membership) -> dict[str, object] | None:
     """The latest round's match of this member: their partners' name,
-    department and email (SPEC §6 ``match``), or ``None`` before any round."""
+    department and email (docs/events.md ``match``), or ``None`` before any round."""
     place = _latest_place(session, membership)
     if place is None:
         return None

@@ -4,7 +4,7 @@ Run as ``python seeds/generate.py`` or ``python -m seeds.generate``. The output 
 deterministic (fixed seed, stdlib only) and is written next to this file:
 
 - ``people.csv``  -- about 150 staff of "Northfield & Vale Hospitals NHS Trust"
-  and two partner organisations (SPEC section 3, people format);
+  and two partner organisations (the people format of docs/formats.md);
 - ``history.csv`` -- four earlier rounds of a coffee trial (history format);
 - ``avoid.csv``   -- a handful of pairs never to be placed together.
 
@@ -219,7 +219,7 @@ def make_people(rng: random.Random) -> list[Person]:
 
 
 def compatible(a: Person, b: Person) -> bool:
-    """SPEC section 3: both accept virtual, or both accept in-person at one site."""
+    """docs/formats.md, `mode`: both accept virtual, or both accept in-person at one site."""
     if a.mode != "in-person" and b.mode != "in-person":
         return True
     return a.mode != "virtual" and b.mode != "virtual" and a.site == b.site

@@ -1,6 +1,6 @@
 """The solvers' vocabulary: people, history, weights, problems and plans.
 
-Everything here is plain, immutable data. The objective (SPEC §2) is strictly
+Everything here is plain, immutable data. The objective (docs/matching.md) is strictly
 lexicographic:
 
 1. hard rules (compatible modes, avoid list, everyone placed once),

@@ -1,7 +1,7 @@
 """Rounds of a coffee trial: pairs (or larger groups) that meet new people.
 
 One round of pairs is a maximum-weight perfect matching on the graph of
-people who may meet, weighted by the SPEC §2 objective (see
+people who may meet, weighted by the objective of docs/matching.md (see
 :mod:`solvers.scoring`). Up to a few thousand people the matching is solved
 exactly (Edmonds' blossom algorithm, rustworkx's implementation) on a sparse
 graph of each person's best candidates, and the result is checked against the

@@ -2,7 +2,7 @@
 
 A café is a generalised social golfer problem: ``tables`` tables whose sizes
 differ by at most one, ``rounds`` rounds, every pair sharing a table counts as
-meeting. The objective follows SPEC §2: first as few repeats as possible (two
+meeting. The objective follows docs/matching.md: first as few repeats as possible (two
 people sharing a table again in this café, or who met before), then department
 diversity at every table (then the other attributes, through the mixing
 weights), then random among equals. Hosts stay at their table in every round.

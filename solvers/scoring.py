@@ -1,4 +1,4 @@
-"""Vectorised pair weights: the SPEC §2 objective as integers over index arrays.
+"""Vectorised pair weights: the objective of docs/matching.md as integers over index arrays.
 
 A :class:`Scorer` encodes a :class:`~solvers.model.Problem` as numpy arrays, so
 the weight of many pairs is computed at once without a dense matrix (needed at

@@ -1,4 +1,4 @@
-"""Mixing analytics pages (issue 7): for a trial or a café of the signed-in
+"""Mixing analytics pages: for a trial or a café of the signed-in
 organiser, the charts of :mod:`matcher.analytics` drawn as SVG in the page,
 each downloadable as an ``.svg`` file with its numbers as CSV; and the same
 figures in the JSON API (``/api/v1/trials/{id}/analytics``,

@@ -1,4 +1,4 @@
-"""The JSON API, ``/api/v1`` (SPEC §5): coffee trials."""
+"""The JSON API, ``/api/v1`` (docs/api.md): coffee trials."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ blueprint.add_url_rule("/openapi.json", view_func=openapi_json, methods=["GET"])
 
 
 def error(status: int, code: str, message: str, field: str | None = None):
-    """SPEC §5 error body."""
+    """docs/api.md error body."""
     body: dict[str, object] = {"code": code, "message": message}
     if field is not None:
         body["field"] = field
@@ -211,7 +211,7 @@ def signup_to_trial(trial_id: int):
 @blueprint.post("/trials/<int:trial_id>/participants")
 @organiser_required
 def import_people(trial_id: int):
-    """Import participants from a people file (SPEC §3): the request body is
+    """Import participants from a people file (docs/formats.md): the request body is
     the CSV (``Content-Type: text/csv``) or JSON list, or a multipart form
     with the file as ``file``. All rows or none; each new participant is mailed
     their link → 201 ``{"added", "already_in", "mailed", "not_mailed"}``."""
@@ -316,7 +316,7 @@ def new_round(trial_id: int):
 @blueprint.get("/trials/<int:trial_id>/history.<kind>")
 @organiser_required
 def history(trial_id: int, kind: str):
-    """The trial's history: ``csv`` (SPEC §3, with names and departments),
+    """The trial's history: ``csv`` (docs/formats.md, with names and departments),
     ``json`` or ``graphml`` (who met whom, for network tools)."""
     if kind not in EXPORTS:
         raise TrialError(404, "not_found", "exports are history.csv, .json and .graphml")
@@ -545,7 +545,7 @@ def cafe_leave(code: str):
 @organiser_required
 def cafe_plan(code: str):
     """The café's plan, played rounds and those to come, in ``matcher.rotate``'s
-    CSV format (SPEC §4)."""
+    CSV format (docs/commands.md)."""
     cafe = _own_cafe(code)
     return Response(cafe_plan_csv(cafe), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="cafe-{cafe.code}-plan.csv"'})

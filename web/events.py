@@ -1,4 +1,4 @@
-"""Socket.IO connections: who is connecting decides their rooms (SPEC §6).
+"""Socket.IO connections: who is connecting decides their rooms (docs/events.md).
 
 The server never trusts a room name or id sent by a client. A connection
 brings one credential in ``auth``: a participant's token (of a trial or a

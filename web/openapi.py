@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 description of the JSON API (SPEC §5), served at
+"""The OpenAPI 3.1 description of the JSON API (docs/api.md), served at
 ``GET /api/v1/openapi.json``.
 
 Every route of :data:`web.api.blueprint` is described here, with its request
@@ -84,7 +84,7 @@ SCHEMAS: dict[str, Schema] = {
                 "invalid_file only: every problem of the people file, by row and column"),
         }, required=("code", "message")),
     }, required=("error",), additional=False,
-        description="Every error (SPEC §5): 400 bad input (naming the field), 401 no or bad "
+        description="Every error (docs/api.md): 400 bad input (naming the field), 401 no or bad "
                     "token, 403 not yours, 404, 409 conflict, 413 body too large, 429 too "
                     "many requests."),
     "Weights": _object({
@@ -134,7 +134,7 @@ SCHEMAS: dict[str, Schema] = {
         "mode": _text(enum=["in-person", "virtual", "either"]),
         "active": _text(enum=["yes", "no"]),
     }, required=("name", "email", "department"),
-        description="one row of a people file (SPEC §3)"),
+        description="one row of a people file (docs/formats.md)"),
     "Imported": _object({
         "added": _list(_object({"participant_id": _PUBLIC_ID, "email": _text()},
                                required=("participant_id", "email"))),
@@ -393,7 +393,7 @@ PATHS: dict[str, dict[str, Schema]] = {
         (400, 403, 404, 409, 413), body=_body(_ref("Signup")), parameters=(_TRIAL_ID,))},
     "/trials/{trial_id}/participants": {"post": _operation(
         "importParticipants",
-        "Import a people file (SPEC §3): all rows or none; each new participant is "
+        "Import a people file (docs/formats.md): all rows or none; each new participant is "
         "mailed their link", _ORGANISER,
         {"201": _json(_ref("Imported"), "imported")}, (400, 401, 403, 404, 413),
         body={
@@ -420,7 +420,7 @@ PATHS: dict[str, dict[str, Schema]] = {
         (400, 401, 403, 404, 409, 413), body=_body(_ref("RoundRequest")),
         parameters=(_TRIAL_ID,))},
     "/trials/{trial_id}/history.{kind}": {"get": _operation(
-        "trialHistory", "The trial's history: CSV (SPEC §3, valid --history), JSON or "
+        "trialHistory", "The trial's history: CSV (docs/formats.md, valid --history), JSON or "
         "GraphML", _ORGANISER,
         {"200": {"description": "the history", "content": {
             "text/csv": {"schema": _text()}, "application/json": {"schema": _object({})},
@@ -503,7 +503,7 @@ DESCRIPTION: dict[str, Any] = {
         "version": "1",
         "summary": "Randomised coffee trials and live knowledge cafés",
         "description": (
-            "The JSON API of SPEC §5. Requests and responses are JSON unless stated. "
+            "The JSON API of docs/api.md. Requests and responses are JSON unless stated. "
             "Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`. No response "
             "carries another participant's token, or their email except a partner's in "
             "one's own match."),

@@ -31,7 +31,7 @@ def participant_room(public_id: str) -> str:
 
 
 def match_payload(match: dict[str, object]) -> dict[str, object]:
-    """SPEC §6 ``match``: the trial, the round and the partners (name,
+    """docs/events.md ``match``: the trial, the round and the partners (name,
     department, email), nothing else."""
     return {
         "trial": match["trial"],

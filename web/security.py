@@ -2,7 +2,7 @@
 that follow the connection (Secure over HTTPS), and the real client address
 behind a reverse proxy.
 
-Rate limits count per client address (SPEC §5) and must let a real event
+Rate limits count per client address (docs/api.md) and must let a real event
 through: a whole hospital often shares one address, so sign-ups and café
 joins get limits far above what an event needs, while *failed guesses*
 (wrong join codes, passwords and tokens: any 401, 403 or 404) share one tight

@@ -1,4 +1,5 @@
-"""Organiser accounts: the services, and ``python -m matcher organiser create`` (SPEC §4)."""
+"""Organiser accounts: the services, and ``python -m matcher organiser create``
+(docs/commands.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``python -m matcher.rotate``: exit codes, messages and outputs (SPEC §4)."""
+"""``python -m matcher.rotate``: exit codes, messages and outputs (docs/commands.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pairing solver against SPEC §2, checked independently of its own figures.
+"""The pairing solver against docs/matching.md, checked independently of its own figures.
 
 Every round the solver returns is re-checked here from scratch (hard rules,
 group sizes, sit-out fairness, repeats, mixing points, bound and gap) with
@@ -50,7 +50,7 @@ PROPERTY = settings(
 
 
 def group_sizes(n: int, size: int, odd: str) -> tuple[list[int], int]:
-    """The group sizes SPEC §2 asks for, and how many sit out.
+    """The group sizes docs/matching.md asks for, and how many sit out.
 
     Pairs: all pairs, plus one triad (``triad``) or one sit-out (``sitout``) when n
     is odd. Larger groups: n // size groups; the n mod size left over join groups

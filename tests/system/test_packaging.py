@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -22,13 +23,30 @@ from tests.support.servers import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
+#: What a source distribution holds: all the wheel is built from.
+SOURCES = ("pyproject.toml", "README.md", "matcher", "solvers", "web", "seeds")
+
+# One build for the module: its tests run on one worker.
+pytestmark = pytest.mark.xdist_group("packaging")
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The folder the wheel was installed into (``pip install --target``)."""
+    """The folder the wheel was installed into (``pip install --target``),
+    built from a copy of the sources (a build in the checkout would leave
+    ``build/`` there)."""
     folder = tmp_path_factory.mktemp("package")
+    source = folder / "source"
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            source.mkdir(exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-         "--wheel-dir", str(folder / "wheel"), str(ROOT)],
+         "--wheel-dir", str(folder / "wheel"), str(source)],
         capture_output=True, text=True, timeout=300, cwd=folder)
     assert built.returncode == 0, built.stderr
     (wheel,) = (folder / "wheel").glob("matcher-*.whl")

@@ -1,4 +1,4 @@
-"""Mixing analytics (issue 7): the figures of a small trial and a small café
+"""Mixing analytics: the figures of a small trial and a small café
 checked by hand, the pages and downloads for the demo data, the JSON API
 against its OpenAPI description, and privacy, ownership and escaping."""
 

@@ -1,4 +1,4 @@
-"""The knowledge-café API (SPEC §5) and its live events (SPEC §6): ``seat`` to each
+"""The knowledge-café API (docs/api.md) and its live events (docs/events.md): ``seat`` to each
 participant only, ``cafe_state`` to everyone at the café, ``cafe_screen`` to the
 big screen."""
 

@@ -1,4 +1,4 @@
-"""The coffee-trial API (SPEC §5) and the live ``match`` push (SPEC §6)."""
+"""The coffee-trial API (docs/api.md) and the live ``match`` push (docs/events.md)."""
 
 import csv
 import io

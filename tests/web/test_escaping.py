@@ -1,4 +1,4 @@
-"""Output escaping (issue 6): people named ``<script>alert(1)</script>`` and
+"""Output escaping: people named ``<script>alert(1)</script>`` and
 ``{{7*7}}`` (departments, organisations, trial and café names, questions
 likewise) are shown as text everywhere: the sign-up and personal pages, the
 organiser's trial page and dashboard, the café's join and participant pages,

@@ -1,4 +1,4 @@
-"""Spreadsheet formula injection (issue 6, OWASP "CSV injection"): in the CSV
+"""Spreadsheet formula injection (OWASP, "CSV injection"): in the CSV
 exports (a trial's history, a café's plan) a cell that starts with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return gets a leading single quote, so a
 spreadsheet shows it as text instead of running it. Ids, numbers and dates are

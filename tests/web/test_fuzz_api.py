@@ -1,4 +1,4 @@
-"""Fuzzing the JSON API (issue 6): every /api/v1 endpoint, driven with
+"""Fuzzing the JSON API: every /api/v1 endpoint, driven with
 arbitrary JSON (wrong types, huge numbers, NaN, unicode, nulls, nesting,
 missing fields), broken bodies and arbitrary path parameters, as an anonymous
 caller, a participant, the organiser, another organiser and a made-up token,
