@@ -46,9 +46,11 @@ __all__ = [
     "create_cafe",
     "current_seat",
     "end_cafe",
+    "found_cafe",
     "join_cafe",
     "leave_cafe",
     "next_round",
+    "owned_cafe",
     "plan_view",
     "present_attendee",
     "round_seats",
@@ -160,6 +162,26 @@ def cafe_by_code(session: Session, code: str) -> Cafe | None:
     if not code or len(code) > 16 or not set(code) <= _CODE_LETTERS:
         return None
     return session.scalar(select(Cafe).where(Cafe.code == code))
+
+
+def found_cafe(session: Session, code: str) -> Cafe:
+    """The café with this join code; 404 if there is none."""
+    cafe = cafe_by_code(session, code)
+    if cafe is None:
+        raise CafeError(404, "not_found", "no café has this code")
+    return cafe
+
+
+def owned_cafe(session: Session, organiser: Organiser, *, code: str | None = None,
+               cafe_id: int | None = None) -> Cafe:
+    """The café of ``organiser`` with this join code (or id): 404 if there is
+    none, 403 if it is another organiser's (docs/security.md)."""
+    cafe = found_cafe(session, code) if code is not None else session.get(Cafe, cafe_id)
+    if cafe is None:
+        raise CafeError(404, "not_found", "no such café")
+    if cafe.organiser_id != organiser.id:
+        raise CafeError(403, "forbidden", "this café is not yours")
+    return cafe
 
 
 def present_attendee(session: Session, cafe: Cafe, public_id: str) -> Attendee | None:

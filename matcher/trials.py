@@ -43,6 +43,7 @@ __all__ = [
     "create_trial",
     "import_participants",
     "new_link",
+    "owned_trial",
     "current_match",
     "leave",
     "membership_by_email",
@@ -310,6 +311,17 @@ def renew_link(session: Session, trial: Trial, join_code: object,
     if membership is None:
         return None
     return Signup(membership, new_link(session, membership))
+
+
+def owned_trial(session: Session, organiser: Organiser, trial_id: int) -> Trial:
+    """Trial ``trial_id`` of ``organiser``: 404 if there is none, 403 if it is
+    another organiser's (docs/security.md)."""
+    trial = session.get(Trial, trial_id)
+    if trial is None:
+        raise TrialError(404, "not_found", "no such trial")
+    if trial.organiser_id != organiser.id:
+        raise TrialError(403, "forbidden", "this trial is not yours")
+    return trial
 
 
 def trial_by_join_code(session: Session, join_code: str) -> Trial | None:

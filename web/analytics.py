@@ -1,9 +1,7 @@
 """Mixing analytics pages: for a trial or a café of the signed-in
 organiser, the charts of :mod:`matcher.analytics` drawn as SVG in the page,
-each downloadable as an ``.svg`` file with its numbers as CSV; and the same
-figures in the JSON API (``/api/v1/trials/{id}/analytics``,
-``/api/v1/cafes/{code}/analytics``, with CSV per chart), added to
-:data:`web.api.blueprint`.
+each downloadable as an ``.svg`` file with its numbers as CSV (the JSON API's
+analytics, in :mod:`web.api`, use :func:`download` for theirs).
 
 Only presentation lives here: where bars and cells go, their colours (every
 text colour chosen for a WCAG contrast of at least 4.5:1 against its
@@ -13,9 +11,8 @@ background) and the sentences that describe each chart.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 
-from flask import Blueprint, Response, abort, jsonify, render_template, url_for
+from flask import Blueprint, Response, abort, render_template, url_for
 
 from matcher import analytics as mixing
 from matcher.analytics import (
@@ -28,12 +25,9 @@ from matcher.analytics import (
     RoundTies,
     analytics_csv,
 )
-from matcher.cafes import CafeError
-from matcher.trials import TrialError
-from web import api
-from web.organiser import _own_cafe, _own_trial, signed_in
+from web.organiser import own_cafe, own_trial, signed_in
 
-__all__ = ["blueprint", "chart_view", "contrast"]
+__all__ = ["blueprint", "chart_view", "contrast", "download"]
 
 blueprint = Blueprint("analytics", __name__, url_prefix="/organiser")
 
@@ -280,7 +274,7 @@ def _page(analytics: Analytics, back: str, download):
                            drawn=DRAWN, back=back, download=download)
 
 
-def _download(analytics: Analytics, chart: str, kind: str, stem: str) -> Response:
+def download(analytics: Analytics, chart: str, kind: str, stem: str) -> Response:
     if kind == "csv":
         body = analytics_csv(analytics, chart)
         headers = {}
@@ -302,7 +296,7 @@ def _check(chart: str, kind: str) -> None:
 def trial_page(trial_id: int):
     """How well a trial mixes the organisation: heatmap, ties, coverage, who has
     not yet mixed, participation."""
-    trial = _own_trial(trial_id)
+    trial = own_trial(trial_id)
     return _page(mixing.trial_analytics(trial), url_for("organiser.trial_page", trial_id=trial.id),
                  lambda chart, kind: url_for("analytics.trial_download", trial_id=trial.id,
                                              chart=chart, kind=kind))
@@ -313,15 +307,15 @@ def trial_page(trial_id: int):
 def trial_download(trial_id: int, chart: str, kind: str):
     """One chart of a trial's analytics as an SVG file, or its numbers as CSV."""
     _check(chart, kind)
-    trial = _own_trial(trial_id)
-    return _download(mixing.trial_analytics(trial), chart, kind, f"trial-{trial.id}")
+    trial = own_trial(trial_id)
+    return download(mixing.trial_analytics(trial), chart, kind, f"trial-{trial.id}")
 
 
 @blueprint.get("/cafes/<int:cafe_id>/analytics")
 @signed_in
 def cafe_page(cafe_id: int):
     """How well a café mixed its people across its rounds so far."""
-    cafe = _own_cafe(cafe_id)
+    cafe = own_cafe(cafe_id)
     return _page(mixing.cafe_analytics(cafe), url_for("organiser.cafe_console", cafe_id=cafe.id),
                  lambda chart, kind: url_for("analytics.cafe_download", cafe_id=cafe.id,
                                              chart=chart, kind=kind))
@@ -332,59 +326,5 @@ def cafe_page(cafe_id: int):
 def cafe_download(cafe_id: int, chart: str, kind: str):
     """One chart of a café's analytics as an SVG file, or its numbers as CSV."""
     _check(chart, kind)
-    cafe = _own_cafe(cafe_id)
-    return _download(mixing.cafe_analytics(cafe), chart, kind, f"cafe-{cafe.code}")
-
-
-# -- the JSON API ------------------------------------------------------------------------
-
-
-def analytics_json(analytics: Analytics) -> dict[str, object]:
-    """The analytics as the API answers them (names and departments only)."""
-    h, c = analytics.heatmap, analytics.coverage
-    return {
-        "kind": analytics.kind,
-        "name": analytics.name,
-        "heatmap": {"departments": [asdict(d) for d in h.departments],
-                    "meetings": [list(row) for row in h.meetings],
-                    "total": h.total, "cross_department": h.cross_department},
-        "ties": [asdict(t) for t in analytics.ties],
-        "coverage": asdict(c) | {"met_outside_share": c.met_outside_share,
-                                 "department_pairs_share": c.department_pairs_share},
-        "not_yet_mixed": [asdict(p) for p in analytics.not_yet_mixed],
-        "participation": asdict(analytics.participation),
-    }
-
-
-@api.blueprint.get("/trials/<int:trial_id>/analytics")
-@api.organiser_required
-def trial_analytics(trial_id: int):
-    """A trial's mixing analytics (organiser)."""
-    return jsonify(analytics_json(mixing.trial_analytics(api._own_trial(trial_id))))
-
-
-@api.blueprint.get("/trials/<int:trial_id>/analytics/<chart>.csv")
-@api.organiser_required
-def trial_analytics_csv(trial_id: int, chart: str):
-    """The numbers behind one chart of a trial's analytics, as CSV (organiser)."""
-    if chart not in CHARTS:
-        raise TrialError(404, "not_found", f"charts are {', '.join(CHARTS)}")
-    trial = api._own_trial(trial_id)
-    return _download(mixing.trial_analytics(trial), chart, "csv", f"trial-{trial.id}")
-
-
-@api.blueprint.get("/cafes/<code>/analytics")
-@api.organiser_required
-def cafe_analytics(code: str):
-    """A café's mixing analytics across its played rounds (organiser)."""
-    return jsonify(analytics_json(mixing.cafe_analytics(api._own_cafe(code))))
-
-
-@api.blueprint.get("/cafes/<code>/analytics/<chart>.csv")
-@api.organiser_required
-def cafe_analytics_csv(code: str, chart: str):
-    """The numbers behind one chart of a café's analytics, as CSV (organiser)."""
-    if chart not in CHARTS:
-        raise CafeError(404, "not_found", f"charts are {', '.join(CHARTS)}")
-    cafe = api._own_cafe(code)
-    return _download(mixing.cafe_analytics(cafe), chart, "csv", f"cafe-{cafe.code}")
+    cafe = own_cafe(cafe_id)
+    return download(mixing.cafe_analytics(cafe), chart, kind, f"cafe-{cafe.code}")

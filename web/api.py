@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import wraps
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from matcher import analytics as mixing
 from matcher.accounts import organiser_for_token
+from matcher.analytics import CHARTS, Analytics
 from matcher.cafes import (
     CafeError,
     add_time,
     attendee_for_token,
-    cafe_by_code,
     cafe_state,
     create_cafe,
     end_cafe,
+    found_cafe,
     iso,
     join_cafe,
     leave_cafe,
     next_round,
+    owned_cafe,
     plan_view,
     present_attendee,
     set_host,
@@ -38,6 +42,7 @@ from matcher.trials import (
     membership_by_public_id,
     membership_for_token,
     new_link,
+    owned_trial,
     preview_round,
     record_met,
     renew_link,
@@ -45,6 +50,7 @@ from matcher.trials import (
     signup,
     update_trial,
 )
+from web.analytics import download
 from web.extensions import session, socketio
 from web.links import mail_link
 from web.openapi import openapi_json
@@ -130,12 +136,7 @@ def _body() -> dict:
 
 
 def _own_trial(trial_id: int) -> Trial:
-    trial = session().get(Trial, trial_id)
-    if trial is None:
-        raise TrialError(404, "not_found", "no such trial")
-    if trial.organiser_id != g.organiser.id:
-        raise TrialError(403, "forbidden", "this trial is not yours")
-    return trial
+    return owned_trial(session(), g.organiser, trial_id)
 
 
 @blueprint.post("/trials")
@@ -390,17 +391,11 @@ def leave_trial():
 
 
 def _cafe(code: str):
-    cafe = cafe_by_code(session(), code)
-    if cafe is None:
-        raise CafeError(404, "not_found", "no café has this code")
-    return cafe
+    return found_cafe(session(), code)
 
 
 def _own_cafe(code: str):
-    cafe = _cafe(code)
-    if cafe.organiser_id != g.organiser.id:
-        raise CafeError(403, "forbidden", "this café is not yours")
-    return cafe
+    return owned_cafe(session(), g.organiser, code=code)
 
 
 def _cafe_links(cafe) -> dict[str, str]:
@@ -550,3 +545,56 @@ def cafe_plan(code: str):
     return Response(cafe_plan_csv(cafe), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="cafe-{cafe.code}-plan.csv"'})
 
+
+# -- mixing analytics ------------------------------------------------------------------------
+
+
+def analytics_json(analytics: Analytics) -> dict[str, object]:
+    """The analytics as the API answers them (names and departments only)."""
+    h, c = analytics.heatmap, analytics.coverage
+    return {
+        "kind": analytics.kind,
+        "name": analytics.name,
+        "heatmap": {"departments": [asdict(d) for d in h.departments],
+                    "meetings": [list(row) for row in h.meetings],
+                    "total": h.total, "cross_department": h.cross_department},
+        "ties": [asdict(t) for t in analytics.ties],
+        "coverage": asdict(c) | {"met_outside_share": c.met_outside_share,
+                                 "department_pairs_share": c.department_pairs_share},
+        "not_yet_mixed": [asdict(p) for p in analytics.not_yet_mixed],
+        "participation": asdict(analytics.participation),
+    }
+
+
+@blueprint.get("/trials/<int:trial_id>/analytics")
+@organiser_required
+def trial_analytics(trial_id: int):
+    """A trial's mixing analytics (organiser)."""
+    return jsonify(analytics_json(mixing.trial_analytics(_own_trial(trial_id))))
+
+
+@blueprint.get("/trials/<int:trial_id>/analytics/<chart>.csv")
+@organiser_required
+def trial_analytics_csv(trial_id: int, chart: str):
+    """The numbers behind one chart of a trial's analytics, as CSV (organiser)."""
+    if chart not in CHARTS:
+        raise TrialError(404, "not_found", f"charts are {', '.join(CHARTS)}")
+    trial = _own_trial(trial_id)
+    return download(mixing.trial_analytics(trial), chart, "csv", f"trial-{trial.id}")
+
+
+@blueprint.get("/cafes/<code>/analytics")
+@organiser_required
+def cafe_analytics(code: str):
+    """A café's mixing analytics across its played rounds (organiser)."""
+    return jsonify(analytics_json(mixing.cafe_analytics(_own_cafe(code))))
+
+
+@blueprint.get("/cafes/<code>/analytics/<chart>.csv")
+@organiser_required
+def cafe_analytics_csv(code: str, chart: str):
+    """The numbers behind one chart of a café's analytics, as CSV (organiser)."""
+    if chart not in CHARTS:
+        raise CafeError(404, "not_found", f"charts are {', '.join(CHARTS)}")
+    cafe = _own_cafe(code)
+    return download(mixing.cafe_analytics(cafe), chart, "csv", f"cafe-{cafe.code}")

@@ -32,6 +32,7 @@ from matcher.cafes import (
     create_cafe,
     end_cafe,
     next_round,
+    owned_cafe,
     plan_view,
     present_attendee,
     screen_view,
@@ -47,6 +48,7 @@ from matcher.trials import (
     import_participants,
     membership_by_public_id,
     new_link,
+    owned_trial,
     preview_round,
     update_trial,
 )
@@ -76,13 +78,12 @@ def signed_in(view: Callable) -> Callable:
     return wrapped
 
 
-def _own_trial(trial_id: int) -> Trial:
-    trial = session().get(Trial, trial_id)
-    if trial is None:
-        abort(404)
-    if trial.organiser_id != g.organiser.id:
-        abort(403)
-    return trial
+def own_trial(trial_id: int) -> Trial:
+    """The signed-in organiser's trial ``trial_id``, or the 404 or 403 page."""
+    try:
+        return owned_trial(session(), g.organiser, trial_id)
+    except TrialError as exc:
+        abort(exc.status)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -151,7 +152,7 @@ def new_trial():
 @signed_in
 def trial_page(trial_id: int):
     """One trial: join link, participants, past rounds, exports, preview and publish."""
-    trial = _own_trial(trial_id)
+    trial = own_trial(trial_id)
     preview = None
     error = None
     if request.args.get("preview"):
@@ -178,7 +179,7 @@ def _trial_page(trial: Trial, *, preview=None, error=None, problems=None) -> str
 @signed_in
 def settings(trial_id: int):
     """Change the trial's settings from its page (the next rounds follow them)."""
-    trial = _own_trial(trial_id)
+    trial = own_trial(trial_id)
     form = request.form
     try:
         changes = {
@@ -202,7 +203,7 @@ def settings(trial_id: int):
 def import_people(trial_id: int):
     """Import participants from an uploaded people file; every problem is
     listed by row, and nothing is imported unless the whole file is good."""
-    trial = _own_trial(trial_id)
+    trial = own_trial(trial_id)
     upload = request.files.get("file")
     db = session()
     if upload is None or not upload.filename:
@@ -230,7 +231,7 @@ def _people(count: int) -> str:
 @signed_in
 def send_new_link(trial_id: int, participant_id: str):
     """Mail one participant a new personal link (the old one stops working)."""
-    trial = _own_trial(trial_id)
+    trial = own_trial(trial_id)
     membership = membership_by_public_id(session(), trial, participant_id)
     if membership is None:
         abort(404)
@@ -247,7 +248,7 @@ def send_new_link(trial_id: int, participant_id: str):
 @signed_in
 def publish(trial_id: int):
     """Publish the next round: every open personal page shows its match at once."""
-    trial = _own_trial(trial_id)
+    trial = own_trial(trial_id)
     try:
         publish_and_push(socketio, session(), trial, seed=None,
                          time_limit=current_app.config["ROUND_TIME_LIMIT"],
@@ -264,7 +265,7 @@ def export(trial_id: int, kind: str):
     """Download the history as CSV, JSON or GraphML."""
     if kind not in EXPORTS:
         abort(404)
-    trial = _own_trial(trial_id)
+    trial = own_trial(trial_id)
     make, mimetype = EXPORTS[kind]
     return Response(make(trial), mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="trial-{trial.id}-history.{kind}"'})
@@ -273,13 +274,12 @@ def export(trial_id: int, kind: str):
 # -- knowledge cafés: the host console ---------------------------------------------------
 
 
-def _own_cafe(cafe_id: int) -> Cafe:
-    cafe = session().get(Cafe, cafe_id)
-    if cafe is None:
-        abort(404)
-    if cafe.organiser_id != g.organiser.id:
-        abort(403)
-    return cafe
+def own_cafe(cafe_id: int) -> Cafe:
+    """The signed-in organiser's café ``cafe_id``, or the 404 or 403 page."""
+    try:
+        return owned_cafe(session(), g.organiser, cafe_id=cafe_id)
+    except CafeError as exc:
+        abort(exc.status)
 
 
 def _number(form, key: str, error: type[ServiceError] = CafeError) -> int | None:
@@ -325,7 +325,7 @@ def new_cafe():
 @signed_in
 def cafe_console(cafe_id: int):
     """The host console: lobby, buttons, current tables, the plan and its quality."""
-    return _console(_own_cafe(cafe_id))
+    return _console(own_cafe(cafe_id))
 
 
 def _console(cafe: Cafe, error: str | None = None, status: int = 200):
@@ -342,7 +342,7 @@ def _console(cafe: Cafe, error: str | None = None, status: int = 200):
 
 def _cafe_action(cafe_id: int, action) -> object:
     """Run ``action(cafe)``; commit and push, or show the console with the error."""
-    cafe = _own_cafe(cafe_id)
+    cafe = own_cafe(cafe_id)
     try:
         pushed = action(cafe)
     except CafeError as exc:
@@ -396,7 +396,7 @@ def cafe_host(cafe_id: int, participant_id: str):
 @signed_in
 def cafe_print(cafe_id: int):
     """Printable plans, per table and per person, for people without phones."""
-    cafe = _own_cafe(cafe_id)
+    cafe = own_cafe(cafe_id)
     plan = plan_view(cafe)
     people: dict[str, dict[str, object]] = {}
     for one in plan["rounds"]:
@@ -413,6 +413,6 @@ def cafe_print(cafe_id: int):
 @signed_in
 def cafe_plan(cafe_id: int):
     """The plan in ``matcher.rotate``'s CSV format."""
-    cafe = _own_cafe(cafe_id)
+    cafe = own_cafe(cafe_id)
     return Response(cafe_plan_csv(cafe), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="cafe-{cafe.code}-plan.csv"'})

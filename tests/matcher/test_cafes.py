@@ -21,6 +21,7 @@ from matcher.cafes import (
     join_cafe,
     leave_cafe,
     next_round,
+    owned_cafe,
     plan_view,
     round_seats,
     screen_view,
@@ -584,3 +585,19 @@ def test_the_plan_says_when_the_room_has_changed_since_it_was_made(session, orga
     assert plan_view(cafe)["stale"] is True
     play(session, cafe)  # re-planned for whoever is here
     assert plan_view(cafe)["stale"] is False
+
+
+def test_only_its_organiser_owns_a_cafe(session, organiser):
+    cafe = create_cafe(session, organiser, {"name": "C", "rounds": 2, "tables": 2})
+    other = Organiser(email="other@example.org", name="Other")
+    session.add(other)
+    session.flush()
+    assert owned_cafe(session, organiser, code=cafe.code.lower()) is cafe
+    assert owned_cafe(session, organiser, cafe_id=cafe.id) is cafe
+    for who, where, status in ((other, {"code": cafe.code}, 403),
+                               (other, {"cafe_id": cafe.id}, 403),
+                               (organiser, {"code": "ZZZZZZ"}, 404),
+                               (organiser, {"cafe_id": cafe.id + 1}, 404)):
+        with pytest.raises(CafeError) as refused:
+            owned_cafe(session, who, **where)
+        assert refused.value.status == status

@@ -13,6 +13,7 @@ from matcher.trials import (
     create_trial,
     current_match,
     leave,
+    owned_trial,
     publish_round,
     record_met,
     set_paused,
@@ -169,3 +170,15 @@ def test_published_round_equals_the_command_line(session, trial, tmp_path, capsy
     stored = publish_round(session, trial, seed=7)
     from_app = [sorted(m.person.public_id for m in g.members) for g in stored.groups]
     assert [sorted(g["members"]) for g in from_cli["groups"]] == from_app
+
+
+def test_only_its_organiser_owns_a_trial(session, trial):
+    other = Organiser(email="other@example.org", name="Other")
+    session.add(other)
+    session.flush()
+    assert owned_trial(session, trial.organiser, trial.id) is trial
+    for organiser, trial_id, status in ((other, trial.id, 403),
+                                        (trial.organiser, trial.id + 1, 404)):
+        with pytest.raises(TrialError) as refused:
+            owned_trial(session, organiser, trial_id)
+        assert refused.value.status == status
