@@ -30,7 +30,14 @@ from matcher.files import attribute_key
 from matcher.meetings import past_rounds, store_round
 from matcher.models import Attendee, Cafe, Group, GroupMember, Organiser, Person, Round
 from matcher.trials import check_weights
-from matcher.validation import MAX_FIELD_LENGTH, MAX_NAME_LENGTH, check_email, text
+from matcher.validation import (
+    DEFAULT_ROUND_MINUTES,
+    DEFAULT_TABLE_SIZE,
+    MAX_FIELD_LENGTH,
+    MAX_NAME_LENGTH,
+    check_email,
+    text,
+)
 from solvers.model import History, Infeasible, Weights
 from solvers.model import Person as SolverPerson
 from solvers.rotation import Cafe as CafeProblem
@@ -51,6 +58,7 @@ __all__ = [
     "leave_cafe",
     "next_round",
     "owned_cafe",
+    "plan_by_person",
     "plan_view",
     "present_attendee",
     "round_seats",
@@ -105,8 +113,9 @@ def iso(moment: datetime | None) -> str | None:
 
 def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object]) -> Cafe:
     """A new café (docs/api.md ``POST /cafes``): ``name``, ``tables`` or
-    ``table_size`` (not both; neither means tables of 5), ``rounds``,
-    ``round_minutes`` (default 15), ``questions`` (at most one per round),
+    ``table_size`` (not both; neither means :data:`DEFAULT_TABLE_SIZE`), ``rounds``,
+    ``round_minutes`` (default :data:`DEFAULT_ROUND_MINUTES`), ``questions`` (at
+    most one per round),
     ``hosts`` (names, table 1 first: whoever joins under a host's name hosts
     that table), ``weights``."""
     name = _text(fields.get("name"), "name", required=True)
@@ -116,9 +125,11 @@ def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object
     if tables is not None:
         tables = _whole(tables, "tables", 1, MAX_TABLES)
     else:
-        size = _whole(5 if size is None else size, "table_size", 2, MAX_TABLE_SIZE)
+        size = _whole(DEFAULT_TABLE_SIZE if size is None else size, "table_size", 2,
+                      MAX_TABLE_SIZE)
     rounds = _whole(fields.get("rounds"), "rounds", 1, MAX_ROUNDS)
-    minutes = _whole(fields.get("round_minutes", 15), "round_minutes", 1, MAX_MINUTES)
+    minutes = _whole(fields.get("round_minutes", DEFAULT_ROUND_MINUTES), "round_minutes", 1,
+                     MAX_MINUTES)
     questions = fields.get("questions") or []
     if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
         raise CafeError(400, "invalid", "questions must be a list of texts", "questions")
@@ -340,7 +351,7 @@ def _table_count(cafe: Cafe, present: int, hosts: int) -> int:
     if cafe.tables is not None:
         return cafe.tables
     # Tables of at most table_size, but nobody alone at a table.
-    wanted = min(math.ceil(present / (cafe.table_size or 5)), present // 2)
+    wanted = min(math.ceil(present / (cafe.table_size or DEFAULT_TABLE_SIZE)), present // 2)
     return max(1, wanted, hosts)
 
 
@@ -543,6 +554,20 @@ def plan_view(cafe: Cafe) -> dict[str, object]:
         })
     return {"rounds": rounds, "metrics": (cafe.plan or {}).get("metrics", {}),
             "played_metrics": [r.metrics for r in cafe.played], "stale": plan_is_stale(cafe)}
+
+
+def plan_by_person(plan: dict[str, object]) -> list[dict[str, object]]:
+    """:func:`plan_view`'s plan per person, by name: each attendee with the
+    table they sit at in each round (``{"attendee", "tables": {round: table}}``),
+    for the printable plan of people without phones."""
+    people: dict[str, dict[str, object]] = {}
+    for one in plan["rounds"]:
+        for table in one["tables"]:
+            for attendee in table["members"]:
+                entry = people.setdefault(attendee.person.public_id,
+                                          {"attendee": attendee, "tables": {}})
+                entry["tables"][one["round"]] = table["table"]
+    return sorted(people.values(), key=lambda entry: entry["attendee"].name.casefold())
 
 
 def plan_is_stale(cafe: Cafe) -> bool:

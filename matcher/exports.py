@@ -6,19 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
-from datetime import datetime
 from itertools import combinations
 
 import networkx as nx
 
 from matcher.cafes import plan_view
-from matcher.files import attribute_key
 from matcher.meetings import load_rounds
 from matcher.models import Cafe, Trial
 
-__all__ = ["EXPORTS", "TrialFigures", "cafe_plan_csv", "history_csv", "history_graphml",
-           "history_json", "spreadsheet_safe", "trial_figures"]
+__all__ = ["EXPORTS", "cafe_plan_csv", "history_csv", "history_graphml",
+           "history_json", "spreadsheet_safe"]
 
 _MET = {True: "yes", False: "no", None: ""}
 
@@ -114,70 +111,6 @@ EXPORTS = {
     "json": (history_json, "application/json"),
     "graphml": (history_graphml, "application/graphml+xml"),
 }
-
-
-@dataclass(frozen=True)
-class TrialFigures:
-    """A trial at a glance (the organiser's dashboard)."""
-
-    participants: int
-    active: int
-    paused: int
-    departments: int
-    rounds: int
-    last_published: datetime | None
-    #: Introductions made (groups in all rounds) and the share of them across departments.
-    introductions: int
-    cross_department_share: float | None
-    #: Distinct people who have been introduced to someone outside their department.
-    mixed_people: int
-    #: Answers to "did you meet?": yes, no, and members of a group yet to answer.
-    met_yes: int
-    met_no: int
-    met_unanswered: int
-    #: The latest round's repeats and gap to the bound (None before any round).
-    last_repeats: int | None
-    last_gap: float | None
-
-
-def trial_figures(trial: Trial) -> TrialFigures:
-    """The headline figures of ``trial`` from its members and rounds."""
-    load_rounds(trial)
-    members = trial.memberships
-    introductions = crossing = 0
-    yes = no = unanswered = 0
-    mixed: set[int] = set()
-    for stored in trial.rounds:
-        for group in stored.groups:
-            introductions += 1
-            departments = {attribute_key(m.person.department) for m in group.members}
-            if len(departments) > 1:
-                crossing += 1
-                mixed.update(m.person_id for m in group.members)
-            for member in group.members:
-                if member.met is True:
-                    yes += 1
-                elif member.met is False:
-                    no += 1
-                else:
-                    unanswered += 1
-    last = trial.rounds[-1] if trial.rounds else None
-    return TrialFigures(
-        participants=len(members),
-        active=sum(not m.paused for m in members),
-        paused=sum(m.paused for m in members),
-        departments=len({attribute_key(m.person.department) for m in members}),
-        rounds=len(trial.rounds),
-        last_published=last.published_at if last else None,
-        introductions=introductions,
-        cross_department_share=crossing / introductions if introductions else None,
-        mixed_people=len(mixed & {m.person_id for m in members}),
-        met_yes=yes,
-        met_no=no,
-        met_unanswered=unanswered,
-        last_repeats=last.metrics.get("repeats") if last else None,
-        last_gap=last.metrics.get("gap") if last else None,
-    )
 
 
 def cafe_plan_csv(cafe: Cafe) -> str:

@@ -29,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from matcher.validation import DEFAULT_GROUP_SIZE, DEFAULT_ODD, DEFAULT_ROUND_MINUTES
+
 __all__ = [
     "ApiToken",
     "Attendee",
@@ -145,8 +147,8 @@ class Trial(Base):
     organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    group_size: Mapped[int] = mapped_column(Integer, default=2)
-    odd: Mapped[str] = mapped_column(String(16), default="triad")
+    group_size: Mapped[int] = mapped_column(Integer, default=DEFAULT_GROUP_SIZE)
+    odd: Mapped[str] = mapped_column(String(16), default=DEFAULT_ODD)
     weights: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     join_code: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
@@ -199,7 +201,7 @@ class Cafe(Base):
     tables: Mapped[int | None] = mapped_column(Integer)
     table_size: Mapped[int | None] = mapped_column(Integer)
     rounds: Mapped[int] = mapped_column(Integer)
-    round_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    round_minutes: Mapped[int] = mapped_column(Integer, default=DEFAULT_ROUND_MINUTES)
     questions: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Named hosts, table 1 first: whoever joins under that name hosts that table.
     host_names: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -21,6 +21,8 @@ from matcher.files import InputError, check_people, parse_table
 from matcher.meetings import store_round, trial_problem
 from matcher.models import Attendee, GroupMember, Membership, Organiser, Person, Round, Trial
 from matcher.validation import (
+    DEFAULT_GROUP_SIZE,
+    DEFAULT_ODD,
     MAX_DESCRIPTION_LENGTH,
     MAX_EMAIL_LENGTH,
     MAX_FIELD_LENGTH,
@@ -124,11 +126,12 @@ def create_trial(
     name: object,
     *,
     description: object = "",
-    group_size: object = 2,
-    odd: object = "triad",
+    group_size: object = DEFAULT_GROUP_SIZE,
+    odd: object = DEFAULT_ODD,
     weights: object = None,
 ) -> Trial:
-    """A new trial of ``organiser``'s, with a fresh join code."""
+    """A new trial of ``organiser``'s, with a fresh join code; a setting not
+    given takes its default."""
     given = {"name": name, "description": description, "group_size": group_size,
              "odd": odd, "weights": weights}
     trial = Trial(organiser=organiser, join_code=secrets.token_urlsafe(9),

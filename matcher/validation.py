@@ -15,6 +15,10 @@ import unicodedata
 from matcher.errors import ServiceError
 
 __all__ = [
+    "DEFAULT_GROUP_SIZE",
+    "DEFAULT_ODD",
+    "DEFAULT_ROUND_MINUTES",
+    "DEFAULT_TABLE_SIZE",
     "MAX_DESCRIPTION_LENGTH",
     "MAX_EMAIL_LENGTH",
     "MAX_FIELD_LENGTH",
@@ -22,6 +26,7 @@ __all__ = [
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "check_email",
+    "check_seed",
     "check_text",
     "looks_like_email",
     "printable",
@@ -37,6 +42,11 @@ MAX_FIELD_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 2000
 #: Longest email address (RFC 3696's 320; the database column's size).
 MAX_EMAIL_LENGTH = 320
+#: What a new trial or café has unless it asks otherwise (docs/api.md).
+DEFAULT_GROUP_SIZE = 2
+DEFAULT_ODD = "triad"
+DEFAULT_ROUND_MINUTES = 15
+DEFAULT_TABLE_SIZE = 5
 #: Shortest password accepted.
 MIN_PASSWORD_LENGTH = 8
 #: Longest password accepted (Argon2 takes any length; this bounds the work per request).
@@ -104,3 +114,12 @@ def check_email(value: object, *, required: bool, error: type[ServiceError]) -> 
     if email and not looks_like_email(email):
         raise error(400, "invalid", "email does not look like an email address", "email")
     return email
+
+
+def check_seed(value: object, error: type[ServiceError]) -> int | None:
+    """A request's ``seed`` (``None``: a random one); refused (400) unless a
+    whole number ≥ 0."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                              or value < 0):
+        raise error(400, "invalid", "seed must be a whole number ≥ 0", "seed")
+    return value

@@ -33,6 +33,7 @@ from matcher.errors import ServiceError
 from matcher.exports import EXPORTS, cafe_plan_csv
 from matcher.models import Membership, Trial
 from matcher.trials import (
+    SETTINGS,
     ImportProblems,
     TrialError,
     create_trial,
@@ -50,6 +51,7 @@ from matcher.trials import (
     signup,
     update_trial,
 )
+from matcher.validation import check_seed
 from web.analytics import download
 from web.extensions import session, socketio
 from web.links import mail_link
@@ -145,11 +147,8 @@ def new_trial():
     """Create a trial (organiser) → 201 ``{"id", "join_code", "join_url"}``."""
     data = _body()
     db = session()
-    trial = create_trial(
-        db, g.organiser, data.get("name"), description=data.get("description", ""),
-        group_size=data.get("group_size", 2), odd=data.get("odd", "triad"),
-        weights=data.get("weights"),
-    )
+    trial = create_trial(db, g.organiser, data.get("name"),
+                         **{key: data[key] for key in SETTINGS if key in data and key != "name"})
     db.commit()
     join_url = url_for("trials.join_page", join_code=trial.join_code, _external=True)
     return jsonify({"id": trial.id, "join_code": trial.join_code, "join_url": join_url}), 201
@@ -285,11 +284,9 @@ def new_round(trial_id: int):
     trial = _own_trial(trial_id)
     data = _body()
     publish = data.get("publish", False)
-    seed = data.get("seed")
     if not isinstance(publish, bool):
         raise TrialError(400, "invalid", "publish must be true or false", "publish")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-        raise TrialError(400, "invalid", "seed must be a whole number ≥ 0", "seed")
+    seed = check_seed(data.get("seed"), TrialError)
     db = session()
     limit = current_app.config["ROUND_TIME_LIMIT"]
     if not publish:
@@ -481,9 +478,7 @@ def cafe_next_round(code: str):
     "tables": [{"table", "members"}], "ends_at"}``; every phone gets its seat."""
     cafe = _own_cafe(code)
     data = _body() if request.get_data() else {}  # a body is optional; if any, an object
-    seed = data.get("seed")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-        raise CafeError(400, "invalid", "seed must be a whole number ≥ 0", "seed")
+    seed = check_seed(data.get("seed"), CafeError)
     db = session()
     stored = next_round(db, cafe, seed=seed, time_limit=current_app.config["CAFE_TIME_LIMIT"],
                         steps=current_app.config["CAFE_STEPS"], after=data.get("after"))

@@ -25,6 +25,7 @@ from flask import (
 from sqlalchemy import select
 
 from matcher.accounts import check_password
+from matcher.analytics import trial_figures
 from matcher.cafes import (
     CafeError,
     add_time,
@@ -33,13 +34,14 @@ from matcher.cafes import (
     end_cafe,
     next_round,
     owned_cafe,
+    plan_by_person,
     plan_view,
     present_attendee,
     screen_view,
     set_host,
 )
 from matcher.errors import ServiceError
-from matcher.exports import EXPORTS, cafe_plan_csv, trial_figures
+from matcher.exports import EXPORTS, cafe_plan_csv
 from matcher.models import Cafe, Organiser, Trial
 from matcher.trials import (
     ImportProblems,
@@ -136,11 +138,12 @@ def new_trial():
     """Create a trial from the dashboard form."""
     db = session()
     try:
+        given = {"description": request.form.get("description", ""),
+                 "group_size": _number(request.form, "group_size", TrialError),
+                 "odd": request.form.get("odd") or None}
         trial = create_trial(db, g.organiser, request.form.get("name"),
-                             description=request.form.get("description", ""),
-                             group_size=int(request.form.get("group_size") or 2),
-                             odd=request.form.get("odd", "triad"))
-    except (TrialError, ValueError) as exc:
+                             **{key: value for key, value in given.items() if value is not None})
+    except TrialError as exc:
         db.rollback()
         trials = db.scalars(select(Trial).where(Trial.organiser_id == g.organiser.id)).all()
         return _dashboard(trials, str(exc)), 400
@@ -304,7 +307,7 @@ def new_cafe():
         fields = {
             "name": form.get("name"),
             "rounds": _number(form, "rounds"),
-            "round_minutes": _number(form, "round_minutes") or 15,
+            "round_minutes": _number(form, "round_minutes"),
             "questions": [line.strip() for line in form.get("questions", "").splitlines()
                           if line.strip()],
             "hosts": [line.strip() for line in form.get("hosts", "").splitlines()
@@ -312,6 +315,9 @@ def new_cafe():
         }
         by = form.get("by", "table_size")
         fields["tables" if by == "tables" else "table_size"] = _number(form, "table_count")
+        # A box left empty takes the café's default, as a field left out of the API's body.
+        if fields["round_minutes"] is None:
+            del fields["round_minutes"]
         cafe = create_cafe(db, g.organiser, fields)
     except CafeError as exc:
         db.rollback()
@@ -398,15 +404,8 @@ def cafe_print(cafe_id: int):
     """Printable plans, per table and per person, for people without phones."""
     cafe = own_cafe(cafe_id)
     plan = plan_view(cafe)
-    people: dict[str, dict[str, object]] = {}
-    for one in plan["rounds"]:
-        for table in one["tables"]:
-            for attendee in table["members"]:
-                entry = people.setdefault(attendee.person.public_id,
-                                          {"attendee": attendee, "tables": {}})
-                entry["tables"][one["round"]] = table["table"]
-    order = sorted(people.values(), key=lambda e: e["attendee"].name.casefold())
-    return render_template("organiser/cafe_print.html", cafe=cafe, plan=plan, people=order)
+    return render_template("organiser/cafe_print.html", cafe=cafe, plan=plan,
+                           people=plan_by_person(plan))
 
 
 @blueprint.get("/cafes/<int:cafe_id>/plan.csv")

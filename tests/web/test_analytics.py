@@ -26,10 +26,10 @@ from matcher.analytics import (
     analytics_csv,
     cafe_analytics,
     trial_analytics,
+    trial_figures,
 )
 from matcher.cafes import create_cafe, next_round
 from matcher.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
-from matcher.exports import trial_figures
 from matcher.models import Attendee, Cafe, Group, GroupMember, Membership, Person, Round, Trial
 from tests.support.app import CAFE_STEPS, app_on_copy, build_once
 from tests.support.openapi_check import check_response
