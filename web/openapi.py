@@ -17,6 +17,20 @@ from typing import Any
 
 from flask import jsonify
 
+from matcher.cafes import MAX_MINUTES, MAX_QUESTION_LENGTH, MAX_ROUNDS, MAX_TABLE_SIZE, MAX_TABLES
+from matcher.trials import MAX_GROUP_SIZE, MAX_WEIGHT
+from matcher.validation import (
+    DEFAULT_GROUP_SIZE,
+    DEFAULT_ODD,
+    DEFAULT_ROUND_MINUTES,
+    DEFAULT_TABLE_SIZE,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_EMAIL_LENGTH,
+    MAX_FIELD_LENGTH,
+    MAX_NAME_LENGTH,
+)
+from solvers.model import MODES, ODD_POLICIES
+
 __all__ = ["DESCRIPTION", "openapi_json"]
 
 Schema = dict[str, Any]
@@ -65,7 +79,7 @@ def _nullable(schema: Schema) -> Schema:
 
 _BOOL: Schema = {"type": "boolean"}
 _PUBLIC_ID = _text("a participant's public id (not secret; never their token)")
-_EMAIL = _text("an email address", format="email", maxLength=320)
+_EMAIL = _text("an email address", format="email", maxLength=MAX_EMAIL_LENGTH)
 _TIME = _nullable(_text("a time in UTC, ISO 8601", format="date-time"))
 _METRICS = _object({}, description="the quality report of a round (repeats, score, bound, "
                    "gap, …)")
@@ -88,15 +102,15 @@ SCHEMAS: dict[str, Schema] = {
                     "token, 403 not yours, 404, 409 conflict, 413 body too large, 429 too "
                     "many requests."),
     "Weights": _object({
-        key: _int(minimum=0, maximum=1000) for key in ("department", "organisation", "site",
+        key: _int(minimum=0, maximum=MAX_WEIGHT) for key in ("department", "organisation", "site",
                                                         "role")
     }, description="points a group scores for each mixing attribute on which its people "
                    "differ (whole numbers 0 to 1000)", additional=False),
     "TrialSettings": _object({
-        "name": _text(minLength=1, maxLength=200),
-        "description": _text(maxLength=2000),
-        "group_size": _int(minimum=2, maximum=10),
-        "odd": _text(enum=["triad", "sitout"]),
+        "name": _text(minLength=1, maxLength=MAX_NAME_LENGTH),
+        "description": _text(maxLength=MAX_DESCRIPTION_LENGTH),
+        "group_size": _int(minimum=2, maximum=MAX_GROUP_SIZE, default=DEFAULT_GROUP_SIZE),
+        "odd": _text(enum=list(ODD_POLICIES), default=DEFAULT_ODD),
         "weights": _nullable(_ref("Weights")),
     }, additional=False),
     "TrialCreated": _object({"id": _int(), "join_code": _text(),
@@ -116,11 +130,13 @@ SCHEMAS: dict[str, Schema] = {
     }, required=("id", "name", "description", "group_size", "odd", "weights", "join_code",
                  "join_url", "participants", "rounds")),
     "Signup": _object({
-        "join_code": _text(), "name": _text(minLength=1, maxLength=200), "email": _EMAIL,
-        "department": _text(minLength=1, maxLength=200),
-        "organisation": _text(maxLength=200), "site": _text(maxLength=200),
-        "role": _text(maxLength=200),
-        "mode": _text(enum=["in-person", "virtual", "either"]),
+        "join_code": _text(), "name": _text(minLength=1, maxLength=MAX_NAME_LENGTH),
+        "email": _EMAIL,
+        "department": _text(minLength=1, maxLength=MAX_FIELD_LENGTH),
+        "organisation": _text(maxLength=MAX_FIELD_LENGTH),
+        "site": _text(maxLength=MAX_FIELD_LENGTH),
+        "role": _text(maxLength=MAX_FIELD_LENGTH),
+        "mode": _text(enum=list(MODES)),
     }, required=("join_code", "name", "email", "department")),
     "Joined": _object({
         "participant_id": _PUBLIC_ID,
@@ -128,10 +144,10 @@ SCHEMAS: dict[str, Schema] = {
         "me_url": _text("the participant's personal page", format="uri"),
     }, required=("participant_id", "token", "me_url")),
     "Person": _object({
-        "id": _text(), "name": _text(minLength=1, maxLength=200), "email": _EMAIL,
-        "department": _text(minLength=1, maxLength=200), "organisation": _text(),
+        "id": _text(), "name": _text(minLength=1, maxLength=MAX_NAME_LENGTH), "email": _EMAIL,
+        "department": _text(minLength=1, maxLength=MAX_FIELD_LENGTH), "organisation": _text(),
         "site": _text(), "role": _text(),
-        "mode": _text(enum=["in-person", "virtual", "either"]),
+        "mode": _text(enum=list(MODES)),
         "active": _text(enum=["yes", "no"]),
     }, required=("name", "email", "department"),
         description="one row of a people file (docs/formats.md)"),
@@ -179,14 +195,16 @@ SCHEMAS: dict[str, Schema] = {
     "Met": _object({"met": _BOOL}, required=("met",)),
     "Left": _object({"left": _BOOL}, required=("left",)),
     "CafeSettings": _object({
-        "name": _text(minLength=1, maxLength=200),
-        "tables": _int("the number of tables (or give table_size)", minimum=1, maximum=500),
-        "table_size": _int("people per table (default 5)", minimum=2, maximum=30),
-        "rounds": _int(minimum=1, maximum=20),
-        "round_minutes": _int(minimum=1, maximum=240, default=15),
-        "questions": _list(_text(maxLength=500), "at most one per round"),
-        "hosts": _list(_text(minLength=1, maxLength=200), "table hosts by name, table 1 "
-                       "first"),
+        "name": _text(minLength=1, maxLength=MAX_NAME_LENGTH),
+        "tables": _int("the number of tables (or give table_size)", minimum=1,
+                       maximum=MAX_TABLES),
+        "table_size": _int("people per table", minimum=2, maximum=MAX_TABLE_SIZE,
+                           default=DEFAULT_TABLE_SIZE),
+        "rounds": _int(minimum=1, maximum=MAX_ROUNDS),
+        "round_minutes": _int(minimum=1, maximum=MAX_MINUTES, default=DEFAULT_ROUND_MINUTES),
+        "questions": _list(_text(maxLength=MAX_QUESTION_LENGTH), "at most one per round"),
+        "hosts": _list(_text(minLength=1, maxLength=MAX_NAME_LENGTH),
+                       "table hosts by name, table 1 first"),
         "weights": _ref("Weights"),
     }, required=("name", "rounds")),
     "CafeCreated": _object({
@@ -220,9 +238,9 @@ SCHEMAS: dict[str, Schema] = {
     "Table": _object({"table": _int(minimum=1), "members": _list(_PUBLIC_ID)},
                      required=("table", "members")),
     "CafeJoin": _object({
-        "name": _text(minLength=1, maxLength=200),
-        "department": _text(minLength=1, maxLength=200),
-        "email": _EMAIL, "organisation": _text(maxLength=200),
+        "name": _text(minLength=1, maxLength=MAX_NAME_LENGTH),
+        "department": _text(minLength=1, maxLength=MAX_FIELD_LENGTH),
+        "email": _EMAIL, "organisation": _text(maxLength=MAX_FIELD_LENGTH),
         "host": {"anyOf": [_BOOL, _int(minimum=1)],
                  "description": "true: host the next free table; or a table number"},
     }, required=("name", "department")),
@@ -242,8 +260,8 @@ SCHEMAS: dict[str, Schema] = {
         "round": _int(minimum=1), "tables": _list(_ref("Table")), "ends_at": _TIME,
         "metrics": _METRICS,
     }, required=("round", "tables", "ends_at", "metrics")),
-    "TimeRequest": _object({"minutes": _int("negative shortens the round", minimum=-240,
-                                            maximum=240)}, required=("minutes",)),
+    "TimeRequest": _object({"minutes": _int("negative shortens the round", minimum=-MAX_MINUTES,
+                                            maximum=MAX_MINUTES)}, required=("minutes",)),
     "Analytics": _object({
         "kind": _text(enum=["trial", "cafe"]),
         "name": _text("the trial's or café's name"),
