@@ -190,10 +190,47 @@ def plan_cafe(
     progress : callable, optional
         Called with a short line of text now and then.
 
+    Returns
+    -------
+    CafePlan
+        Every round's tables (played ones as they were), the repeats and their
+        lower bound, the departments per table, the score, the seconds taken
+        and the method that made it.
+
     Raises
     ------
     Infeasible
         If the avoid list cannot be kept (no plan exists, or none was found).
+
+    Notes
+    -----
+    Where the numbers allow, a construction gives a plan with no repeat at
+    once (affine planes and partial spreads: resolvable designs of the social
+    golfer problem); otherwise each round is built greedily [2]_ and a tabu
+    search swaps two people of different tables within a round [1]_, each
+    step scoring every swap with numba kernels, until the lower bound on
+    repeats is reached and the department spread cannot improve, or the
+    budget (``steps``, else ``time_limit``) is spent. The repeats bound counts,
+    per person, the meetings the tables force.
+
+    References
+    ----------
+    .. [1] I. Dotú and P. Van Hentenryck, "Scheduling social golfers
+       locally", CP-AI-OR 2005, LNCS 3524, 155–167.
+    .. [2] M. Triska and N. Musliu, "An effective greedy heuristic for the
+       Social Golfer Problem", Annals of Operations Research 194 (2012)
+       413–425.
+
+    Examples
+    --------
+    Nine people at three tables of three for four rounds: an affine plane of
+    order 3, so nobody meets anyone twice.
+
+    >>> from solvers.model import Person
+    >>> people = tuple(Person(f"p{k}", "ABC"[k % 3]) for k in range(9))
+    >>> plan = plan_cafe(Cafe(people, tables=3, rounds=4), seed=1, steps=2000)
+    >>> plan.repeats, plan.repeats_bound, plan.method
+    (0, 0, 'affine-plane')
     """
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
