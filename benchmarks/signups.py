@@ -46,7 +46,7 @@ from pathlib import Path
 
 import aiohttp
 
-from benchmarks.cafe_live import (
+from benchmarks.harness import (
     LOAD_SECTION,
     ROOT,
     SUBSECTION_INTRO,
