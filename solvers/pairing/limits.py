@@ -1,0 +1,44 @@
+"""The sizes and tolerances that choose between the pairing methods."""
+
+#: Largest number of people paired exactly (sparse blossom) rather than by local search.
+EXACT_LIMIT = 3000
+
+
+#: The local search stops once this close to its bound (0.05%: under one
+#: point per thousand pairs), rather than spend seconds on the last few.
+GAP_TOLERANCE = 0.0005
+
+
+#: Largest number of people for which n×n matrices are built (bounds, candidates).
+DENSE_LIMIT = 3000
+
+
+#: Largest round of groups of three or more (or pairs with a triad) solved
+#: exactly by CP-SAT.
+CP_SAT_LIMIT = 12
+
+
+#: Largest round for which CP-SAT is asked when the local search breaks a rule.
+CP_SAT_RESCUE_LIMIT = 40
+
+
+RESCUE_SECONDS = 5
+
+
+#: Up to this many people, odd rounds try TRIAD_TRIES people as the extra one
+#: of the triad (one exact matching each) and keep the best.
+TRIAD_SEARCH_LIMIT = 400
+
+
+TRIAD_TRIES = 8
+
+
+#: Up to this many people the whole graph is solved at once (a proven optimum
+#: in about 2 s at 2,000); above it a sparse graph first, certified by a bound.
+DIRECT_LIMIT = 2200
+
+
+#: Most pairs for which the whole graph is solved when the sparse answer is not
+#: certified optimal (about 2,000 people's worth).
+FULL_GRAPH_EDGES = 2_100_000
+
