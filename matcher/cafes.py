@@ -29,6 +29,7 @@ from matcher.errors import ServiceError
 from matcher.files import attribute_key
 from matcher.meetings import past_rounds, store_round
 from matcher.models import Attendee, Cafe, Group, GroupMember, Organiser, Person, Round
+from matcher.times import iso, utc
 from matcher.trials import check_weights
 from matcher.validation import (
     DEFAULT_ROUND_MINUTES,
@@ -93,22 +94,6 @@ def _whole(value: object, field: str, low: int, high: int) -> int:
         raise CafeError(400, "invalid", f"{field} must be a whole number from {low} to {high}",
                         field)
     return value
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """A stored time as UTC (SQLite gives back naive datetimes)."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A time as ISO 8601 in UTC, as events and the API give it."""
-    moment = _utc(moment)
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-# -- create ------------------------------------------------------------------------
 
 
 def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object]) -> Cafe:
@@ -437,7 +422,7 @@ def add_time(session: Session, cafe: Cafe, minutes: object) -> None:
     if cafe.status != "running" or cafe.ends_at is None:
         raise CafeError(409, "not_running", "time can only be added while a round runs")
     minutes = _whole(minutes, "minutes", -MAX_MINUTES, MAX_MINUTES)
-    cafe.ends_at = _utc(cafe.ends_at) + timedelta(minutes=minutes)
+    cafe.ends_at = utc(cafe.ends_at) + timedelta(minutes=minutes)
     session.flush()
 
 

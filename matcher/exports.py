@@ -13,6 +13,7 @@ import networkx as nx
 from matcher.cafes import plan_view
 from matcher.meetings import load_rounds
 from matcher.models import Cafe, Trial
+from matcher.times import iso
 
 __all__ = ["EXPORTS", "cafe_plan_csv", "history_csv", "history_graphml",
            "history_json", "spreadsheet_safe"]
@@ -69,7 +70,7 @@ def history_json(trial: Trial) -> str:
     for stored in trial.rounds:
         rounds.append({
             "round": stored.number,
-            "published_at": stored.published_at.isoformat(),
+            "published_at": iso(stored.published_at),
             "groups": [{
                 "group": group.number,
                 "members": [{"id": m.person.public_id, "name": m.person.name,

@@ -20,7 +20,6 @@ from matcher.cafes import (
     create_cafe,
     end_cafe,
     found_cafe,
-    iso,
     join_cafe,
     leave_cafe,
     next_round,
@@ -32,6 +31,7 @@ from matcher.cafes import (
 from matcher.errors import ServiceError
 from matcher.exports import EXPORTS, cafe_plan_csv
 from matcher.models import Membership, Trial
+from matcher.times import iso
 from matcher.trials import (
     SETTINGS,
     ImportProblems,
@@ -184,7 +184,7 @@ def _trial_json(trial: Trial) -> dict[str, object]:
              "paused": m.paused}
             for m in trial.memberships
         ],
-        "rounds": [{"round": r.number, "published_at": r.published_at.isoformat(),
+        "rounds": [{"round": r.number, "published_at": iso(r.published_at),
                     "metrics": r.metrics} for r in trial.rounds],
     }
 
