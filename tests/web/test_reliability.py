@@ -32,9 +32,9 @@ def auth(token):
 
 
 def utc(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    assert moment.utcoffset() == timedelta(0), f"{text} is not in UTC with its zone"
-    return moment
+    """A time the app gave out: UTC, written with ``Z`` (docs/glossary.md)."""
+    assert text.endswith("Z"), f"{text} is not in UTC written with Z"
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 # --- times ------------------------------------------------------------------------
