@@ -32,7 +32,13 @@ def _imports(path: Path) -> set[str]:
     package = _module_name(path) if path.name == "__init__.py" else \
         _module_name(path).rpartition(".")[0]
     found = set()
+    # Imports only a type checker sees (``if TYPE_CHECKING:``) are not made at run time.
+    typing_only = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.If)
+                   and getattr(node.test, "id", getattr(node.test, "attr", None)) == "TYPE_CHECKING"
+                   for inner in ast.walk(node)}
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
