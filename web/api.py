@@ -405,11 +405,14 @@ def _cafe_links(cafe) -> dict[str, str]:
 @blueprint.post("/cafes")
 @organiser_required
 def new_cafe():
-    """Create a café (organiser) → 201 ``{"id", "code", "join_url", "screen_url"}``."""
+    """Create a café (organiser) → 201 ``{"id", "join_code", "join_url",
+    "screen_url"}`` (and ``code``, the join code under its first name)."""
     db = session()
     cafe = create_cafe(db, g.organiser, _body())
     db.commit()
-    return jsonify({"id": cafe.id, "code": cafe.code} | _cafe_links(cafe)), 201
+    # "code" is what clients written before join_code read: kept, the same value.
+    return jsonify({"id": cafe.id, "join_code": cafe.code, "code": cafe.code}
+                   | _cafe_links(cafe)), 201
 
 
 @blueprint.get("/cafes/<code>")

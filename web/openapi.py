@@ -208,9 +208,12 @@ SCHEMAS: dict[str, Schema] = {
         "weights": _ref("Weights"),
     }, required=("name", "rounds")),
     "CafeCreated": _object({
-        "id": _int(), "code": _text("the join code"), "join_url": _text(format="uri"),
+        "id": _int(), "join_code": _text("the join code (as a trial's)"),
+        "code": _text("the join code again, for clients written before join_code",
+                      deprecated=True),
+        "join_url": _text(format="uri"),
         "screen_url": _text("the big screen's secret link", format="uri"),
-    }, required=("id", "code", "join_url", "screen_url")),
+    }, required=("id", "join_code", "code", "join_url", "screen_url")),
     "CafeState": _object({
         "cafe": _text("the café's code"), "round": _int(minimum=0), "rounds": _int(),
         "status": _text(enum=["lobby", "running", "finished"]), "ends_at": _TIME,
