@@ -31,10 +31,11 @@ MIMETYPES = {"svg": "image/svg+xml", "csv": "text/csv"}
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
-def _page(analytics: Analytics, back: str, download):
+def _page(analytics: Analytics, back: str, link):
+    """The analytics page; ``link(chart, kind)`` is the URL of one download."""
     charts = {name: chart_view(analytics, name) for name in CHARTS}
     return render_template("organiser/analytics.html", a=analytics, charts=charts,
-                           drawn=DRAWN, back=back, download=download)
+                           drawn=DRAWN, back=back, download=link)
 
 
 def download(analytics: Analytics, chart: str, kind: str, stem: str) -> Response:

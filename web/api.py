@@ -564,6 +564,12 @@ def analytics_json(analytics: Analytics) -> dict[str, object]:
     }
 
 
+def _known_chart(chart: str, error: type[ServiceError]) -> None:
+    """404 (as ``error``) unless ``chart`` is one of the analytics' charts."""
+    if chart not in CHARTS:
+        raise error(404, "not_found", f"charts are {', '.join(CHARTS)}")
+
+
 @blueprint.get("/trials/<int:trial_id>/analytics")
 @organiser_required
 def trial_analytics(trial_id: int):
@@ -575,8 +581,7 @@ def trial_analytics(trial_id: int):
 @organiser_required
 def trial_analytics_csv(trial_id: int, chart: str):
     """The numbers behind one chart of a trial's analytics, as CSV (organiser)."""
-    if chart not in CHARTS:
-        raise TrialError(404, "not_found", f"charts are {', '.join(CHARTS)}")
+    _known_chart(chart, TrialError)
     trial = _own_trial(trial_id)
     return download(mixing.trial_analytics(trial), chart, "csv", f"trial-{trial.id}")
 
@@ -592,7 +597,6 @@ def cafe_analytics(code: str):
 @organiser_required
 def cafe_analytics_csv(code: str, chart: str):
     """The numbers behind one chart of a café's analytics, as CSV (organiser)."""
-    if chart not in CHARTS:
-        raise CafeError(404, "not_found", f"charts are {', '.join(CHARTS)}")
+    _known_chart(chart, CafeError)
     cafe = _own_cafe(code)
     return download(mixing.cafe_analytics(cafe), chart, "csv", f"cafe-{cafe.code}")
