@@ -274,6 +274,10 @@ def set_host(session: Session, cafe: Cafe, attendee: Attendee, table: int | None
              *, host: bool = True) -> None:
     """Make ``attendee`` the host of ``table`` (``None``: the lowest free table),
     or (``host=False``) a guest again. A host stays at their table every round."""
+    if not isinstance(host, bool):
+        raise CafeError(400, "invalid", "host must be true or false", "host")
+    if table is not None and (not isinstance(table, int) or isinstance(table, bool)):
+        raise CafeError(400, "invalid", "table must be a table number", "table")
     if not host:
         attendee.host_table = None
         cafe.plan = {}

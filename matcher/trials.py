@@ -443,6 +443,8 @@ def _latest_place(session: Session, membership: Membership) -> GroupMember | Non
 
 def record_met(session: Session, membership: Membership, met: bool) -> None:
     """Say whether the latest meeting happened (``False``: it does not count)."""
+    if not isinstance(met, bool):
+        raise TrialError(400, "invalid", "met must be true or false", "met")
     place = _latest_place(session, membership)
     if place is None or place.group_id is None:
         raise TrialError(409, "no_meeting", "there is no meeting to report on yet")

@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.support.app",
     "tests.support.servers",
     "tests.support.hypothesis",
+    "tests.support.world",
 ]

@@ -78,11 +78,15 @@ class _Request(Request):
 
 
 class _Id(IntegerConverter):
-    """Ids in URLs: whole numbers a database column can hold (beyond: 404)."""
+    """Ids in URLs: whole numbers; one larger than a database column holds names
+    nothing (0, which no row has: 404). Not refused by the converter: Werkzeug
+    would then answer other methods on the URL with 405 instead of 404."""
 
-    def __init__(self, url_map, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, **kwargs)
+    LARGEST = 2**31 - 1
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= self.LARGEST else 0
 
 
 def queue_channel(database_url: str) -> str:
@@ -131,7 +135,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    # analytics first: it adds its /api/v1 routes to the API blueprint.
     from web import analytics, api, cafes, organiser, trials
 
     app.register_blueprint(api.blueprint)

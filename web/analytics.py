@@ -1,7 +1,7 @@
 """Mixing analytics pages: for a trial or a café of the signed-in
 organiser, the charts of :mod:`matcher.analytics` drawn as SVG in the page,
 each downloadable as an ``.svg`` file with its numbers as CSV (the JSON API's
-analytics, in :mod:`web.api`, use :func:`download` for theirs).
+analytics, in :mod:`web.api.analytics`, use :func:`download` for theirs).
 
 Where bars and cells go, their colours and the sentences that describe each
 chart are :mod:`web.charts`'.

@@ -85,12 +85,15 @@ def init_security(app: Flask) -> None:
         """URLs under /api/ that match no route (or no method) answer in the
         API's error shape too; pages get the app's own page (styled, readable
         on a phone), not Flask's bare one."""
+        # Werkzeug's own headers, e.g. a 405's Allow (RFC 9110: the methods there are).
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if not request.path.startswith("/api/"):
             heading, text = _PAGE_ERRORS.get(error.code, (error.name, error.description))
-            return render_template("message.html", heading=heading, text=text), error.code
+            return render_template("message.html", heading=heading, text=text), error.code, \
+                headers
         code = (error.name or "error").lower().replace(" ", "_")
         return {"error": {"code": code, "message": error.description or error.name}}, \
-            error.code or 500
+            error.code or 500, headers
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):

@@ -8,8 +8,8 @@ that gevent patches. It appends one JSON line per event to ``$CAFE_PROBE_LOG``:
 - ``gc``: a full (generation 2) garbage collection, or any collection over 5 ms,
   and how long it took;
 - ``next_round``, ``push_seats``, ``round_seats``, ``push_cafe``: each call's
-  duration, by wrapping those names where ``web.api`` and ``web.push`` look them
-  up (the wrapping is done right after ``web.api`` is first imported);
+  duration, by wrapping those names where ``web.api.cafes`` and ``web.push`` look them
+  up (the wrapping is done right after ``web.api.cafes`` is first imported);
 - with ``CAFE_PROBE_GC_FREEZE`` set, a what-if: ``gc.freeze()`` right after
   ``serve`` has warmed up (not what the app does; ``gc_freeze`` logs how many
   objects were frozen);
@@ -127,7 +127,7 @@ def _freeze_after_warm_up():
     serve._warm_up = _warm_up
 
 
-def _instrument(api):
+def _instrument(api):  # web.api.cafes
     import web.push as push
 
     if os.environ.get("CAFE_PROBE_GC_FREEZE"):
@@ -171,10 +171,10 @@ def _instrument(api):
 
 
 class _AfterWebApi(importlib.abc.MetaPathFinder):
-    """Runs :func:`_instrument` right after ``web.api`` is executed."""
+    """Runs :func:`_instrument` right after ``web.api.cafes`` is executed."""
 
     def find_spec(self, name, path, target=None):
-        if name != "web.api":
+        if name != "web.api.cafes":
             return None
         sys.meta_path.remove(self)
         try:

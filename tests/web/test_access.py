@@ -140,6 +140,8 @@ def _body(path: str, note: str, world) -> dict | None:
         return {"join_code": world["trial"]["join_code"], "email": "p1@example.org"}
     if path.endswith("/participants") and "/cafes/" in path:
         return {"name": "New", "department": "IT"}
+    if path.endswith("/time"):
+        return {"minutes": 5}
     return {}
 
 

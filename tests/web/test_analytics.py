@@ -32,7 +32,7 @@ from matcher.cafes import create_cafe, next_round
 from matcher.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 from matcher.models import Attendee, Cafe, Group, GroupMember, Membership, Person, Round, Trial
 from tests.support.app import CAFE_STEPS, app_on_copy, build_once
-from tests.support.openapi_check import check_response
+from tests.support.openapi import check_response
 from web.charts import HEAT, chart_view, contrast
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -59,7 +59,11 @@ def test_signup_errors(client, trial):
     assert sign_up(client, trial, 2, join_code="wrong").status_code == 403
     reply = sign_up(client, trial, 3, email="bad")
     assert reply.status_code == 400 and reply.get_json()["error"]["field"] == "email"
-    assert client.post("/api/v1/trials/999/signups", json={}).status_code == 404
+    valid = {"join_code": trial["join_code"], "name": "A", "email": "a@example.org",
+             "department": "IT"}
+    assert client.post("/api/v1/trials/999/signups", json=valid).status_code == 404
+    # The body is checked before the trial is looked for: a bad one is a 400 anywhere.
+    assert client.post("/api/v1/trials/999/signups", json={}).status_code == 400
 
 
 def test_rounds_are_for_the_trials_organiser_only(client, app, trial, organiser_token):

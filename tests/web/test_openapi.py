@@ -1,15 +1,24 @@
-"""The OpenAPI description at /api/v1/openapi.json: it names exactly the app's
-API routes, it is well formed, and real answers fit it."""
+"""The OpenAPI document at /api/v1/openapi.json, generated from the views and
+their pydantic bodies: valid OpenAPI 3.1 (openapi-spec-validator), naming
+exactly the app's API operations, each with who may call it and every status
+it answers with; its limits are the services' own; real answers fit it; and
+/api/v1/docs reads it with nothing loaded from another site."""
 
 import re
 
 import pytest
+from openapi_spec_validator import validate
 
 from matcher.accounts import create_organiser
-from tests.support.openapi_check import PREFIX, check_response, operation, resolve
-from web.openapi import DESCRIPTION
+from matcher.cafes import MAX_TABLES
+from matcher.trials import MAX_GROUP_SIZE, MAX_WEIGHT
+from matcher.validation import DEFAULT_GROUP_SIZE, MAX_EMAIL_LENGTH, MAX_NAME_LENGTH
+from solvers.model import ODD_POLICIES
+from tests.support.openapi import PREFIX, check_response, openapi
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+#: The routes that describe the API rather than being part of it.
+ABOUT = {("get", "/openapi.json"), ("get", "/docs")}
 
 
 def auth(token):
@@ -26,76 +35,100 @@ def api_routes(app) -> set[tuple[str, str]]:
         path = re.sub(r"<(?:[^:<>]+:)?(\w+)>", r"{\1}", rule.rule.removeprefix(PREFIX))
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             routes.add((method.lower(), path))
-    return routes
+    return routes - ABOUT
 
 
 def described() -> set[tuple[str, str]]:
-    return {(method, path) for path, item in DESCRIPTION["paths"].items()
+    return {(method, path.removeprefix(PREFIX)) for path, item in openapi()["paths"].items()
             for method in item if method in METHODS}
 
 
-def test_served_as_json(client):
+def schemas():
+    return openapi()["components"]["schemas"]
+
+
+def test_served_as_valid_openapi_3_1(client):
     reply = client.get("/api/v1/openapi.json")
     assert reply.status_code == 200 and reply.mimetype == "application/json"
-    body = reply.get_json()
-    assert body["openapi"].startswith("3.1")
-    assert body["paths"].keys() == DESCRIPTION["paths"].keys()
-    assert body["servers"] == [{"url": "/api/v1"}]
+    served = reply.get_json()
+    assert served["openapi"].startswith("3.1")
+    validate(served)
+    assert served == openapi()
 
 
 def test_every_route_is_described_and_nothing_else(app):
     routes, paths = api_routes(app), described()
-    assert routes - paths == set(), "routes missing from web/openapi.py"
-    assert paths - routes == set(), "web/openapi.py describes routes the app does not have"
+    assert routes - paths == set(), "routes without an operation (web.api.spec.operation)"
+    assert paths - routes == set(), "operations the app does not route"
 
 
-def test_well_formed():
-    schemes = DESCRIPTION["components"]["securitySchemes"]
+def test_every_operation_says_who_may_call_it_and_what_it_answers():
+    document = openapi()
+    schemes = document["components"]["securitySchemes"]
     assert {name: (s["type"], s["scheme"]) for name, s in schemes.items()} == {
         "organiserToken": ("http", "bearer"), "participantToken": ("http", "bearer")}
     ids = []
-
-    def refs(node):
-        if isinstance(node, dict):
-            if "$ref" in node:
-                resolve(node)  # fails with a KeyError if it leads nowhere
-            for value in node.values():
-                refs(value)
-        elif isinstance(node, list):
-            for value in node:
-                refs(value)
-
-    refs(DESCRIPTION)
-    for path, item in DESCRIPTION["paths"].items():
+    for path, item in document["paths"].items():
         in_path = set(re.findall(r"\{(\w+)\}", path))
         for method, op in item.items():
+            where = (method, path)
             ids.append(op["operationId"])
+            assert op["summary"] and not op["summary"].endswith(">"), where
             assert {p["name"] for p in op.get("parameters", []) if p["in"] == "path"} == in_path
+            assert all(p["description"] for p in op.get("parameters", [])), where
+            assert "security" in op, where
             for requirement in op["security"]:
                 assert set(requirement) <= set(schemes)
-            assert any(s.startswith("2") for s in op["responses"]), (method, path)
-            assert "429" in op["responses"]
+            assert any(s.startswith("2") for s in op["responses"]), where
+            assert "429" in op["responses"], where
             if op["security"]:
-                assert "401" in op["responses"], (method, path)
+                assert "401" in op["responses"], where
             if in_path:
-                assert "404" in op["responses"], (method, path)
+                assert "404" in op["responses"], where
             if "requestBody" in op:
-                assert {"400", "413"} <= set(op["responses"]), (method, path)
+                assert {"400", "413"} <= set(op["responses"]), where
             for status, response in op["responses"].items():
                 if status.startswith("4"):
-                    schema = resolve(response)["content"]["application/json"]["schema"]
-                    assert schema == {"$ref": "#/components/schemas/Error"}
+                    assert response["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/Error"}, where
     assert len(ids) == len(set(ids))
-    error = DESCRIPTION["components"]["schemas"]["Error"]
+    error = schemas()["Error"]
     assert error["required"] == ["error"]
-    assert error["properties"]["error"]["required"] == ["code", "message"]
-    assert "field" in error["properties"]["error"]["properties"]
+    assert schemas()["ErrorDetail"]["required"] == ["code", "message"]
+    assert "field" in schemas()["ErrorDetail"]["properties"]
 
 
-def test_lookup_prefers_fixed_paths():
-    assert operation("GET", "/api/v1/openapi.json")["operationId"] == "openapi"
-    assert operation("GET", "/api/v1/trials/3/history.csv")["operationId"] == "trialHistory"
-    assert operation("POST", "/api/v1/cafes/ABC/rounds/next")["operationId"] == "nextRound"
+def test_the_limits_are_the_services_own():
+    s = schemas()
+    assert s["Signup"]["properties"]["name"]["maxLength"] == MAX_NAME_LENGTH
+    assert s["Signup"]["properties"]["email"]["maxLength"] == MAX_EMAIL_LENGTH
+    assert s["Signup"]["properties"]["email"]["format"] == "email"
+    size = s["NewTrial"]["properties"]["group_size"]
+    assert (size["maximum"], size["default"]) == (MAX_GROUP_SIZE, DEFAULT_GROUP_SIZE)
+    assert s["NewTrial"]["properties"]["odd"]["enum"] == list(ODD_POLICIES)
+    assert s["Weights"]["properties"]["department"]["maximum"] == MAX_WEIGHT
+    assert s["Weights"]["additionalProperties"] is False
+    assert s["CafeSettings"]["properties"]["tables"]["maximum"] == MAX_TABLES
+
+
+def test_a_field_that_may_be_left_out_is_not_null_unless_it_may_be():
+    """``x: T = None`` in web/api/schemas.py: optional, never null."""
+    s = schemas()
+    assert "anyOf" not in s["TrialSettings"]["properties"]["name"]
+    assert "anyOf" not in s["CafeSettings"]["properties"]["hosts"]
+    assert {"type": "null"} in s["RoundRequest"]["properties"]["seed"]["anyOf"]
+
+
+def test_the_docs_page_reads_the_document_from_this_site(client):
+    reply = client.get("/api/v1/docs")
+    assert reply.status_code == 200 and reply.mimetype == "text/html"
+    page = reply.get_data(as_text=True)
+    assert 'data-document="/api/v1/openapi.json"' in page
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources and all(s.startswith("/") or s.startswith("data:") for s in sources)
+    for source in sources:
+        if source.startswith("/static/"):
+            assert client.get(source).status_code == 200, source
 
 
 @pytest.fixture
@@ -108,7 +141,7 @@ def other_token(app):
 
 def test_real_answers_fit_the_description(app, client, organiser_token, other_token):
     """Every endpoint, on its way to success and on the usual refusals: the
-    status is documented for the operation and the JSON fits its schema."""
+    status is documented for the operation and the answer fits its schema."""
     app.config["ROUND_TIME_LIMIT"] = 2.0
     app.config["CAFE_TIME_LIMIT"] = 0.5
     org, other = auth(organiser_token), auth(other_token)
@@ -120,7 +153,6 @@ def test_real_answers_fit_the_description(app, client, organiser_token, other_to
             assert reply.status_code == status, (method, path, reply.get_data(as_text=True))
         return reply
 
-    call("GET", "/openapi.json", 200)
     trial = call("POST", "/trials", 201, json={"name": "Coffee"}, headers=org).get_json()
     call("POST", "/trials", 401, json={"name": "Coffee"})
     call("POST", "/trials", 400, json={"name": ""}, headers=org)
@@ -166,7 +198,7 @@ def test_real_answers_fit_the_description(app, client, organiser_token, other_to
     cafe = call("POST", "/cafes", 201, headers=org,
                 json={"name": "Café", "tables": 2, "rounds": 2}).get_json()
     call("POST", "/cafes", 400, headers=org, json={"name": "Café"})
-    c = f"/cafes/{cafe['code']}"
+    c = f"/cafes/{cafe['join_code']}"
     people = [call("POST", f"{c}/participants", 201,
                    json={"name": f"C{k}", "department": ["A", "B"][k % 2]}).get_json()
               for k in range(5)]

@@ -1,0 +1,79 @@
+"""The JSON API of a trial's participant (docs/api.md): my details and match,
+pause and resume, "did we meet?", leaving."""
+
+from __future__ import annotations
+
+from flask import g, jsonify
+
+from matcher.models import Membership
+from matcher.trials import current_match, leave, record_met, set_paused
+from web.api import schemas
+from web.api.base import blueprint, body, participant_required
+from web.api.spec import PARTICIPANT, operation
+from web.extensions import session
+
+__all__: list[str] = []
+
+
+@blueprint.get("/me")
+@participant_required
+@operation("getMe", {200: schemas.Me}, security=PARTICIPANT, tag="participants")
+def me():
+    """The participant's own details and latest match."""
+    membership: Membership = g.membership
+    person = membership.person
+    return jsonify({
+        "participant_id": person.public_id,
+        "trial": membership.trial_id,
+        "name": person.name,
+        "email": person.email,
+        "department": person.department,
+        "organisation": person.organisation,
+        "site": person.site,
+        "role": person.role,
+        "mode": person.mode,
+        "paused": membership.paused,
+        "match": current_match(session(), membership),
+    })
+
+
+@blueprint.post("/me/pause")
+@participant_required
+@operation("pause", {200: schemas.Paused}, security=PARTICIPANT, tag="participants")
+def pause():
+    """Leave me out of new rounds until I resume."""
+    set_paused(session(), g.membership, True)
+    session().commit()
+    return jsonify({"paused": True})
+
+
+@blueprint.post("/me/resume")
+@participant_required
+@operation("resume", {200: schemas.Paused}, security=PARTICIPANT, tag="participants")
+def resume():
+    """Include me in new rounds again."""
+    set_paused(session(), g.membership, False)
+    session().commit()
+    return jsonify({"paused": False})
+
+
+@blueprint.post("/me/met")
+@participant_required
+@operation("recordMet", {200: schemas.Met}, (409,), json=schemas.Met, security=PARTICIPANT,
+           tag="participants")
+def met():
+    """Say whether my latest meeting happened."""
+    value = body()["met"]
+    record_met(session(), g.membership, value)
+    session().commit()
+    return jsonify({"met": value})
+
+
+@blueprint.delete("/me")
+@participant_required
+@operation("leaveTrial", {200: schemas.Left}, security=PARTICIPANT, tag="participants")
+def leave_trial():
+    """Leave the trial (the person's data is deleted if this was their last)."""
+    leave(session(), g.membership)
+    session().commit()
+    return jsonify({"left": True})

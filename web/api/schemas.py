@@ -1,0 +1,514 @@
+"""The bodies of the JSON API (docs/api.md), defined once: requests and responses
+as pydantic models, from which :mod:`web.api.spec` generates the OpenAPI
+document and with which every request is checked before its view runs and every
+JSON answer before it leaves.
+
+Limits and defaults are the services' own constants (:mod:`matcher.validation`,
+:mod:`matcher.trials`, :mod:`matcher.cafes`), so the document cannot drift from
+what the services enforce; the services check the same rules again for the
+HTML forms and the command line. Requests are strict (``"5"`` is not a number,
+``"yes"`` not a boolean), as JSON Schema reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from matcher.analytics import CHARTS
+from matcher.cafes import MAX_MINUTES, MAX_QUESTION_LENGTH, MAX_ROUNDS, MAX_TABLE_SIZE, MAX_TABLES
+from matcher.trials import MAX_GROUP_SIZE, MAX_WEIGHT
+from matcher.validation import (
+    DEFAULT_GROUP_SIZE,
+    DEFAULT_ODD,
+    DEFAULT_ROUND_MINUTES,
+    DEFAULT_TABLE_SIZE,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_EMAIL_LENGTH,
+    MAX_FIELD_LENGTH,
+    MAX_NAME_LENGTH,
+)
+from solvers.model import MODES, ODD_POLICIES
+
+__all__ = [
+    "Accepted", "Analytics", "Cafe", "CafeCreated", "CafeJoin", "CafeRound", "CafeSettings",
+    "CafeState", "Error", "HostRequest", "HostResult", "Imported", "Joined", "Left",
+    "LinkRequest", "Mailed", "Me", "Met", "NextRoundRequest", "Paused", "People", "Person",
+    "RoundRequest", "Signup", "TimeRequest", "Trial", "TrialCreated", "TrialRound",
+    "TrialSettings",
+]
+
+
+def _optional_is_not_null(schema: dict[str, Any], _model: type) -> None:
+    """A field that may be left out but not be ``null`` has no default in the
+    document (``null`` would not fit its own schema)."""
+    for field in schema.get("properties", {}).values():
+        if "default" in field and field["default"] is None and "anyOf" not in field:
+            del field["default"]
+
+
+class Body(BaseModel):
+    """A JSON object of the API: strict types, unknown fields ignored. A field
+    written ``x: T = None`` may be left out but is never ``null`` (pydantic does
+    not check defaults); ``x: T | None`` may be ``null``."""
+
+    model_config = ConfigDict(strict=True, json_schema_extra=_optional_is_not_null)
+
+
+class Closed(Body):
+    """A JSON object whose unknown fields are refused (400 naming them)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid",
+                              json_schema_extra=_optional_is_not_null)
+
+
+# -- the pieces ---------------------------------------------------------------------------
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+Department = Annotated[str, Field(min_length=1, max_length=MAX_FIELD_LENGTH)]
+Attribute = Annotated[str, Field(max_length=MAX_FIELD_LENGTH)]
+Email = Annotated[str, Field(max_length=MAX_EMAIL_LENGTH, json_schema_extra={"format": "email"},
+                             description="an email address")]
+PublicId = Annotated[str, Field(description="a participant's public id (not secret; never "
+                                            "their token)")]
+Url = Annotated[str, Field(json_schema_extra={"format": "uri"})]
+Time = Annotated[str, Field(json_schema_extra={"format": "date-time"},
+                            description="a time in UTC, ISO 8601 with Z")]
+Count = Annotated[int, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Mode = Literal[MODES]  # type: ignore[valid-type]
+Odd = Literal[ODD_POLICIES]  # type: ignore[valid-type]
+Seed = Annotated[int | None, Field(ge=0, description="for a reproducible round")]
+Weight = Annotated[int, Field(ge=0, le=MAX_WEIGHT)]
+Metrics = Annotated[dict[str, Any], Field(description="the quality report of a round "
+                                                      "(repeats, score, bound, gap, …)")]
+
+
+# -- errors -------------------------------------------------------------------------------
+
+
+class Problem(Body):
+    """One problem of a people file."""
+
+    row: int | None = None
+    column: str | None = None
+    message: str
+
+
+class ErrorDetail(Body):
+    code: str = Field(description="a short machine-readable code, e.g. invalid, unauthorised, "
+                                  "forbidden, not_found, already_signed_up, too_large, "
+                                  "too_many_requests")
+    message: str = Field(description="what went wrong, for people")
+    field: str | None = Field(None, description="the input concerned (400s about a field, "
+                                                "some 403s and 409s)")
+    problems: list[Problem] | None = Field(
+        None, description="invalid_file only: every problem of the people file, by row and "
+                          "column")
+
+
+class Error(Closed):
+    """Every error (docs/api.md): 400 bad input (naming the field), 401 no or bad
+    token, 403 not yours, 404, 409 conflict, 413 body too large, 429 too many
+    requests."""
+
+    error: ErrorDetail
+
+
+# -- coffee trials ------------------------------------------------------------------------
+
+
+class Weights(Closed):
+    """Points a group scores for each mixing attribute on which its people differ."""
+
+    department: Weight = None
+    organisation: Weight = None
+    site: Weight = None
+    role: Weight = None
+
+
+class TrialSettings(Closed):
+    """A trial's settings; every one may be changed later (PATCH)."""
+
+    name: Name = None
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION_LENGTH)] = None
+    group_size: Annotated[int, Field(ge=2, le=MAX_GROUP_SIZE)] = None
+    odd: Odd = None  # type: ignore[valid-type]
+    weights: Weights = None
+
+
+class NewTrial(TrialSettings):
+    """A new trial: its name and any settings."""
+
+    name: Name
+    group_size: Annotated[int, Field(ge=2, le=MAX_GROUP_SIZE)] = DEFAULT_GROUP_SIZE
+    odd: Odd = DEFAULT_ODD  # type: ignore[valid-type]
+
+
+class TrialCreated(Body):
+    id: int
+    join_code: str
+    join_url: Url
+
+
+class Participant(Body):
+    participant_id: PublicId
+    name: str
+    department: str
+    email: str | None
+    paused: bool
+
+
+class PublishedRound(Body):
+    round: int
+    published_at: Time
+    metrics: Metrics
+
+
+class Trial(Body):
+    id: int
+    name: str
+    description: str
+    group_size: int
+    odd: str
+    weights: dict[str, int]
+    join_code: str
+    join_url: Url
+    participants: list[Participant]
+    rounds: list[PublishedRound]
+
+
+class Signup(Body):
+    """A sign-up with the trial's join code."""
+
+    join_code: str
+    name: Name
+    email: Email
+    department: Department
+    organisation: Attribute | None = None
+    site: Attribute | None = None
+    role: Attribute | None = None
+    mode: Mode | None = None  # type: ignore[valid-type]
+
+
+class Joined(Body):
+    participant_id: PublicId
+    token: str = Field(description="the participant's secret token (only ever in this answer)")
+    me_url: Url = Field(description="the participant's personal page")
+
+
+#: A cell of a people file given as JSON: text, or a number or true/false read as
+#: their text (true: "yes"), or null for an empty cell (docs/formats.md).
+Cell = str | int | float | bool | None
+
+
+class Person(Body):
+    """One row of a people file (docs/formats.md); the reader checks each cell."""
+
+    id: Cell = None
+    name: Cell
+    email: Cell
+    department: Cell
+    organisation: Cell = None
+    site: Cell = None
+    role: Cell = None
+    mode: Cell = None
+    active: Cell = None
+
+
+class People(RootModel[list[Person]]):
+    """A people file as JSON: a list of rows."""
+
+
+class Added(Body):
+    participant_id: PublicId
+    email: str
+
+
+class Imported(Body):
+    added: list[Added]
+    already_in: list[str] = Field(description="emails already in the trial (left as they were)")
+    mailed: Count = Field(description="how many were mailed their personal link")
+    not_mailed: list[str] = Field(description="emails whose mail could not be sent")
+
+
+class Mailed(Body):
+    mailed: bool
+
+
+class LinkRequest(Body):
+    join_code: str
+    email: Email
+
+
+class Accepted(Body):
+    accepted: bool
+
+
+class RoundRequest(Body):
+    publish: bool = Field(False, description="false: a preview (nothing stored); true: publish")
+    seed: Seed = None
+    after: Annotated[int | None, Field(ge=0)] = Field(
+        None, description="the latest round the caller saw (0 for none): if another was "
+                          "published since, 409 moved_on")
+
+
+class Group(Body):
+    group: int
+    members: list[PublicId]
+
+
+class TrialRound(Body):
+    round: int | None = Field(description="the round's number (null in a preview)")
+    groups: list[Group]
+    sitting_out: list[PublicId]
+    metrics: Metrics
+
+
+class Partner(Body):
+    name: str
+    department: str
+    email: str | None
+
+
+class Match(Body):
+    trial: int
+    round: int
+    partners: list[Partner]
+    sitting_out: bool
+    met: bool | None
+
+
+class Me(Body):
+    participant_id: PublicId
+    trial: int
+    name: str
+    email: str | None
+    department: str
+    organisation: str | None = None
+    site: str | None = None
+    role: str | None = None
+    mode: str | None = None
+    paused: bool
+    match: Match | None
+
+
+class Paused(Body):
+    paused: bool
+
+
+class Met(Body):
+    met: bool
+
+
+class Left(Body):
+    left: bool
+
+
+# -- knowledge cafés ----------------------------------------------------------------------
+
+
+class CafeSettings(Body):
+    """A new café: its name, its rounds, and its tables or their size."""
+
+    name: Name
+    tables: Annotated[int, Field(ge=1, le=MAX_TABLES)] = Field(
+        None, description="the number of tables (or give table_size)")
+    table_size: Annotated[int, Field(ge=2, le=MAX_TABLE_SIZE)] = Field(
+        DEFAULT_TABLE_SIZE, description="people per table")
+    rounds: Annotated[int, Field(ge=1, le=MAX_ROUNDS)]
+    round_minutes: Annotated[int, Field(ge=1, le=MAX_MINUTES)] = DEFAULT_ROUND_MINUTES
+    questions: list[Annotated[str, Field(max_length=MAX_QUESTION_LENGTH)]] = Field(
+        None, description="at most one per round")
+    hosts: list[Name] = Field(None, description="table hosts by name, table 1 first")
+    weights: Weights = None
+
+
+class CafeCreated(Body):
+    id: int
+    join_code: str = Field(description="the join code (as a trial's)")
+    code: str = Field(description="the join code again, for clients written before "
+                                  "join_code", json_schema_extra={"deprecated": True})
+    join_url: Url
+    screen_url: Url = Field(description="the big screen's secret link")
+
+
+class CafeState(Body):
+    """A café's state (docs/events.md ``cafe_state``)."""
+
+    cafe: str = Field(description="the café's join code")
+    round: Count
+    rounds: int
+    status: Literal["lobby", "running", "finished"]
+    ends_at: Time | None
+    present: Count
+
+
+class Attendee(Body):
+    participant_id: PublicId
+    name: str
+    department: str
+    organisation: str | None
+    host_table: int | None
+    present: bool
+
+
+class Table(Body):
+    table: Annotated[int, Field(ge=1)]
+    members: list[PublicId]
+
+
+class PlannedRound(Body):
+    round: int
+    played: bool
+    question: str
+    tables: list[Table]
+
+
+class Plan(Body):
+    metrics: Metrics
+    stale: bool
+    rounds: list[PlannedRound]
+
+
+class Cafe(CafeState):
+    """A café's settings, state, attendees and plan."""
+
+    id: int
+    name: str
+    join_url: Url
+    screen_url: Url
+    tables: int | None
+    table_size: int | None
+    table_count: int | None
+    round_minutes: int
+    questions: list[str]
+    attendees: list[Attendee]
+    plan: Plan
+
+
+class CafeJoin(Body):
+    """Joining a café with its code."""
+
+    name: Name
+    department: Department
+    email: Email | None = None
+    organisation: Attribute | None = None
+    host: bool | Annotated[int, Field(ge=1)] | None = Field(
+        None, description="true: host the next free table; or a table number")
+
+
+class HostRequest(Body):
+    table: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="the table (default: the lowest free one)")
+    host: bool = Field(True, description="false makes the person a guest again")
+
+
+class HostResult(Body):
+    participant_id: PublicId
+    host_table: int | None
+
+
+class NextRoundRequest(Body):
+    seed: Seed = None
+    after: Annotated[int | None, Field(ge=0)] = Field(
+        None, description="the round the caller saw the café at (0 before the start): if "
+                          "it has moved on since, 409 moved_on")
+
+
+class CafeRound(Body):
+    round: Annotated[int, Field(ge=1)]
+    tables: list[Table]
+    ends_at: Time | None
+    metrics: Metrics
+
+
+class TimeRequest(Body):
+    minutes: Annotated[int, Field(ge=-MAX_MINUTES, le=MAX_MINUTES,
+                                  description="negative shortens the round")]
+
+
+# -- mixing analytics ---------------------------------------------------------------------
+
+
+class HeatmapDepartment(Closed):
+    key: str = Field(description="the department as compared (case and spaces folded)")
+    label: str = Field(description="its most used spelling")
+    participants: Count
+
+
+class Heatmap(Closed):
+    departments: list[HeatmapDepartment] = Field(description="most participants first")
+    meetings: list[list[Count]] = Field(
+        description="meetings[i][j]: pairs of people of departments i and j who met in a "
+                    "round (symmetric)")
+    total: Count
+    cross_department: Count
+
+
+class Ties(Closed):
+    round: int
+    meetings: Count
+    cross_department: Count
+    new_ties: Count = Field(description="pairs from different departments meeting for the "
+                                        "first time in this trial or café")
+    ties: Count = Field(description="such pairs so far")
+
+
+class Coverage(Closed):
+    participants: Count
+    met_outside: Count = Field(description="participants who have met someone outside their "
+                                           "department")
+    met_outside_share: Share | None
+    departments: Count
+    department_pairs: Count
+    department_pairs_met: Count
+    department_pairs_share: Share | None
+
+
+class NotYetMixed(Closed):
+    name: str
+    department: str
+    met: Count = Field(description="different people met so far")
+
+
+class RoundParticipation(Closed):
+    round: Count
+    groups: Count
+    in_groups: Count
+    sitting_out: Count
+    met_yes: Count
+    met_no: Count
+    met_unanswered: Count
+
+
+class Participation(Closed):
+    participants: Count
+    active: Count
+    paused: Count
+    left: Count
+    groups: Count
+    met_yes: Count
+    met_no: Count
+    met_unanswered: Count
+    rounds: list[RoundParticipation]
+
+
+class Analytics(Closed):
+    """Mixing analytics (names and departments only): meetings between departments,
+    new cross-department ties per round, coverage, who has not yet mixed,
+    participation."""
+
+    kind: Literal["trial", "cafe"]
+    name: str = Field(description="the trial's or café's name")
+    heatmap: Heatmap
+    ties: list[Ties]
+    coverage: Coverage
+    not_yet_mixed: list[NotYetMixed] = Field(
+        description="participants who have not yet met anyone outside their department")
+    participation: Participation
+
+
+#: The charts whose numbers ``…/analytics/{chart}.csv`` gives.
+Chart = Literal[CHARTS]  # type: ignore[valid-type]
