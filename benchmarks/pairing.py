@@ -37,7 +37,7 @@ import numpy as np
 
 from benchmarks.report import machine_facts, write_section
 from solvers.metrics import group_figures
-from solvers.model import History, Person, Problem
+from solvers.model import History, Participant, Problem
 from solvers.scoring import FORBIDDEN, Scorer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +80,7 @@ def synthetic_problem(n: int, seed: int = 2024) -> Problem:
     width = len(str(n - 1))
     ids = [f"p{i:0{width}d}" for i in range(n)]  # zero-padded: id order = index order
     people = tuple(
-        Person(
+        Participant(
             id=ids[i],
             department=f"dept-{departments[i]:02d}",
             organisation=org_names[organisations[i]],

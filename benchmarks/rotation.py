@@ -41,8 +41,8 @@ import numpy as np
 from numba import njit
 
 from benchmarks.report import machine_facts, write_section
-from solvers.model import Person
-from solvers.rotation import Cafe, plan_cafe, table_sizes
+from solvers.model import Participant
+from solvers.rotation import CafeProblem, plan_cafe, table_sizes
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Café rotation"
@@ -77,26 +77,26 @@ def scaled_departments(total: int) -> list[int]:
 
 
 def department_people(counts: list[int], rng: np.random.Generator,
-                      prefix: str = "p") -> tuple[Person, ...]:
+                      prefix: str = "p") -> tuple[Participant, ...]:
     labels = np.repeat(np.arange(len(counts)), counts)
     rng.shuffle(labels)
     width = len(str(len(labels) - 1))
-    return tuple(Person(f"{prefix}{i:0{width}d}", f"dept-{d + 1:02d}")
+    return tuple(Participant(f"{prefix}{i:0{width}d}", f"dept-{d + 1:02d}")
                  for i, d in enumerate(labels.tolist()))
 
 
-def golfer_cafe(tables: int, size: int, rounds: int) -> Cafe:
+def golfer_cafe(tables: int, size: int, rounds: int) -> CafeProblem:
     n = tables * size
-    people = tuple(Person(f"g{i:02d}", "Golf") for i in range(n))
-    return Cafe(people, tables=tables, rounds=rounds)
+    people = tuple(Participant(f"g{i:02d}", "Golf") for i in range(n))
+    return CafeProblem(people, tables=tables, rounds=rounds)
 
 
-def realistic_cafe(data_seed: int) -> Cafe:
+def realistic_cafe(data_seed: int) -> CafeProblem:
     rng = np.random.default_rng([data_seed, 120])
     people = department_people(list(DEPARTMENTS), rng)
     hosts = rng.choice(len(people), size=20, replace=False)
-    return Cafe(people, tables=20, rounds=4,
-                hosts={people[h].id: t + 1 for t, h in enumerate(hosts.tolist())})
+    return CafeProblem(people, tables=20, rounds=4,
+                       hosts={people[h].id: t + 1 for t, h in enumerate(hosts.tolist())})
 
 
 def departments_bound(people, tables: int) -> float:
@@ -208,7 +208,7 @@ def _geg_round(meets, host_table, sizes, restarts, seed):
     return best_seat
 
 
-def geg_plan(cafe: Cafe, seed: int, restarts: int) -> list:
+def geg_plan(cafe: CafeProblem, seed: int, restarts: int) -> list:
     """The rounds still to play of ``cafe``, planned round by round like GEG."""
     ids = [p.id for p in cafe.people]
     index = {pid: i for i, pid in enumerate(ids)}
@@ -242,8 +242,8 @@ def warm_up(kind: str) -> float:
     time limit is generous so the search loop (the compiled kernel) surely runs;
     this small café stops as soon as its bounds are met."""
     started = time.perf_counter()
-    cafe = Cafe(tuple(Person(f"w{i}", "ABC"[i % 3]) for i in range(12)), tables=4, rounds=3,
-                hosts={"w0": 1})
+    cafe = CafeProblem(tuple(Participant(f"w{i}", "ABC"[i % 3]) for i in range(12)), tables=4,
+                       rounds=3, hosts={"w0": 1})
     if kind == "ours":
         plan_cafe(cafe, seed=0, time_limit=60)
     else:
@@ -251,7 +251,7 @@ def warm_up(kind: str) -> float:
     return time.perf_counter() - started
 
 
-def build(spec: dict) -> tuple[Cafe, list | None]:
+def build(spec: dict) -> tuple[CafeProblem, list | None]:
     """The café of ``spec`` and, for a re-plan, the rounds already played."""
     if spec["case"] == "golfer":
         return golfer_cafe(*spec["gsw"]), None
@@ -263,7 +263,7 @@ def build(spec: dict) -> tuple[Cafe, list | None]:
     if "played" in spec:  # the baseline re-plans the rounds our first plan played
         played = [tuple(tuple(t) for t in tables) for tables in spec["played"]]
     else:
-        full = Cafe(people, tables=25, rounds=6)
+        full = CafeProblem(people, tables=25, rounds=6)
         started = time.perf_counter()
         first = plan_cafe(full, seed=spec["seed"], time_limit=spec["first_limit"])
         spec["first"] = {"seconds": time.perf_counter() - started, "repeats": first.repeats,
@@ -277,10 +277,10 @@ def build(spec: dict) -> tuple[Cafe, list | None]:
     leaving = set(rng.choice([p.id for p in people], size=5, replace=False).tolist())
     late_departments = rng.choice(len(DEPARTMENTS), size=5,
                                   p=np.array(DEPARTMENTS) / sum(DEPARTMENTS))
-    late = tuple(Person(f"late{k + 1}", f"dept-{d + 1:02d}")
+    late = tuple(Participant(f"late{k + 1}", f"dept-{d + 1:02d}")
                  for k, d in enumerate(late_departments.tolist()))
     present = tuple(p for p in people if p.id not in leaving) + late
-    return Cafe(present, tables=25, rounds=6, fixed=tuple(played)), played
+    return CafeProblem(present, tables=25, rounds=6, fixed=tuple(played)), played
 
 
 def worker(spec: dict) -> dict:

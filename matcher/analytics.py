@@ -42,6 +42,7 @@ from matcher.models import Cafe, Round, Trial
 __all__ = [
     "Analytics",
     "CHARTS",
+    "CHART_ALIASES",
     "Coverage",
     "DRAWN",
     "Department",
@@ -53,14 +54,24 @@ __all__ = [
     "TrialFigures",
     "analytics_csv",
     "cafe_analytics",
+    "chart_named",
     "trial_analytics",
     "trial_figures",
 ]
 
-#: Every chart whose numbers can be downloaded as CSV, in the order pages show them.
-CHARTS = ("heatmap", "ties", "coverage", "participation", "not-yet-mixed")
-#: The charts drawn as pictures (SVG); the not-yet-mixed list is a table.
+#: Every chart whose numbers can be downloaded as CSV, in the order pages show them
+#: (named as the analytics' JSON names them).
+CHARTS = ("heatmap", "ties", "coverage", "participation", "not_yet_mixed")
+#: The charts drawn as pictures (SVG); the not_yet_mixed list is a table.
 DRAWN = ("heatmap", "ties", "coverage", "participation")
+#: Earlier spellings of chart names, still understood in URLs (links people saved).
+CHART_ALIASES = {"not-yet-mixed": "not_yet_mixed"}
+
+
+def chart_named(name: str) -> str | None:
+    """The chart ``name`` means (an earlier spelling too), or ``None``."""
+    name = CHART_ALIASES.get(name, name)
+    return name if name in CHARTS else None
 
 
 @dataclass(frozen=True)
@@ -341,7 +352,7 @@ def analytics_csv(analytics: Analytics, chart: str) -> str:
       their department; department pairs that have met);
     - ``participation``: ``round,measure,value`` (the programme's figures with
       an empty ``round``, then each round's);
-    - ``not-yet-mixed``: ``name,department,met``.
+    - ``not_yet_mixed``: ``name,department,met``.
 
     Names and departments are :func:`spreadsheet_safe`. Raises ``KeyError`` for
     another chart.
@@ -375,7 +386,7 @@ def analytics_csv(analytics: Analytics, chart: str) -> str:
             for measure in ("groups", "in_groups", "sitting_out", "met_yes", "met_no",
                             "met_unanswered"):
                 writer.writerow([one.round, measure, getattr(one, measure)])
-    elif chart == "not-yet-mixed":
+    elif chart == "not_yet_mixed":
         writer.writerow(["name", "department", "met"])
         for person in analytics.not_yet_mixed:
             writer.writerow([spreadsheet_safe(person.name), spreadsheet_safe(person.department),

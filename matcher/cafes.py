@@ -39,10 +39,8 @@ from matcher.validation import (
     check_email,
     text,
 )
-from solvers.model import History, Infeasible, Weights
-from solvers.model import Person as SolverPerson
-from solvers.rotation import Cafe as CafeProblem
-from solvers.rotation import plan_cafe
+from solvers.model import History, Infeasible, Participant, Weights
+from solvers.rotation import CafeProblem, plan_cafe
 
 __all__ = [
     "CafeError",
@@ -320,9 +318,9 @@ def attendee_for_token(session: Session, token: str) -> Attendee | None:
 # -- rounds ------------------------------------------------------------------------------
 
 
-def _solver_person(attendee: Attendee) -> SolverPerson:
+def _solver_person(attendee: Attendee) -> Participant:
     # Everyone is in the room: no meeting mode or site limits who can share a table.
-    return SolverPerson(attendee.person.public_id, attribute_key(attendee.department),
+    return Participant(attendee.person.public_id, attribute_key(attendee.department),
                         attribute_key(attendee.organisation))
 
 
@@ -454,7 +452,9 @@ def cafe_state(cafe: Cafe) -> dict[str, object]:
     present = object_session(cafe).scalar(
         select(func.count()).select_from(Attendee)
         .where(Attendee.cafe_id == cafe.id, Attendee.present.is_(True)))
-    return {"cafe": cafe.code, "round": cafe.current_round, "rounds": cafe.rounds,
+    # "cafe" is what clients written before join_code read: kept, the same value.
+    return {"join_code": cafe.code, "cafe": cafe.code, "round": cafe.current_round,
+            "rounds": cafe.rounds,
             "status": cafe.status, "ends_at": iso(cafe.ends_at), "present": present}
 
 
@@ -468,7 +468,7 @@ def _seat(cafe: Cafe, number: int, group: Group, person_id: int,
           names: dict[int, Attendee]) -> dict[str, object]:
     me = names.get(person_id)
     return {
-        "cafe": cafe.code, "round": number, "table": group.number,
+        "join_code": cafe.code, "cafe": cafe.code, "round": number, "table": group.number,
         "table_role": "host" if me is not None and me.host_table == group.number else "guest",
         "companions": [{"name": names[m.person_id].name,
                         "department": names[m.person_id].department}

@@ -14,15 +14,14 @@ from sqlalchemy.orm import Session, object_session, selectinload
 
 from matcher.files import attribute_key
 from matcher.models import Cafe, Group, GroupMember, Membership, Person, Round, Trial
-from solvers.model import History, PastRound, Problem, Weights
-from solvers.model import Person as SolverPerson
+from solvers.model import History, Participant, PastRound, Problem, Weights
 
 __all__ = ["load_rounds", "past_rounds", "solver_person", "store_round", "trial_problem"]
 
 
-def solver_person(person: Person) -> SolverPerson:
+def solver_person(person: Person) -> Participant:
     """A stored person as the solvers see them (attributes compared as in files)."""
-    return SolverPerson(
+    return Participant(
         person.public_id,
         attribute_key(person.department),
         attribute_key(person.organisation),

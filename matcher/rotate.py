@@ -43,7 +43,7 @@ from matcher.files import (
     write_text,
 )
 from solvers.model import History, Infeasible, Weights
-from solvers.rotation import Cafe, CafePlan, CafeRound, plan_cafe
+from solvers.rotation import CafePlan, CafeProblem, CafeRound, plan_cafe
 
 __all__ = ["build_parser", "main", "round_line", "summary_line"]
 
@@ -263,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{labels[len(plan.labels)]}")
 
     ids = {row.id for row in active}
-    cafe = Cafe(
+    cafe = CafeProblem(
         people=people.persons,
         tables=tables,
         rounds=args.rounds,

@@ -31,8 +31,7 @@ from matcher.validation import (
     text,
     unprintable,
 )
-from solvers.model import MODES, ODD_POLICIES, Infeasible, Weights
-from solvers.model import Round as PlannedRound
+from solvers.model import MODES, ODD_POLICIES, Infeasible, RoundPlan, Weights
 from solvers.pairing import plan_rounds
 
 __all__ = [
@@ -385,7 +384,7 @@ def leave(session: Session, membership: Membership) -> None:
 
 
 def preview_round(session: Session, trial: Trial, *, seed: int | None = None,
-                  time_limit: float = 10.0) -> PlannedRound:
+                  time_limit: float = 10.0) -> RoundPlan:
     """The next round as the solver would make it now (nothing stored)."""
     problem, members = trial_problem(session, trial)
     if len(members) < 2:

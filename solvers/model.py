@@ -22,9 +22,9 @@ __all__ = [
     "History",
     "Infeasible",
     "PastRound",
-    "Person",
+    "Participant",
     "Problem",
-    "Round",
+    "RoundPlan",
     "RoundMetrics",
     "Weights",
     "compatible",
@@ -56,7 +56,7 @@ class Infeasible(Exception):
 
 
 @dataclass(frozen=True)
-class Person:
+class Participant:
     """One participant, as the solvers see them: an id and mixing attributes.
 
     An empty attribute means "unknown": it never scores as different.
@@ -136,13 +136,13 @@ def pair_key(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
-def compatible(a: Person, b: Person) -> bool:
+def compatible(a: Participant, b: Participant) -> bool:
     """Whether two people can meet: both online, or both in person at one site.
 
-    >>> compatible(Person("a", "x", mode="virtual"), Person("b", "y", site="Leeds"))
+    >>> compatible(Participant("a", "x", mode="virtual"), Participant("b", "y", site="Leeds"))
     True
-    >>> compatible(Person("a", "x", mode="in-person", site="York"),
-    ...            Person("b", "y", mode="either", site="Leeds"))
+    >>> compatible(Participant("a", "x", mode="in-person", site="York"),
+    ...            Participant("b", "y", mode="either", site="Leeds"))
     False
     """
     if a.accepts_virtual and b.accepts_virtual:
@@ -150,7 +150,7 @@ def compatible(a: Person, b: Person) -> bool:
     return a.accepts_in_person and b.accepts_in_person and a.site == b.site
 
 
-def mixing_score(a: Person, b: Person, weights: Weights) -> int:
+def mixing_score(a: Participant, b: Participant, weights: Weights) -> int:
     """Points for putting ``a`` and ``b`` together: weights of the attributes where they differ."""
     total = 0
     for name, weight in zip(ATTRIBUTES, weights.as_tuple(), strict=True):
@@ -215,7 +215,7 @@ class History:
 class Problem:
     """One round to make: who takes part, what they did before, and the rules."""
 
-    people: tuple[Person, ...]
+    people: tuple[Participant, ...]
     history: History = field(default_factory=History)
     avoid: frozenset[tuple[str, str]] = frozenset()
     weights: Weights = field(default_factory=Weights)
@@ -272,7 +272,7 @@ class RoundMetrics:
 
 
 @dataclass(frozen=True)
-class Round:
+class RoundPlan:
     """A planned round: groups of ids (each with its mixing points) and who sits out."""
 
     groups: tuple[tuple[str, ...], ...]

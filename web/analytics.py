@@ -17,6 +17,7 @@ from matcher.analytics import (
     DRAWN,
     Analytics,
     analytics_csv,
+    chart_named,
 )
 from web.charts import chart_view
 from web.organiser import own_cafe, own_trial, signed_in
@@ -50,9 +51,12 @@ def download(analytics: Analytics, chart: str, kind: str, stem: str) -> Response
     return Response(body, mimetype=MIMETYPES[kind], headers=headers)
 
 
-def _check(chart: str, kind: str) -> None:
-    if kind not in MIMETYPES or chart not in CHARTS or (kind == "svg" and chart not in DRAWN):
+def _chart(chart: str, kind: str) -> str:
+    """The chart the URL names (an earlier spelling too); 404 for anything else."""
+    named = chart_named(chart)
+    if kind not in MIMETYPES or named is None or (kind == "svg" and named not in DRAWN):
         abort(404)
+    return named
 
 
 @blueprint.get("/trials/<int:trial_id>/analytics")
@@ -70,7 +74,7 @@ def trial_page(trial_id: int):
 @signed_in
 def trial_download(trial_id: int, chart: str, kind: str):
     """One chart of a trial's analytics as an SVG file, or its numbers as CSV."""
-    _check(chart, kind)
+    chart = _chart(chart, kind)
     trial = own_trial(trial_id)
     return download(mixing.trial_analytics(trial), chart, kind, f"trial-{trial.id}")
 
@@ -89,6 +93,6 @@ def cafe_page(cafe_id: int):
 @signed_in
 def cafe_download(cafe_id: int, chart: str, kind: str):
     """One chart of a café's analytics as an SVG file, or its numbers as CSV."""
-    _check(chart, kind)
+    chart = _chart(chart, kind)
     cafe = own_cafe(cafe_id)
     return download(mixing.cafe_analytics(cafe), chart, kind, f"cafe-{cafe.code}")

@@ -29,7 +29,7 @@ from matcher.trials import current_match, membership_for_token
 from web.extensions import session
 from web.push import (
     cafe_room,
-    hosts_room,
+    console_room,
     match_payload,
     participant_room,
     screen_room,
@@ -91,6 +91,6 @@ def register_events(socketio) -> None:
         join_room(f"organiser:{organiser.id}")
         for cafe in db.scalars(select(Cafe).where(Cafe.organiser_id == organiser.id,
                                                   Cafe.status != "finished")):
-            join_room(hosts_room(cafe))
+            join_room(console_room(cafe))
             join_room(cafe_room(cafe))
         return True

@@ -13,7 +13,7 @@ from matcher.trials import current_match, publish_round
 __all__ = [
     "cafe_room",
     "emit_seats",
-    "hosts_room",
+    "console_room",
     "match_payload",
     "participant_room",
     "publish_and_push",
@@ -73,9 +73,9 @@ def cafe_room(cafe: Cafe) -> str:
     return f"cafe:{cafe.id}"
 
 
-def hosts_room(cafe: Cafe) -> str:
+def console_room(cafe: Cafe) -> str:
     """The organiser's console of a café."""
-    return f"cafe:{cafe.id}:hosts"
+    return f"cafe:{cafe.id}:console"
 
 
 def screen_room(cafe: Cafe) -> str:
@@ -89,7 +89,7 @@ def push_cafe(socketio, cafe: Cafe) -> None:
     socketio.emit("cafe_state", cafe_state(cafe), to=cafe_room(cafe))
     view = screen_view(cafe)
     socketio.emit("cafe_screen", view, to=screen_room(cafe))
-    socketio.emit("cafe_screen", view, to=hosts_room(cafe))
+    socketio.emit("cafe_screen", view, to=console_room(cafe))
 
 
 def emit_seats(socketio, cafe: Cafe, *, here_only: bool = False) -> None:

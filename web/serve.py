@@ -73,9 +73,9 @@ def warm_up() -> None:
     """Plan a tiny café before serving: the rotation engine's compiled kernel
     (numba) loads now, from its cache or compiled once, not during the first
     café's "start" while a room waits."""
-    from solvers.model import Person
-    from solvers.rotation import Cafe, plan_cafe
+    from solvers.model import Participant
+    from solvers.rotation import CafeProblem, plan_cafe
 
-    people = tuple(Person(f"p{k}", f"d{k % 3}") for k in range(12))
+    people = tuple(Participant(f"p{k}", f"d{k % 3}") for k in range(12))
     # A few steps load (or compile) the kernel; more would only delay the start.
-    plan_cafe(Cafe(people, tables=3, rounds=3, hosts={"p0": 1}), seed=0, steps=64)
+    plan_cafe(CafeProblem(people, tables=3, rounds=3, hosts={"p0": 1}), seed=0, steps=64)

@@ -25,7 +25,7 @@ from matcher.files.tables import (
     normalise,
     read_table,
 )
-from solvers.model import Round
+from solvers.model import RoundPlan
 
 if TYPE_CHECKING:
     from solvers.rotation import CafePlan
@@ -49,7 +49,7 @@ def _label_value(label: str) -> int | str:
 
 def pair_csv(
     labels: Sequence[str],
-    rounds: Sequence[Round],
+    rounds: Sequence[RoundPlan],
     people: People,
     *,
     header: bool = True,
@@ -87,7 +87,7 @@ def pair_csv(
     return out.getvalue()
 
 
-def pair_json(labels: Sequence[str], rounds: Sequence[Round]) -> str:
+def pair_json(labels: Sequence[str], rounds: Sequence[RoundPlan]) -> str:
     """Rounds as JSON (docs/formats.md). An integer label is written as a number."""
     document = {
         "rounds": [

@@ -19,7 +19,7 @@ from matcher.files.tables import (
     shown,
 )
 from matcher.validation import MAX_NAME_LENGTH, looks_like_email
-from solvers.model import MODES, Person
+from solvers.model import MODES, Participant
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,13 @@ class PersonRow:
     active: bool
     values: Mapping[str, str]
 
-    def person(self) -> Person:
+    def person(self) -> Participant:
         """This participant as the solvers see them.
 
         Attributes are compared case-insensitively and with runs of spaces
         collapsed, so "Finance" and "finance " count as one department.
         """
-        return Person(
+        return Participant(
             self.id,
             attribute_key(self.department),
             attribute_key(self.organisation),
@@ -78,7 +78,7 @@ class People:
         return tuple(row for row in self.rows if row.active)
 
     @property
-    def persons(self) -> tuple[Person, ...]:
+    def persons(self) -> tuple[Participant, ...]:
         """The active participants, in file order."""
         return tuple(row.person() for row in self.rows if row.active)
 

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from solvers.model import PastRound, Problem, Round
+from solvers.model import PastRound, Problem, RoundPlan
 from solvers.pairing.common import _with_history
 from solvers.pairing.exact import _exact_pairs
 from solvers.pairing.groups import _exact_groups, _search_groups
@@ -51,7 +51,7 @@ def plan_rounds(
     seed: int | None = None,
     time_limit: float = 30.0,
     progress: Callable[[str], None] | None = None,
-) -> list[Round]:
+) -> list[RoundPlan]:
     """Plan ``rounds`` consecutive rounds; each treats the earlier ones as history.
 
     Parameters
@@ -102,8 +102,8 @@ def plan_rounds(
     --------
     Six people, five rounds, nobody meets anyone twice:
 
-    >>> from solvers.model import Person, Problem
-    >>> people = tuple(Person(f"p{k}", department)
+    >>> from solvers.model import Participant, Problem
+    >>> people = tuple(Participant(f"p{k}", department)
     ...                for k, department in enumerate("AABCDE"))
     >>> planned = plan_rounds(Problem(people), 5, seed=1)
     >>> [r.metrics.repeats for r in planned]
@@ -122,7 +122,7 @@ def plan_rounds(
     return planned
 
 
-def make_round(problem: Problem, *, seed: int | None = None, time_limit: float = 30.0) -> Round:
+def make_round(problem: Problem, *, seed: int | None = None, time_limit: float = 30.0) -> RoundPlan:
     """Make one round for ``problem`` (see :func:`plan_rounds`).
 
     Returns
@@ -135,24 +135,24 @@ def make_round(problem: Problem, *, seed: int | None = None, time_limit: float =
     Two nurses are never paired while there is someone else to meet, and the
     round is proven optimal (a gap of 0 to the bound):
 
-    >>> from solvers.model import Person, Problem
-    >>> people = (Person("ann", "Nursing"), Person("bo", "Nursing"),
-    ...           Person("cy", "Pharmacy"), Person("di", "Estates"))
+    >>> from solvers.model import Participant, Problem
+    >>> people = (Participant("ann", "Nursing"), Participant("bo", "Nursing"),
+    ...           Participant("cy", "Pharmacy"), Participant("di", "Estates"))
     >>> one = make_round(Problem(people), seed=1)
     >>> one.metrics.cross_department_share, one.metrics.gap, one.metrics.method
     (1.0, 0.0, 'exact')
 
     An odd number makes a triad (``odd="triad"``, the default):
 
-    >>> five = make_round(Problem(people + (Person("ed", "IT"),)), seed=1)
+    >>> five = make_round(Problem(people + (Participant("ed", "IT"),)), seed=1)
     >>> sorted(len(group) for group in five.groups), five.sitting_out
     ([2, 3], ())
     """
     return _make_round(problem, np.random.default_rng(seed), time.perf_counter() + time_limit)
 
 
-def _sequential(problem, rounds, rng, start, time_limit, progress) -> list[Round]:
-    planned: list[Round] = []
+def _sequential(problem, rounds, rng, start, time_limit, progress) -> list[RoundPlan]:
+    planned: list[RoundPlan] = []
     history = problem.history
     for k in range(rounds):
         remaining = time_limit - (time.perf_counter() - start)
@@ -167,7 +167,7 @@ def _sequential(problem, rounds, rng, start, time_limit, progress) -> list[Round
     return planned
 
 
-def _total(planned: Sequence[Round]) -> tuple[int, int, int]:
+def _total(planned: Sequence[RoundPlan]) -> tuple[int, int, int]:
     """(repeats, -0, -score) summed over a plan, smaller is better."""
     return (
         sum(r.metrics.repeats for r in planned),
@@ -176,7 +176,7 @@ def _total(planned: Sequence[Round]) -> tuple[int, int, int]:
     )
 
 
-def _make_round(problem: Problem, rng: np.random.Generator, deadline: float) -> Round:
+def _make_round(problem: Problem, rng: np.random.Generator, deadline: float) -> RoundPlan:
     started = time.perf_counter()
     n = len(problem.people)
     if (problem.group_size > 2 or (n % 2 and problem.odd == "triad")) and 1 < n <= CP_SAT_LIMIT:

@@ -13,13 +13,13 @@ from solvers.bounds import (
     type_partner_bound,
 )
 from solvers.metrics import group_figures
-from solvers.model import Infeasible, Problem, Round, RoundMetrics
+from solvers.model import Infeasible, Problem, RoundMetrics, RoundPlan
 from solvers.pairing.common import _sit_out_rule, _top_two, _with_placeholder
 from solvers.pairing.limits import DENSE_LIMIT
 from solvers.scoring import FORBIDDEN, Scorer
 
 
-def _report(problem, scorer, groups, sitting, method, started, proven) -> Round | None:
+def _report(problem, scorer, groups, sitting, method, started, proven) -> RoundPlan | None:
     """Figures, bound and gap of a round; ``None`` if it breaks a hard rule."""
     n = scorer.n
     figures = group_figures(scorer, groups)
@@ -47,7 +47,7 @@ def _report(problem, scorer, groups, sitting, method, started, proven) -> Round 
         seconds=time.perf_counter() - started,
         method=method,
     )
-    return Round(
+    return RoundPlan(
         groups=tuple(tuple(ids[x] for x in g) for g in groups),
         group_scores=figures.group_scores,
         sitting_out=tuple(ids[x] for x in sitting),

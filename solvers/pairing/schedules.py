@@ -7,13 +7,13 @@ import time
 
 import numpy as np
 
-from solvers.model import Infeasible, PastRound, Problem, Round
+from solvers.model import Infeasible, PastRound, Problem, RoundPlan
 from solvers.pairing.common import _attach, _with_history
 from solvers.pairing.report import _report
 from solvers.scoring import Scorer
 
 
-def _round_robin(problem: Problem, rounds: int, rng: np.random.Generator) -> list[Round] | None:
+def _round_robin(problem: Problem, rounds: int, rng: np.random.Generator) -> list[RoundPlan] | None:
     """The circle method: n (even) people, n−1 rounds, every pair exactly once.
 
     With an odd number a placeholder takes the extra seat: its partner sits out
@@ -27,7 +27,7 @@ def _round_robin(problem: Problem, rounds: int, rng: np.random.Generator) -> lis
         return None
     order = [people[i] for i in rng.permutation(n)]
     history = problem.history
-    planned: list[Round] = []
+    planned: list[RoundPlan] = []
     for r in range(rounds):
         started = time.perf_counter()
         seats = [slots - 1] + [(r + k) % (slots - 1) for k in range(slots - 1)]

@@ -42,13 +42,13 @@ import numpy as np
 
 from solvers.model import Infeasible
 from solvers.rotation.engine import _Engine
-from solvers.rotation.problem import Cafe, CafePlan, CafeRound, table_sizes
+from solvers.rotation.problem import CafePlan, CafeProblem, CafeRound, table_sizes
 
-__all__ = ["Cafe", "CafePlan", "CafeRound", "plan_cafe", "table_sizes"]
+__all__ = ["CafePlan", "CafeProblem", "CafeRound", "plan_cafe", "table_sizes"]
 
 
 def plan_cafe(
-    cafe: Cafe,
+    cafe: CafeProblem,
     *,
     seed: int | None = None,
     time_limit: float = 30.0,
@@ -110,9 +110,9 @@ def plan_cafe(
     Nine people at three tables of three for four rounds: an affine plane of
     order 3, so nobody meets anyone twice.
 
-    >>> from solvers.model import Person
-    >>> people = tuple(Person(f"p{k}", "ABC"[k % 3]) for k in range(9))
-    >>> plan = plan_cafe(Cafe(people, tables=3, rounds=4), seed=1, steps=2000)
+    >>> from solvers.model import Participant
+    >>> people = tuple(Participant(f"p{k}", "ABC"[k % 3]) for k in range(9))
+    >>> plan = plan_cafe(CafeProblem(people, tables=3, rounds=4), seed=1, steps=2000)
     >>> plan.repeats, plan.repeats_bound, plan.method
     (0, 0, 'affine-plane')
     """

@@ -17,7 +17,7 @@ from solvers.model import (
 )
 from solvers.rotation.constructions import _affine_plane, _subspace_plan
 from solvers.rotation.kernels import _kernel_init, _tabu_steps
-from solvers.rotation.problem import Cafe, CafePlan, CafeRound, table_sizes
+from solvers.rotation.problem import CafePlan, CafeProblem, CafeRound, table_sizes
 from solvers.scoring import Scorer
 
 #: Steps for which a swap may not be repeated (drawn in this range).
@@ -40,7 +40,7 @@ QUALITY_PATIENCE = 5
 class _Engine:
     """The state of one café plan under local search (indices, numpy arrays)."""
 
-    def __init__(self, cafe: Cafe, rng: np.random.Generator):
+    def __init__(self, cafe: CafeProblem, rng: np.random.Generator):
         self.cafe = cafe
         self.rng = rng
         self.n = n = len(cafe.people)

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 
 from solvers.model import (
     History,
-    Person,
+    Participant,
     Weights,
     pair_key,
 )
 
 
 @dataclass(frozen=True)
-class Cafe:
+class CafeProblem:
     """A café to plan.
 
     ``hosts`` maps a person's id to the table (1-based) they host in every
@@ -24,7 +24,7 @@ class Cafe:
     (they may have left). ``rounds`` counts all rounds, played ones included.
     """
 
-    people: tuple[Person, ...]
+    people: tuple[Participant, ...]
     tables: int
     rounds: int
     hosts: Mapping[str, int] = field(default_factory=dict)

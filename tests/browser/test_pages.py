@@ -426,3 +426,27 @@ def test_host_runs_the_cafe_with_the_keyboard(world, site):
     finally:
         host.close()
         phone.close()
+
+
+def test_the_api_docs_page_reads_the_document_and_loads_nothing_from_elsewhere(world, site):
+    """/api/v1/docs: Swagger UI (vendored) lists every operation of the document,
+    and every request the page makes is to this site."""
+    page = world.phone.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    errors: list[str] = []
+    requested: list[str] = []
+    watch(page, errors)
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        page.goto(f"{site.base}/api/v1/docs")
+        page.locator(".opblock").first.wait_for()
+        document = page.request.get(f"{site.base}/api/v1/openapi.json").json()
+        operations = sum(len(item) for item in document["paths"].values())
+        assert page.locator(".opblock").count() == operations
+        assert page.get_by_text("createTrial").count() or page.get_by_text(
+            "Create a coffee trial.").count()
+        assert [url for url in requested
+                if not url.startswith(site.base) and not url.startswith("data:")] == []
+        assert errors == [], "\n".join(errors)
+    finally:
+        page.close()

@@ -160,7 +160,7 @@ def test_join_gives_a_token_and_counts_who_is_present(session, organiser):
     cafe = cafe_of(session, organiser, tables=2)
     assert cafe_state(cafe)["present"] == 0
     joined = [join(session, cafe, k) for k in range(3)]
-    assert cafe_state(cafe) == {"cafe": cafe.code, "round": 0, "rounds": 3,
+    assert cafe_state(cafe) == {"join_code": cafe.code, "cafe": cafe.code, "round": 0, "rounds": 3,
                                 "status": "lobby", "ends_at": None, "present": 3}
     assert len({j.token for j in joined}) == 3
     assert attendee_for_token(session, joined[1].token) is joined[1].attendee
@@ -273,9 +273,10 @@ def test_the_first_round_starts_the_cafe(session, organiser):
     assert (state["status"], state["round"], state["present"]) == ("running", 1, 11)
     assert state["ends_at"].endswith("Z")
     seat = current_seat(people[0])
-    assert set(seat) == {"cafe", "round", "table", "table_role", "companions", "question",
-                         "ends_at"}
-    assert (seat["cafe"], seat["round"], seat["question"]) == (cafe.code, 1,
+    assert set(seat) == {"join_code", "cafe", "round", "table", "table_role", "companions",
+                         "question", "ends_at"}
+    assert seat["cafe"] == seat["join_code"]  # its first name, for older clients
+    assert (seat["join_code"], seat["round"], seat["question"]) == (cafe.code, 1,
                                                               "What surprised you?")
     table = tables_of(stored)[seat["table"] - 1]
     assert people[0].person.public_id in table

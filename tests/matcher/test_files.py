@@ -17,7 +17,7 @@ from matcher.files import (
     read_people,
     write_text,
 )
-from solvers.model import PastRound, Person, Round, RoundMetrics
+from solvers.model import Participant, PastRound, RoundMetrics, RoundPlan
 
 PEOPLE = (
     "id,name,email,department,site,mode,active,host,shoe size\n"
@@ -54,9 +54,9 @@ def test_people_rows_in_file_order_with_original_values(people):
 
 def test_people_persons_are_the_active_participants(people):
     assert people.persons == (
-        Person("a", "finance", site="york"),
-        Person("b", "it", site="york", mode="in-person"),
-        Person("dan@example.org", "hr"),
+        Participant("a", "finance", site="york"),
+        Participant("b", "it", site="york", mode="in-person"),
+        Participant("dan@example.org", "hr"),
     )
 
 
@@ -282,7 +282,7 @@ def planned(groups, sitting_out=(), scores=None):
     metrics = RoundMetrics(people=5, groups=len(groups), sitting_out=len(sitting_out), repeats=0,
                            repeats_bound=0, cross_department_share=1.0, score=8, bound=8,
                            gap=0.0, seconds=0.01, method="exact")
-    return Round(tuple(groups), tuple(scores or [4] * len(groups)), tuple(sitting_out), metrics)
+    return RoundPlan(tuple(groups), tuple(scores or [4] * len(groups)), tuple(sitting_out), metrics)
 
 
 def test_pair_csv(people):

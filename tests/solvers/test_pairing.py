@@ -20,10 +20,10 @@ from solvers import pairing
 from solvers.model import (
     History,
     Infeasible,
+    Participant,
     PastRound,
-    Person,
     Problem,
-    Round,
+    RoundPlan,
     Weights,
     compatible,
     mixing_score,
@@ -98,7 +98,7 @@ def partitions(items: list[str], sizes: list[int]):
                 yield [(first, *mates), *tail]
 
 
-def allowed(problem: Problem, a: Person, b: Person) -> bool:
+def allowed(problem: Problem, a: Participant, b: Participant) -> bool:
     return compatible(a, b) and pair_key(a.id, b.id) not in problem.avoid
 
 
@@ -143,7 +143,7 @@ def objective(problem: Problem, groups) -> tuple[int, int, int]:
     return repeats, recency, -score
 
 
-def check_round(problem: Problem, result: Round) -> None:
+def check_round(problem: Problem, result: RoundPlan) -> None:
     """Assert that ``result`` is a valid round of ``problem`` with honest figures."""
     by_id = {p.id: p for p in problem.people}
     n = len(problem.people)
@@ -193,7 +193,7 @@ def check_round(problem: Problem, result: Round) -> None:
         assert m.gap == 0.0
 
 
-def check_against_brute_force(problem: Problem, result: Round, plans) -> None:
+def check_against_brute_force(problem: Problem, result: RoundPlan, plans) -> None:
     """The reported bounds hold for every valid round no worse in repeats and recency."""
     m = result.metrics
     repeats, recency, _ = figures(problem, result.groups)
@@ -236,7 +236,7 @@ def problems(draw, sizes=(2, 3, 4), odds=("triad", "sitout"), min_n=2, max_n=9,
         n -= 1 - n % 2
     assume(n >= min_n)
     people = tuple(
-        Person(
+        Participant(
             f"p{k}",
             draw(st.sampled_from(DEPARTMENTS)),
             organisation=draw(st.sampled_from(ORGANISATIONS)),
@@ -294,7 +294,7 @@ def with_history(problem: Problem, history: History) -> Problem:
 def assert_first_failing_round_is_infeasible(problem, rounds, seed, error) -> None:
     """Find the first round ``plan_rounds`` cannot make (planning 1, 2, ... rounds)
     and check by brute force that it has no valid answer given the rounds before."""
-    done: list[Round] = []
+    done: list[RoundPlan] = []
     for k in range(1, rounds + 1):
         try:
             done = plan_rounds(problem, k, seed=seed, time_limit=4)
@@ -399,7 +399,7 @@ def test_five_rounds_of_five_sit_each_person_out_once(sat_out_before, seed):
     """Five people, five rounds (the circle method with a placeholder, or
     round by round where its sit-outs would be unfair): nobody meets anyone
     twice, everyone sits out once, and nobody twice before everyone has once."""
-    people = tuple(Person(f"p{k}", "AB"[k % 2]) for k in range(5))
+    people = tuple(Participant(f"p{k}", "AB"[k % 2]) for k in range(5))
     history = History.from_rounds([PastRound((), sat_out_before)] if sat_out_before else [])
     problem = Problem(people, history, odd="sitout")
     plan = plan_rounds(problem, 5, seed=seed)
@@ -416,7 +416,7 @@ def test_five_rounds_of_five_sit_each_person_out_once(sat_out_before, seed):
 def test_forced_repeats_meet_their_lower_bound():
     """Four people who have all met: any round repeats two pairs, and the
     round's repeats bound proves it."""
-    people = tuple(Person(f"p{k}", "AB"[k % 2]) for k in range(4))
+    people = tuple(Participant(f"p{k}", "AB"[k % 2]) for k in range(4))
     history = History.from_rounds([
         PastRound((("p0", "p1"), ("p2", "p3"))), PastRound((("p0", "p2"), ("p1", "p3"))),
         PastRound((("p0", "p3"), ("p1", "p2")))])
@@ -429,7 +429,8 @@ def test_forced_repeats_meet_their_lower_bound():
 def test_triad_optimum_three_departments():
     """No history: the best round puts one of each department in the triad."""
     people = (
-        Person("a", "X"), Person("b", "X"), Person("c", "Y"), Person("d", "Y"), Person("e", "Z"),
+        Participant("a", "X"), Participant("b", "X"), Participant("c", "Y"),
+        Participant("d", "Y"), Participant("e", "Z"),
     )
     problem = Problem(people)
     plans = list(all_plans(problem))
@@ -444,7 +445,7 @@ def test_triad_optimum_roles(seed):
     """One department, roles differ only among p2-p4: the best round is the triad
     {p2, p3, p4} (nurse, nurse, porter: 2 points) and the pair {p0, p1}."""
     roles = ("", "", "nurse", "nurse", "porter")
-    people = tuple(Person(f"p{k}", "Finance", role=r) for k, r in enumerate(roles))
+    people = tuple(Participant(f"p{k}", "Finance", role=r) for k, r in enumerate(roles))
     problem = Problem(people)
     result = make_round(problem, seed=seed)
     check_round(problem, result)
@@ -455,13 +456,13 @@ def test_triad_optimum_needs_a_pair_outside_the_matching():
     """Pairing everyone else optimally, then adding the extra person, scores 13
     here; the best round, {p0, p1} + {p2, p3, p4} + {p5, p6}, scores 14."""
     people = (
-        Person("p0", "B", role="r1"),
-        Person("p1", "A", role="r1"),
-        Person("p2", "A", role="r1"),
-        Person("p3", "B", role="r1"),
-        Person("p4", "A", role="r2"),
-        Person("p5", "A"),
-        Person("p6", "A"),
+        Participant("p0", "B", role="r1"),
+        Participant("p1", "A", role="r1"),
+        Participant("p2", "A", role="r1"),
+        Participant("p3", "B", role="r1"),
+        Participant("p4", "A", role="r2"),
+        Participant("p5", "A"),
+        Participant("p6", "A"),
     )
     problem = Problem(people)
     plans = list(all_plans(problem))
@@ -477,7 +478,7 @@ def test_triad_optimum_needs_a_pair_outside_the_matching():
 
 @pytest.mark.parametrize("n", [6, 8, 12, 20])
 def test_n_minus_one_rounds_without_repeats_one_department(n):
-    people = tuple(Person(f"p{k}", "Only") for k in range(n))
+    people = tuple(Participant(f"p{k}", "Only") for k in range(n))
     plan = plan_rounds(Problem(people), rounds=n - 1, seed=3)
     met = Counter(pair_key(*g) for r in plan for g in r.groups)
     assert all(len(g) == 2 for r in plan for g in r.groups)
@@ -486,7 +487,7 @@ def test_n_minus_one_rounds_without_repeats_one_department(n):
 
 
 def test_n_minus_one_rounds_without_repeats_three_departments():
-    people = tuple(Person(f"p{k}", DEPARTMENTS[k % 3]) for k in range(10))
+    people = tuple(Participant(f"p{k}", DEPARTMENTS[k % 3]) for k in range(10))
     problem = Problem(people)
     plan = plan_rounds(problem, rounds=9, seed=5)
     met = Counter(pair_key(*g) for r in plan for g in r.groups)
@@ -499,7 +500,7 @@ def test_n_minus_one_rounds_without_repeats_three_departments():
 
 
 def test_few_rounds_avoid_repeats_with_history():
-    people = tuple(Person(f"p{k}", DEPARTMENTS[k % 3], site=SITES[k % 3]) for k in range(12))
+    people = tuple(Participant(f"p{k}", DEPARTMENTS[k % 3], site=SITES[k % 3]) for k in range(12))
     ids = [p.id for p in people]
     past = [
         PastRound(tuple((ids[k], ids[k + 1]) for k in range(0, 12, 2))),
@@ -516,7 +517,7 @@ def test_few_rounds_avoid_repeats_with_history():
 
 
 def test_fair_sit_outs_over_fourteen_rounds():
-    people = tuple(Person(f"p{k}", DEPARTMENTS[k % 3]) for k in range(7))
+    people = tuple(Participant(f"p{k}", DEPARTMENTS[k % 3]) for k in range(7))
     plan = plan_rounds(Problem(people, odd="sitout"), rounds=14, seed=11)
     sitters = [r.sitting_out for r in plan]
     assert all(len(s) == 1 for s in sitters)
@@ -533,16 +534,16 @@ TRIAD_TRAPS = {
     # e meets only in person at York, where only a and b are: a valid round has e
     # in the triad {e, a, b} or paired with a or b (seed 1 fails).
     "modes": Problem((
-        Person("e", "X", site="York", mode="in-person"),
-        Person("a", "X", site="York"),
-        Person("b", "X", site="York"),
-        Person("c", "X", mode="virtual"),
-        Person("d", "X", mode="virtual"),
+        Participant("e", "X", site="York", mode="in-person"),
+        Participant("a", "X", site="York"),
+        Participant("b", "X", site="York"),
+        Participant("c", "X", mode="virtual"),
+        Participant("d", "X", mode="virtual"),
     )),
     # p4 may not meet p0 or p1: the only valid round is {p0, p1} + {p2, p3, p4}
     # (seed 2 fails).
     "avoid": Problem(
-        tuple(Person(f"p{k}", "Finance") for k in range(5)),
+        tuple(Participant(f"p{k}", "Finance") for k in range(5)),
         avoid=frozenset({("p0", "p4"), ("p1", "p4")}),
     ),
 }
@@ -567,7 +568,8 @@ def test_triad_extra_person_is_placed_when_a_triad_exists(case):
 
 
 def four_people():
-    return (Person("a", "X"), Person("b", "X"), Person("c", "Y"), Person("d", "Y"))
+    return (Participant("a", "X"), Participant("b", "X"), Participant("c", "Y"),
+            Participant("d", "Y"))
 
 
 def test_new_pairs_beat_any_mixing():
@@ -617,7 +619,8 @@ def test_fewer_repeats_beat_older_repeats():
 
 def test_recency_follows_latest_meeting():
     # a-c met 3 rounds ago and again in the latest; a-d 2 rounds ago: a-d is older.
-    people = (Person("a", "X"), Person("b", "X"), Person("c", "Y"), Person("d", "Y"))
+    people = (Participant("a", "X"), Participant("b", "X"), Participant("c", "Y"),
+              Participant("d", "Y"))
     history = History.from_rounds([
         PastRound((("a", "c"), ("b", "d"))),
         PastRound((("a", "d"), ("b", "c"))),
@@ -662,7 +665,7 @@ def test_history_then_ages_by_one_and_latest_is_one():
 # -- determinism ----------------------------------------------------------------------
 
 
-def plain(plan: list[Round]):
+def plain(plan: list[RoundPlan]):
     """A plan without the timings (which differ from run to run)."""
     return [
         (r.groups, r.group_scores, r.sitting_out,
@@ -673,13 +676,13 @@ def plain(plan: list[Round]):
 
 @pytest.mark.parametrize("group_size,odd,n", [(2, "triad", 9), (2, "sitout", 9), (3, "triad", 13)])
 def test_same_seed_same_plan(group_size, odd, n):
-    people = tuple(Person(f"p{k}", DEPARTMENTS[k % 3], site=SITES[k % 2]) for k in range(n))
+    people = tuple(Participant(f"p{k}", DEPARTMENTS[k % 3], site=SITES[k % 2]) for k in range(n))
     problem = Problem(people, group_size=group_size, odd=odd)
     assert plain(plan_rounds(problem, 3, seed=42)) == plain(plan_rounds(problem, 3, seed=42))
 
 
 def test_different_seeds_break_ties_differently():
-    people = tuple(Person(f"p{k}", "Only") for k in range(8))
+    people = tuple(Participant(f"p{k}", "Only") for k in range(8))
     plans = {frozenset(frozenset(g) for g in make_round(Problem(people), seed=s).groups)
              for s in range(8)}
     assert len(plans) >= 2
@@ -693,7 +696,7 @@ def test_different_seeds_break_ties_differently():
 @pytest.mark.parametrize("odd", ["triad", "sitout"])
 def test_larger_groups(group_size, n, odd):
     people = tuple(
-        Person(f"p{k}", DEPARTMENTS[k % 3], role=ROLES[k % 3], site=SITES[k % 3])
+        Participant(f"p{k}", DEPARTMENTS[k % 3], role=ROLES[k % 3], site=SITES[k % 3])
         for k in range(n)
     )
     problem = Problem(people, group_size=group_size, odd=odd)
@@ -717,7 +720,7 @@ def test_local_search_above_the_exact_limit():
     n = max(4500, pairing.EXACT_LIMIT + 500)
     departments = ["Medicine"] * 9 + ["Surgery"] * 6 + ["Estates"] * 3 + ["IT"] * 2
     people = tuple(
-        Person(f"p{k}", departments[k % len(departments)], role=ROLES[k % 3])
+        Participant(f"p{k}", departments[k % len(departments)], role=ROLES[k % 3])
         for k in range(n)
     )
     problem = Problem(people)
@@ -743,7 +746,7 @@ def test_local_search_above_the_exact_limit():
 def test_sit_outs_in_larger_groups_respect_the_avoid_list(seed):
     """Groups of 3, four people, p0 and p1 must not meet: one of them has to sit
     out (all have sat out equally often, so either is fair)."""
-    people = tuple(Person(f"p{k}", "Finance") for k in range(4))
+    people = tuple(Participant(f"p{k}", "Finance") for k in range(4))
     problem = Problem(people, avoid=frozenset({("p0", "p1")}), group_size=3, odd="sitout")
     result = make_round(problem, seed=seed)
     check_round(problem, result)
@@ -754,8 +757,8 @@ def test_sit_outs_in_larger_groups_respect_the_avoid_list(seed):
 def test_sit_outs_in_larger_groups_respect_meeting_modes(seed):
     """Groups of 3: p4 meets only in person at York, where nobody else is; p4 must
     sit out."""
-    people = tuple(Person(f"p{k}", "Finance") for k in range(4)) + (
-        Person("p4", "Finance", site="York", mode="in-person"),
+    people = tuple(Participant(f"p{k}", "Finance") for k in range(4)) + (
+        Participant("p4", "Finance", site="York", mode="in-person"),
     )
     problem = Problem(people, group_size=3, odd="sitout")
     result = make_round(problem, seed=seed)
@@ -769,13 +772,13 @@ def test_larger_groups_find_the_valid_round_after_a_history():
     valid, {p0, p1, p5} + {p2, p3, p4, p6} and {p0, p1, p5, p6} + {p2, p3, p4}.
     After the first of them, the solver must still find one (repeats are fine)."""
     people = (
-        Person("p0", "Finance", site="York"),
-        Person("p1", "Finance", mode="virtual"),
-        Person("p2", "Finance", mode="in-person"),
-        Person("p3", "Finance"),
-        Person("p4", "Finance"),
-        Person("p5", "Finance", site="York", role="nurse"),
-        Person("p6", "Finance"),
+        Participant("p0", "Finance", site="York"),
+        Participant("p1", "Finance", mode="virtual"),
+        Participant("p2", "Finance", mode="in-person"),
+        Participant("p3", "Finance"),
+        Participant("p4", "Finance"),
+        Participant("p5", "Finance", site="York", role="nurse"),
+        Participant("p6", "Finance"),
     )
     avoid = frozenset({("p0", "p3"), ("p0", "p4")})
     history = History.from_rounds([PastRound((("p5", "p0", "p1"), ("p6", "p3", "p4", "p2")))])
@@ -790,7 +793,7 @@ def test_sit_outs_when_few_choices_are_valid(seed):
     """Groups of 4, seven people, three sit out. p0 has sat out more than anyone, so
     plays; p0 avoids p3 and p4, p1 avoids p2: only {p0, p1, p5, p6} and
     {p0, p2, p5, p6} are valid groups (2 of the 20 fair sit-out choices)."""
-    people = tuple(Person(f"p{k}", "Finance") for k in range(7))
+    people = tuple(Participant(f"p{k}", "Finance") for k in range(7))
     history = History(sat_out={"p0": 2, "p1": 1, "p2": 1, "p3": 1, "p4": 1, "p5": 1, "p6": 1},
                       rounds=3)
     avoid = frozenset({("p0", "p3"), ("p0", "p4"), ("p1", "p2")})
@@ -804,7 +807,7 @@ def test_bound_with_sit_outs_covers_every_fair_choice(seed):
     """Groups of 3, three Finance and one IT, one sits out (nobody has before). The
     best valid round seats p3 (8 points), so the bound must be at least 8 whoever
     the solver sits out."""
-    people = tuple(Person(f"p{k}", "Finance") for k in range(3)) + (Person("p3", "IT"),)
+    people = tuple(Participant(f"p{k}", "Finance") for k in range(3)) + (Participant("p3", "IT"),)
     problem = Problem(people, group_size=3, odd="sitout")
     result = make_round(problem, seed=seed)
     check_round(problem, result)
@@ -814,7 +817,7 @@ def test_bound_with_sit_outs_covers_every_fair_choice(seed):
 def test_bound_of_a_much_enlarged_group():
     """Seven people, groups of 4 under triad: one group of 7 (6 Finance + 1 IT)
     scores 6 × 4 = 24, so the bound must be at least 24 and the gap in [0, 1]."""
-    people = tuple(Person(f"p{k}", "Finance") for k in range(6)) + (Person("p6", "IT"),)
+    people = tuple(Participant(f"p{k}", "Finance") for k in range(6)) + (Participant("p6", "IT"),)
     problem = Problem(people, group_size=4)
     result = make_round(problem, seed=0)
     assert result.metrics.score == 24
@@ -826,8 +829,8 @@ def test_bound_of_a_much_enlarged_group():
 
 def test_incompatible_modes_are_infeasible_naming_both():
     people = (
-        Person("a", "X", site="York", mode="in-person"),
-        Person("b", "Y", site="Leeds", mode="in-person"),
+        Participant("a", "X", site="York", mode="in-person"),
+        Participant("b", "Y", site="Leeds", mode="in-person"),
     )
     with pytest.raises(Infeasible) as caught:
         make_round(Problem(people), seed=0)
@@ -836,7 +839,7 @@ def test_incompatible_modes_are_infeasible_naming_both():
 
 
 def test_avoid_pair_alone_is_infeasible_naming_both():
-    people = (Person("a", "X"), Person("b", "Y"))
+    people = (Participant("a", "X"), Participant("b", "Y"))
     with pytest.raises(Infeasible) as caught:
         make_round(Problem(people, avoid=frozenset({("b", "a")})), seed=0)
     assert caught.value.rule == "avoid"
@@ -845,7 +848,7 @@ def test_avoid_pair_alone_is_infeasible_naming_both():
 
 def test_one_person_under_triad_is_infeasible_but_sits_out_under_sitout():
     with pytest.raises(Infeasible) as caught:
-        make_round(Problem((Person("a", "X"),)), seed=0)
+        make_round(Problem((Participant("a", "X"),)), seed=0)
     assert caught.value.rule == "size" and caught.value.people == ("a",)
-    result = make_round(Problem((Person("a", "X"),), odd="sitout"), seed=0)
+    result = make_round(Problem((Participant("a", "X"),), odd="sitout"), seed=0)
     assert result.groups == () and result.sitting_out == ("a",)

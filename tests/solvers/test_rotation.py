@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvers.model import History, Infeasible, PastRound, Person
-from solvers.rotation import Cafe, plan_cafe, table_sizes
+from solvers.model import History, Infeasible, Participant, PastRound
+from solvers.rotation import CafeProblem, plan_cafe, table_sizes
 from tests.support.hypothesis import examples
 
 
-def check_plan(cafe: Cafe, plan) -> None:
+def check_plan(cafe: CafeProblem, plan) -> None:
     """Everyone present once per new round, sizes within one, hosts fixed, avoid held."""
     present = {p.id for p in cafe.people}
     assert len(plan.rounds) == cafe.rounds
@@ -30,7 +30,7 @@ def check_plan(cafe: Cafe, plan) -> None:
                 assert (min(a, b), max(a, b)) not in cafe.avoid
 
 
-def count_repeats(cafe: Cafe, plan) -> int:
+def count_repeats(cafe: CafeProblem, plan) -> int:
     seen = set(cafe.history.last_met)
     repeats = 0
     for planned in plan.rounds:
@@ -41,8 +41,8 @@ def count_repeats(cafe: Cafe, plan) -> int:
     return repeats
 
 
-def golfers(n: int) -> tuple[Person, ...]:
-    return tuple(Person(f"g{i:02d}", "Golf") for i in range(n))
+def golfers(n: int) -> tuple[Participant, ...]:
+    return tuple(Participant(f"g{i:02d}", "Golf") for i in range(n))
 
 
 def test_table_sizes():
@@ -51,7 +51,7 @@ def test_table_sizes():
 
 
 def test_kirkmans_schoolgirls_without_a_repeat():
-    cafe = Cafe(golfers(15), tables=5, rounds=7)
+    cafe = CafeProblem(golfers(15), tables=5, rounds=7)
     plan = plan_cafe(cafe, seed=1, time_limit=20)
     check_plan(cafe, plan)
     assert plan.repeats == count_repeats(cafe, plan) == 0
@@ -59,7 +59,7 @@ def test_kirkmans_schoolgirls_without_a_repeat():
 
 @pytest.mark.parametrize("q", [3, 5])
 def test_affine_plane_gives_q_plus_one_repeat_free_rounds(q):
-    cafe = Cafe(golfers(q * q), tables=q, rounds=q + 1)
+    cafe = CafeProblem(golfers(q * q), tables=q, rounds=q + 1)
     plan = plan_cafe(cafe, seed=2)
     check_plan(cafe, plan)
     assert plan.method == "affine-plane" and plan.repeats == 0
@@ -68,7 +68,7 @@ def test_affine_plane_gives_q_plus_one_repeat_free_rounds(q):
 @pytest.mark.parametrize("tables, size, rounds", [(8, 4, 9), (9, 3, 13), (4, 4, 5)])
 def test_partial_spreads_give_repeat_free_rounds(tables, size, rounds):
     """8-4-9 is out of reach of the local search alone; GF(2)^5 gives it at once."""
-    cafe = Cafe(golfers(tables * size), tables=tables, rounds=rounds)
+    cafe = CafeProblem(golfers(tables * size), tables=tables, rounds=rounds)
     plan = plan_cafe(cafe, seed=8)
     check_plan(cafe, plan)
     assert plan.method == "finite-field"
@@ -78,7 +78,7 @@ def test_partial_spreads_give_repeat_free_rounds(tables, size, rounds):
 def test_affine_plane_keeps_hosts_at_their_tables():
     people = golfers(25)
     hosts = {"g03": 1, "g10": 2, "g11": 3, "g17": 4, "g24": 5}
-    cafe = Cafe(people, tables=5, rounds=5, hosts=hosts)
+    cafe = CafeProblem(people, tables=5, rounds=5, hosts=hosts)
     plan = plan_cafe(cafe, seed=3)
     check_plan(cafe, plan)
     assert plan.repeats == 0
@@ -86,9 +86,9 @@ def test_affine_plane_keeps_hosts_at_their_tables():
 
 def test_departments_spread_and_hosts_in_a_realistic_cafe():
     departments = ["Nursing"] * 14 + ["Medicine"] * 8 + ["Estates"] * 6 + ["Finance"] * 4
-    people = tuple(Person(f"p{i:02d}", d) for i, d in enumerate(departments))
+    people = tuple(Participant(f"p{i:02d}", d) for i, d in enumerate(departments))
     hosts = {"p00": 1, "p14": 2, "p22": 3, "p28": 4, "p01": 5, "p15": 6, "p23": 7, "p02": 8}
-    cafe = Cafe(people, tables=8, rounds=3, hosts=hosts)
+    cafe = CafeProblem(people, tables=8, rounds=3, hosts=hosts)
     plan = plan_cafe(cafe, seed=4, time_limit=20)
     check_plan(cafe, plan)
     assert plan.repeats == 0
@@ -101,7 +101,7 @@ def test_history_and_avoid_list_are_respected():
     people = golfers(12)
     history = History.from_rounds([PastRound((("g00", "g01", "g02"), ("g03", "g04", "g05")))])
     avoid = frozenset({("g06", "g07"), ("g08", "g09")})
-    cafe = Cafe(people, tables=4, rounds=3, history=history, avoid=avoid)
+    cafe = CafeProblem(people, tables=4, rounds=3, history=history, avoid=avoid)
     plan = plan_cafe(cafe, seed=5, time_limit=20)
     check_plan(cafe, plan)
     assert plan.repeats == count_repeats(cafe, plan)
@@ -109,10 +109,10 @@ def test_history_and_avoid_list_are_respected():
 
 def test_replanning_keeps_played_rounds_and_seats_late_arrivals():
     people = golfers(20)
-    first = plan_cafe(Cafe(people, tables=5, rounds=4), seed=6, time_limit=20)
+    first = plan_cafe(CafeProblem(people, tables=5, rounds=4), seed=6, time_limit=20)
     played = tuple(first.rounds[k].tables for k in range(2))
-    present = tuple(p for p in people if p.id != "g00") + (Person("late", "Golf"),)
-    cafe = Cafe(present, tables=5, rounds=4, fixed=played)
+    present = tuple(p for p in people if p.id != "g00") + (Participant("late", "Golf"),)
+    cafe = CafeProblem(present, tables=5, rounds=4, fixed=played)
     plan = plan_cafe(cafe, seed=7, time_limit=20)
     check_plan(cafe, plan)
     assert all("g00" not in t for r in plan.rounds[2:] for t in r.tables)
@@ -120,7 +120,7 @@ def test_replanning_keeps_played_rounds_and_seats_late_arrivals():
 
 
 def test_same_seed_same_plan():
-    cafe = Cafe(golfers(15), tables=5, rounds=7)
+    cafe = CafeProblem(golfers(15), tables=5, rounds=7)
     assert plan_cafe(cafe, seed=11).rounds == plan_cafe(cafe, seed=11).rounds
 
 
@@ -128,8 +128,8 @@ def test_a_step_budget_ends_the_search_with_the_same_plan_every_time():
     """A café whose repeats never meet their bound (so only patience, the
     clock or the budget ends the search): a budget of steps ends it, with one
     plan per seed."""
-    people = tuple(Person(f"p{k}", "ABCD"[k % 4]) for k in range(12))
-    cafe = Cafe(people, tables=3, rounds=3, hosts={"p0": 1, "p1": 2})
+    people = tuple(Participant(f"p{k}", "ABCD"[k % 4]) for k in range(12))
+    cafe = CafeProblem(people, tables=3, rounds=3, hosts={"p0": 1, "p1": 2})
     small = plan_cafe(cafe, seed=3, steps=2000, time_limit=300)
     assert plan_cafe(cafe, seed=3, steps=2000, time_limit=300).rounds == small.rounds
     check_plan(cafe, small)
@@ -140,7 +140,7 @@ def test_impossible_avoid_list_is_reported():
     people = golfers(4)
     avoid = frozenset({(a.id, b.id) for a, b in combinations(people, 2)})
     with pytest.raises(Infeasible) as caught:
-        plan_cafe(Cafe(people, tables=1, rounds=1, avoid=avoid), seed=0, time_limit=2)
+        plan_cafe(CafeProblem(people, tables=1, rounds=1, avoid=avoid), seed=0, time_limit=2)
     assert caught.value.rule == "avoid"
 
 
@@ -155,7 +155,7 @@ def test_impossible_avoid_list_is_reported():
 )
 def test_bad_cafes_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        Cafe(golfers(4), **kwargs)
+        CafeProblem(golfers(4), **kwargs)
 
 
 @settings(max_examples=examples(40))
@@ -169,9 +169,9 @@ def test_bad_cafes_are_refused(kwargs, message):
 )
 def test_every_plan_is_valid(n, tables, rounds, departments, host_count, seed):
     tables = min(tables, n)
-    people = tuple(Person(f"p{i}", departments[i]) for i in range(n))
+    people = tuple(Participant(f"p{i}", departments[i]) for i in range(n))
     hosts = {f"p{i}": i + 1 for i in range(min(host_count, tables))}
-    cafe = Cafe(people, tables=tables, rounds=rounds, hosts=hosts)
+    cafe = CafeProblem(people, tables=tables, rounds=rounds, hosts=hosts)
     # Bounded by work: the same example gives the same plan however busy the machine.
     plan = plan_cafe(cafe, seed=seed, steps=5000)
     check_plan(cafe, plan)

@@ -163,7 +163,7 @@ def test_thirty_phones_follow_a_live_cafe(module_server):
                 assert len(mine) == 1, "a phone got someone else's seat, or its own twice"
                 seat, me = mine[0], phone.person["participant_id"]
                 table = table_of[me]
-                assert (seat["cafe"], seat["table"]) == (code, table["table"])
+                assert (seat["join_code"], seat["table"]) == (code, table["table"])
                 assert seat["question"] == ["One?", "Two?", "Three?"][number - 1]
                 assert sorted(c["name"] for c in seat["companions"]) == sorted(
                     names[m] for m in table["members"] if m != me)

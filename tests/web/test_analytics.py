@@ -183,7 +183,7 @@ def test_the_csv_of_each_chart(db):
                                  ["", "groups", "9"], ["", "met_yes", "10"],
                                  ["", "met_no", "2"], ["", "met_unanswered", "8"]]
     assert ["2", "sitting_out", "1"] in participation and ["3", "in_groups", "6"] in participation
-    assert rows("not-yet-mixed") == [["name", "department", "met"], ["Zoe", "IT", "1"],
+    assert rows("not_yet_mixed") == [["name", "department", "met"], ["Zoe", "IT", "1"],
                                      ["Hal", "Research", "0"]]
     with pytest.raises(KeyError):
         analytics_csv(a, "pie")
@@ -331,7 +331,7 @@ def test_an_organiser_sees_and_downloads_the_analytics_of_the_demo(demo_client, 
     for chart in DRAWN:
         assert f'id="{chart}-title"' in html and f'id="{chart}-desc"' in html
         assert f'href="{base}/{chart}.svg"' in html and f'href="{base}/{chart}.csv"' in html
-    assert f'href="{base}/not-yet-mixed.csv"' in html
+    assert f'href="{base}/not_yet_mixed.csv"' in html
     assert "Nursing" in html and "<table>" in html  # the numbers as tables, too
 
     for chart in DRAWN:
@@ -409,13 +409,15 @@ def test_only_the_organiser_sees_them(demo_app, demo_client, demo):
     urls = [f"/organiser/trials/{demo['trial']}/analytics",
             f"/organiser/trials/{demo['trial']}/analytics/heatmap.svg",
             f"/organiser/cafes/{demo['cafe']}/analytics",
+            f"/organiser/cafes/{demo['cafe']}/analytics/not_yet_mixed.csv",
+            # Its earlier spelling, in links people saved.
             f"/organiser/cafes/{demo['cafe']}/analytics/not-yet-mixed.csv"]
     for url in urls:
         assert demo_client.get(url).status_code == 200
     base = f"/organiser/trials/{demo['trial']}/analytics"
     assert demo_client.get(f"{base}/pie.svg").status_code == 404
     # The list is a table, not a chart: no picture of it.
-    assert demo_client.get(f"{base}/not-yet-mixed.svg").status_code == 404
+    assert demo_client.get(f"{base}/not_yet_mixed.svg").status_code == 404
     assert demo_client.get(f"{base}/ties.pdf").status_code == 404
     assert demo_client.get("/organiser/trials/999999/analytics").status_code == 404
     demo_client.post("/organiser/logout")
@@ -478,7 +480,7 @@ def test_hostile_names_and_departments_are_escaped(app, client):
     labels = {t.text for t in ET.fromstring(heatmap.encode()).iter(f"{SVG}text")}
     assert "<script>alert(1)</script>" in labels and 'IT & "Digital"' in labels
     # CSV: a name starting like a formula is quoted for spreadsheets.
-    unmixed = list(csv.reader(io.StringIO(client.get(f"{base}/not-yet-mixed.csv").get_data(
+    unmixed = list(csv.reader(io.StringIO(client.get(f"{base}/not_yet_mixed.csv").get_data(
         as_text=True))))
     assert ["'=HYPERLINK(\"http://evil\")", "<script>alert(1)</script>", "1"] in unmixed
     body = client.get(f"/api/v1/trials/{trial_id}/analytics",

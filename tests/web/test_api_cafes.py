@@ -200,8 +200,8 @@ def test_the_lobby_count_reaches_connected_participants(client, cafe, socket_cli
     assert socket.is_connected()
     states = events(socket, "cafe_state")
     assert len(states) == 1
-    assert states[0] == {"cafe": cafe["code"], "round": 0, "rounds": 3, "status": "lobby",
-                         "ends_at": None, "present": 1}
+    assert states[0] == {"join_code": cafe["code"], "cafe": cafe["code"], "round": 0,
+                         "rounds": 3, "status": "lobby", "ends_at": None, "present": 1}
     for k in (1, 2):
         joined(client, cafe, k)
     assert [s["present"] for s in events(socket, "cafe_state")] == [2, 3]
@@ -279,10 +279,11 @@ def test_each_participant_receives_only_their_own_seat(client, cafe, organiser_t
         seats = [payload for name, payload in got if name == "seat"]
         assert len(seats) == 1
         seat = seats[0]
-        assert set(seat) == {"cafe", "round", "table", "table_role", "companions",
-                             "question", "ends_at"}
+        assert set(seat) == {"join_code", "cafe", "round", "table", "table_role",
+                             "companions", "question", "ends_at"}
         table = table_of[person["participant_id"]]
-        assert (seat["cafe"], seat["round"], seat["table"]) == (cafe["code"], 1, table["table"])
+        assert (seat["join_code"], seat["round"], seat["table"]) == (
+            cafe["join_code"], 1, table["table"])
         assert (seat["table_role"], seat["question"]) == ("guest", "What surprised you?")
         assert seat["ends_at"] == body["ends_at"]
         assert sorted(c["name"] for c in seat["companions"]) == sorted(
@@ -513,9 +514,9 @@ def test_a_seat_at_another_cafe_does_not_reach_this_cafes_page(client, organiser
     page = socket_client({"token": me_here["token"]})
     page.get_received()
     next_round(client, there, organiser_token)
-    assert [s["cafe"] for s in events(page, "seat")] == []
+    assert [s["join_code"] for s in events(page, "seat")] == []
     next_round(client, here, organiser_token)
-    assert [s["cafe"] for s in events(page, "seat")] == [here["code"]]
+    assert [s["join_code"] for s in events(page, "seat")] == [here["code"]]
 
 
 # -- the plan ---------------------------------------------------------------------------

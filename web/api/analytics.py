@@ -8,7 +8,7 @@ from dataclasses import asdict
 from flask import jsonify
 
 from matcher import analytics as mixing
-from matcher.analytics import CHARTS, Analytics
+from matcher.analytics import CHART_ALIASES, CHARTS, Analytics, chart_named
 from web.analytics import download
 from web.api import schemas
 from web.api.base import blueprint, organiser_required
@@ -18,8 +18,8 @@ from web.api.trials import own_trial
 
 __all__ = ["analytics_json"]
 
-#: The charts, as a route's choice (anything else: 404).
-_CHART = "any(" + ", ".join(f"'{chart}'" for chart in CHARTS) + "):chart"
+#: The charts, as a route's choice (anything else: 404); earlier spellings too.
+_CHART = "any(" + ", ".join(f"'{chart}'" for chart in (*CHARTS, *CHART_ALIASES)) + "):chart"
 _CSV = (None, "the numbers behind the chart (names and departments, safe for spreadsheets)")
 
 
@@ -58,7 +58,8 @@ def trial_analytics(trial_id: int):
 def trial_analytics_csv(trial_id: int, chart: str):
     """The numbers behind one chart of the trial's analytics, as CSV."""
     trial = own_trial(trial_id)
-    return download(mixing.trial_analytics(trial), chart, "csv", f"trial-{trial.id}")
+    return download(mixing.trial_analytics(trial), chart_named(chart), "csv",
+                    f"trial-{trial.id}")
 
 
 @blueprint.get("/cafes/<code>/analytics")
@@ -76,4 +77,5 @@ def cafe_analytics(code: str):
 def cafe_analytics_csv(code: str, chart: str):
     """The numbers behind one chart of the café's analytics, as CSV."""
     cafe = own_cafe(code)
-    return download(mixing.cafe_analytics(cafe), chart, "csv", f"cafe-{cafe.code}")
+    return download(mixing.cafe_analytics(cafe), chart_named(chart), "csv",
+                    f"cafe-{cafe.code}")

@@ -337,7 +337,9 @@ class CafeCreated(Body):
 class CafeState(Body):
     """A café's state (docs/events.md ``cafe_state``)."""
 
-    cafe: str = Field(description="the café's join code")
+    join_code: str = Field(description="the café's join code")
+    cafe: str = Field(description="the join code again, for clients written before join_code",
+                      json_schema_extra={"deprecated": True})
     round: Count
     rounds: int
     status: Literal["lobby", "running", "finished"]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from spectree import Response, SecurityScheme, SpecTree
-from spectree.models import SecuritySchemeData
+from spectree.models import SecuritySchemeData, Tag
 
 from matcher.errors import ServiceError
 from web.api.schemas import Error, People
@@ -50,6 +50,19 @@ PARAMETERS = {
     "kind": "the export's format",
     "chart": "the chart whose numbers to give",
 }
+
+
+#: The groups of operations, as the docs page shows them.
+TAGS = {tag.name: tag for tag in (
+    Tag(name="trials", description="Coffee trials: settings, sign-ups, people, rounds, "
+                                   "history (organisers; sign-up and lost links: anyone "
+                                   "with the join code)"),
+    Tag(name="participants", description="A trial's participant: their own details and "
+                                         "match, pause, \"did you meet?\", leaving"),
+    Tag(name="cafes", description="Knowledge cafés: create, join, hosts, rounds, time, "
+                                  "end, leave, the plan"),
+    Tag(name="analytics", description="How well a trial or café mixes the organisation"),
+)}
 
 
 def _refuse(_request, _response, error: Exception | None, _instance, _adapter) -> None:
@@ -114,7 +127,7 @@ def operation(operation_id: str, ok: Mapping[int, Any], errors: tuple[int, ...] 
     answers: dict[str, Any] = {f"HTTP_{status}": model for status, model in ok.items()}
     answers |= {f"HTTP_{status}": (Error, ERRORS[status]) for status in sorted(statuses)}
     return spec.validate(json=json, resp=Response(**answers), security=security,
-                         operation_id=operation_id, tags=[tag],
+                         operation_id=operation_id, tags=[TAGS[tag]],
                          path_parameter_descriptions=PARAMETERS)
 
 

@@ -44,7 +44,7 @@
   }
 
   socket.on("cafe_state", function (state) {
-    if (state.cafe !== code) { return; }
+    if (state.join_code !== code) { return; }
     present.textContent = String(state.present);
     showChanged(state.present);
     endsAt = state.ends_at;
@@ -64,7 +64,7 @@
     }
   });
   socket.on("cafe_screen", function (view) {
-    if (view.cafe !== code) { return; }
+    if (view.join_code !== code) { return; }
     present.textContent = String(view.present);
     if (!view.tables.length) { return; }
     tables.replaceChildren();
