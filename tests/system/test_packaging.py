@@ -110,6 +110,12 @@ def test_the_demo_runs_from_the_installed_package(installed, tmp_path):
                   + re.findall(r'<script[^>]+src="(/static/[^"]+)"', personal))
         assert any(a.endswith(".css") for a in assets)
         assert any("socket.io" in a for a in assets)
+        # The API's document (generated from the installed code) and its docs page.
+        assert '"openapi": "3.1' in _get(f"http://127.0.0.1:{port}/api/v1/openapi.json",
+                                         server, deadline).replace('":"', '": "')
+        docs = _get(f"http://127.0.0.1:{port}/api/v1/docs", server, deadline)
+        assets += re.findall(r'(?:href|src)="(/static/[^"]+)"', docs)
+        assert any("swagger-ui" in a for a in assets)
         for path in assets:
             assert _get(f"http://127.0.0.1:{port}{path}", server, deadline)
     finally:

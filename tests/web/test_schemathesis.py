@@ -78,7 +78,40 @@ def _place(here: World, case) -> dict[str, str]:
 EXCLUDED = [positive_data_acceptance]
 
 
-@schema.parametrize()
-@settings(deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_operation_keeps_its_contract(case, world):
+def _keeps_its_contract(case, world) -> None:
     case.call_and_validate(headers=_place(world, case), excluded_checks=EXCLUDED)
+
+
+# One test per group of operations (the document's tags), so that the workers share them.
+SETTINGS = settings(deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@schema.include(tag="trials").parametrize()
+@SETTINGS
+def test_trial_operations_keep_their_contract(case, world):
+    _keeps_its_contract(case, world)
+
+
+@schema.include(tag="participants").parametrize()
+@SETTINGS
+def test_participant_operations_keep_their_contract(case, world):
+    _keeps_its_contract(case, world)
+
+
+@schema.include(tag="cafes").parametrize()
+@SETTINGS
+def test_cafe_operations_keep_their_contract(case, world):
+    _keeps_its_contract(case, world)
+
+
+@schema.include(tag="analytics").parametrize()
+@SETTINGS
+def test_analytics_operations_keep_their_contract(case, world):
+    _keeps_its_contract(case, world)
+
+
+def test_every_operation_is_in_a_group():
+    from tests.support.openapi import openapi
+
+    tags = {op["tags"][0] for item in openapi()["paths"].values() for op in item.values()}
+    assert tags == {"trials", "participants", "cafes", "analytics"}

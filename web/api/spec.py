@@ -18,8 +18,10 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flask import current_app, request
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData, Tag
+from werkzeug.exceptions import InternalServerError
 
 from matcher.errors import ServiceError
 from web.api.schemas import Error, People
@@ -77,6 +79,18 @@ def _refuse(_request, _response, error: Exception | None, _instance, _adapter) -
                        field)
 
 
+def _unfit(_request, _response, error: Exception | None, _instance, _adapter) -> None:
+    """An answer that does not fit its own model is a bug of ours: logged with what
+    did not fit, and answered as the API's 500 (never the half-checked body)."""
+    if error is None:
+        return
+    problems = [(".".join(str(p) for p in e.get("loc", ())), e["msg"])
+                for e in error.errors()]  # type: ignore[attr-defined]
+    current_app.logger.error("%s %s: the answer does not fit its model: %s",
+                             request.method, request.path, problems)
+    raise InternalServerError("the answer did not fit this API's description")
+
+
 spec = SpecTree(
     "flask",
     mode="strict",
@@ -95,6 +109,7 @@ spec = SpecTree(
     validation_error_status=400,
     validation_error_model=Error,
     before=_refuse,
+    after=_unfit,
     # Components named as the models are ("Trial", "Error"), nested ones too.
     naming_strategy=lambda model: model.__name__,
     nested_naming_strategy=lambda _parent, child: child,
