@@ -22,7 +22,7 @@ __all__ = ["COMMANDS_GROUP", "build_parser", "main"]
 
 #: The entry-point group through which other packages add commands: each entry
 #: is a function that takes argparse's subparsers and adds its own (the web app
-#: adds ``serve`` this way, so this package never imports it).
+#: adds ``serve`` and ``worker`` this way, so this package never imports it).
 COMMANDS_GROUP = "matcher.commands"
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "MailError",
     "Mailer",
     "SmtpMailer",
+    "compose",
     "link_mail",
     "mailer_for",
 ]
@@ -54,17 +55,25 @@ class Mail:
 class Mailer(Protocol):
     """Hands messages over for delivery."""
 
+    #: The From address of every message.
+    sender: str
+
     def send(self, mail: Mail) -> None:
         """Send one message; raises :class:`MailError` if it cannot be handed over."""
 
+    def send_message(self, message: EmailMessage) -> None:
+        """Send one composed message as it is (its ``Message-ID`` kept)."""
 
-def _message(mail: Mail, sender: str) -> EmailMessage:
+
+def compose(mail: Mail, sender: str, message_id: str | None = None) -> EmailMessage:
+    """``mail`` as a message from ``sender``, with ``message_id`` (or a new one)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["Message-ID"] = message_id or make_msgid(
+        domain=sender.rpartition("@")[2].rstrip(">") or None)
     message.set_content(mail.text)
     return message
 
@@ -77,12 +86,15 @@ class FileOutbox:
     sender: str
 
     def send(self, mail: Mail) -> None:
+        self.send_message(compose(mail, self.sender))
+
+    def send_message(self, message: EmailMessage) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             # Named by time first, so the outbox lists in the order mail was sent.
             path = self.directory / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.eml"
             partial = path.with_suffix(".tmp")
-            partial.write_bytes(bytes(_message(mail, self.sender)))
+            partial.write_bytes(bytes(message))
             os.replace(partial, path)  # readers never see half a message
         except OSError as exc:
             raise MailError(f"cannot write to the outbox {self.directory}: {exc}") from None
@@ -101,6 +113,9 @@ class SmtpMailer:
     timeout: float = 20.0
 
     def send(self, mail: Mail) -> None:
+        self.send_message(compose(mail, self.sender))
+
+    def send_message(self, message: EmailMessage) -> None:
         try:
             if self.implicit_tls:
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -116,7 +131,7 @@ class SmtpMailer:
                         client.ehlo()
                 if self.username:
                     client.login(self.username, self.password or "")
-                client.send_message(_message(mail, self.sender))
+                client.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(f"the mail server {self.host}:{self.port} refused: {exc}") from None
 

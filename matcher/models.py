@@ -21,11 +21,13 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -39,6 +41,7 @@ __all__ = [
     "Group",
     "GroupMember",
     "Membership",
+    "Message",
     "Organiser",
     "Person",
     "Round",
@@ -152,6 +155,12 @@ class Trial(Base):
     weights: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     join_code: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    #: When rounds publish themselves, as the organiser gave it (matcher.schedules);
+    #: ``next_round_at`` is its next slot (``None``: no schedule, or it has ended).
+    schedule: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    schedule_paused: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=false())
+    next_round_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     organiser: Mapped[Organiser] = relationship(back_populates="trials")
     memberships: Mapped[list[Membership]] = relationship(
@@ -174,6 +183,9 @@ class Membership(Base):
         ForeignKey("person.id", ondelete="CASCADE"), index=True
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The same token sealed (matcher.outbox.sealer), for the mail that carries the
+    #: personal link later (introductions); ``None`` for links made before.
+    token_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
@@ -258,7 +270,9 @@ class Round(Base):
 
     __tablename__ = "round"
     __table_args__ = (UniqueConstraint("trial_id", "number"),
-                      UniqueConstraint("cafe_id", "number"))
+                      UniqueConstraint("cafe_id", "number"),
+                      # A schedule's slot is published once, however many processes try.
+                      UniqueConstraint("trial_id", "slot_at", name="uq_round_trial_id_slot_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trial_id: Mapped[int | None] = mapped_column(ForeignKey("trial.id", ondelete="CASCADE"))
@@ -266,6 +280,8 @@ class Round(Base):
     number: Mapped[int] = mapped_column(Integer)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
     metrics: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    #: The schedule's slot this round was published for (``None``: by hand).
+    slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     trial: Mapped[Trial | None] = relationship(back_populates="rounds")
     cafe: Mapped[Cafe | None] = relationship(back_populates="played")
@@ -314,3 +330,37 @@ class GroupMember(Base):
     round: Mapped[Round] = relationship(back_populates="members")
     group: Mapped[Group | None] = relationship(back_populates="members")
     person: Mapped[Person] = relationship(lazy="joined")
+
+
+class Message(Base):
+    """One mail to one participant: composed when its reason happened, in the same
+    transaction, and delivered after by the mail worker (:mod:`matcher.outbox`).
+
+    ``reason`` says what it is sent for (unique: sent once for it). ``status``
+    is ``queued`` (``due_at``: the next attempt), ``sending`` (``due_at``: when
+    the worker's lease ends), ``sent``, ``failed`` (``error``: the mail server's
+    last reply) or ``cancelled`` (the participant left first). ``sealed`` is the
+    whole message, encrypted, kept until it is sent.
+    """
+
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    trial_id: Mapped[int | None] = mapped_column(
+        ForeignKey("trial.id", ondelete="CASCADE"), index=True)
+    round_number: Mapped[int | None] = mapped_column(Integer)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    message_id: Mapped[str] = mapped_column(String(250), unique=True)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text)
+
+    person: Mapped[Person | None] = relationship()
+    trial: Mapped[Trial | None] = relationship()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["iso", "utc"]
+__all__ = ["iso", "utc", "utc_now"]
+
+
+def utc_now() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(UTC)
 
 
 def utc(moment: datetime | None) -> datetime | None:

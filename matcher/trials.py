@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -20,6 +21,8 @@ from matcher.errors import ServiceError
 from matcher.files import InputError, check_people, parse_table
 from matcher.meetings import store_round, trial_problem
 from matcher.models import Attendee, GroupMember, Membership, Organiser, Person, Round, Trial
+from matcher.schedules import Schedule, read_schedule
+from matcher.times import utc_now
 from matcher.validation import (
     DEFAULT_GROUP_SIZE,
     DEFAULT_ODD,
@@ -35,6 +38,8 @@ from solvers.model import MODES, ODD_POLICIES, Infeasible, RoundPlan, Weights
 from solvers.pairing import plan_rounds
 
 __all__ = [
+    "due_trials",
+    "trial_schedule",
     "MAX_WEIGHT",
     "ImportProblems",
     "Imported",
@@ -53,6 +58,7 @@ __all__ = [
     "past_matches",
     "preview_round",
     "publish_round",
+    "publish_scheduled",
     "record_met",
     "renew_link",
     "set_paused",
@@ -76,8 +82,9 @@ def _text(value: object, field: str, *, required: bool, limit: int = MAX_FIELD_L
     return text(value, field, required=required, limit=limit, error=TrialError)
 
 
-#: The settings of a trial an organiser chooses (create and edit).
-SETTINGS = ("name", "description", "group_size", "odd", "weights")
+#: The settings of a trial an organiser chooses (create and edit); ``paused``
+#: (its schedule's) on edit only.
+SETTINGS = ("name", "description", "group_size", "odd", "weights", "schedule", "paused")
 
 
 def _check_setting(key: str, value: object) -> object:
@@ -98,11 +105,39 @@ def _check_setting(key: str, value: object) -> object:
             raise TrialError(400, "invalid", f"odd must be one of {', '.join(ODD_POLICIES)}",
                              "odd")
         return value
+    if key == "schedule":
+        if value is not None:
+            read_schedule(value)  # raises ScheduleError naming the field
+        return value
+    if key == "paused":
+        if not isinstance(value, bool):
+            raise TrialError(400, "invalid", "paused must be true or false", "paused")
+        return value
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise TrialError(400, "invalid", "weights must be an object", "weights")
     return check_weights(value, TrialError)
+
+
+def _apply(trial: Trial, key: str, value: object, now: datetime) -> None:
+    """Set one checked setting; a schedule (or its pausing) moves the next slot:
+    the first slot after ``now`` (slots passed while paused are not made up)."""
+    if key == "schedule":
+        trial.schedule = dict(value) if isinstance(value, dict) else None
+    elif key == "paused":
+        trial.schedule_paused = bool(value)
+    else:
+        setattr(trial, key, value)
+    if key in ("schedule", "paused"):
+        schedule = trial_schedule(trial)
+        trial.next_round_at = (None if schedule is None or trial.schedule_paused
+                               else schedule.next_after(now))
+
+
+def trial_schedule(trial: Trial) -> Schedule | None:
+    """The trial's schedule, read (``None``: rounds are published by hand only)."""
+    return read_schedule(trial.schedule) if trial.schedule else None
 
 
 def check_weights(value: dict, error: type[ServiceError]) -> dict[str, int]:
@@ -128,6 +163,8 @@ def create_trial(
     group_size: object = DEFAULT_GROUP_SIZE,
     odd: object = DEFAULT_ODD,
     weights: object = None,
+    schedule: object = None,
+    now: datetime | None = None,
 ) -> Trial:
     """A new trial of ``organiser``'s, with a fresh join code; a setting not
     given takes its default."""
@@ -135,12 +172,14 @@ def create_trial(
              "odd": odd, "weights": weights}
     trial = Trial(organiser=organiser, join_code=secrets.token_urlsafe(9),
                   **{key: _check_setting(key, value) for key, value in given.items()})
+    _apply(trial, "schedule", _check_setting("schedule", schedule), now or utc_now())
     session.add(trial)
     session.flush()
     return trial
 
 
-def update_trial(session: Session, trial: Trial, changes: dict[str, object]) -> Trial:
+def update_trial(session: Session, trial: Trial, changes: dict[str, object], *,
+                 now: datetime | None = None) -> Trial:
     """Change some of a trial's settings (the next rounds follow them); every
     change is checked before any is made."""
     unknown = sorted(set(changes) - set(SETTINGS))
@@ -148,7 +187,7 @@ def update_trial(session: Session, trial: Trial, changes: dict[str, object]) -> 
         raise TrialError(400, "invalid", f"{unknown[0]} is not a trial setting", unknown[0])
     checked = {key: _check_setting(key, value) for key, value in changes.items()}
     for key, value in checked.items():
-        setattr(trial, key, value)
+        _apply(trial, key, value, now or utc_now())
     session.flush()
     return trial
 
@@ -427,6 +466,45 @@ def publish_round(session: Session, trial: Trial, *, seed: int | None = None,
                                       metrics=planned.metrics.as_dict()),
                        [[by_public[p] for p in members] for members in planned.groups],
                        [by_public[p] for p in planned.sitting_out])
+
+
+def due_trials(session: Session, now: datetime) -> list[int]:
+    """Trials whose schedule has a slot due at ``now`` (not paused)."""
+    return list(session.scalars(
+        select(Trial.id).where(Trial.next_round_at <= now, Trial.schedule_paused.is_(False))
+        .order_by(Trial.next_round_at)))
+
+
+def publish_scheduled(session: Session, trial: Trial, now: datetime, *,
+                      time_limit: float = 10.0) -> Round | None:
+    """Publish the round of ``trial``'s latest slot due at ``now`` (in the caller's
+    transaction), and move ``next_round_at`` to the slot after ``now``.
+
+    Once per slot: the round records its slot (``slot_at``, unique per trial),
+    so a second process publishing the same slot fails on commit
+    (IntegrityError) and stores nothing, and a slot already published is not
+    published again. Slots missed while no server ran are one round, published
+    now; the ones after keep to the cadence. ``None`` if there was nothing to
+    publish. A round that cannot be made (too few people) raises ``TrialError``
+    with the next slot already moved on, for the caller to commit and report.
+    """
+    schedule = trial_schedule(trial)
+    if schedule is None or trial.schedule_paused:
+        trial.next_round_at = None
+        return None
+    latest = schedule.latest_due(now)
+    trial.next_round_at = schedule.next_after(now)
+    if latest is None:
+        return None
+    slot_at = schedule.slot(latest)
+    done = session.scalar(select(Round.id).where(Round.trial_id == trial.id,
+                                                 Round.slot_at == slot_at))
+    if done is not None:
+        return None
+    stored = publish_round(session, trial, time_limit=time_limit)
+    stored.slot_at = slot_at
+    session.flush()
+    return stored
 
 
 def _latest_place(session: Session, membership: Membership) -> GroupMember | None:

@@ -10,6 +10,7 @@ Chromium against a real server)."""
 
 pytest_plugins = [
     "tests.support.backends",
+    "tests.support.mail",
     "tests.support.app",
     "tests.support.servers",
     "tests.support.hypothesis",

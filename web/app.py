@@ -15,9 +15,12 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from matcher import db
+from matcher.jobs import make_jobs
 from matcher.mail import mailer_for
+from matcher.outbox import Outbox, sealer
 from web.events import register_events
 from web.extensions import socketio
+from web.push import publish_due
 from web.security import init_security
 
 __all__ = ["create_app", "queue_channel"]
@@ -30,10 +33,19 @@ class Config:
         self.SECRET_KEY = os.environ.get("MATCHER_SECRET_KEY") or os.urandom(32).hex()
         self.DATABASE_URL = os.environ.get(db.DATABASE_URL_VARIABLE) or None
         self.MESSAGE_QUEUE = os.environ.get("MATCHER_MESSAGE_QUEUE") or None
+        # The job queue's folder when it is a SQLite file (no MESSAGE_QUEUE):
+        # default, the instance folder (matcher.jobs).
+        self.QUEUE_FOLDER = os.environ.get("MATCHER_QUEUE_FOLDER") or None
+        # Whether `serve` runs a mail worker itself (off: `python -m matcher worker`
+        # runs them elsewhere).
+        self.WORKER = os.environ.get("MATCHER_WORKER", "1") != "0"
         # Where participants' links are mailed (matcher.mail); default: an outbox
         # folder of .eml files in the instance folder.
         self.MAIL_URL = os.environ.get("MATCHER_MAIL_URL") or None
         self.MAIL_FROM = os.environ.get("MATCHER_MAIL_FROM") or "matcher <matcher@localhost>"
+        # The address people reach the app at, for the links in mail sent in the
+        # background (a scheduled round's introductions): e.g. https://matcher.example.org
+        self.BASE_URL = os.environ.get("MATCHER_BASE_URL") or "http://localhost:5000"
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_HTTPONLY = True
@@ -116,7 +128,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["matcher.engine"] = engine
     app.extensions["matcher.sessions"] = db.make_session_factory(engine)
     mail_url = app.config["MAIL_URL"] or Path(app.instance_path, "outbox").as_uri()
-    app.extensions["matcher.mailer"] = mailer_for(mail_url, app.config["MAIL_FROM"])
+    mailer = mailer_for(mail_url, app.config["MAIL_FROM"])
+    app.extensions["matcher.mailer"] = mailer
+    # Mail goes through the outbox (matcher.outbox), sealed with the secret key,
+    # and is delivered by the job queue's worker (matcher.jobs).
+    seal = sealer(app.config["SECRET_KEY"])
+    app.extensions["matcher.seal"] = seal
+    app.config["QUEUE_CHANNEL"] = queue_channel(url)
+    app.extensions["matcher.jobs"] = make_jobs(
+        app.config["MESSAGE_QUEUE"], app.config["QUEUE_FOLDER"] or app.instance_path,
+        Outbox(app.extensions["matcher.sessions"], mailer, seal),
+        name=app.config["QUEUE_CHANNEL"])
 
     @app.errorhandler(IntegrityError)
     def conflict(_error: IntegrityError):
@@ -146,9 +168,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Socket.IO accepts browsers from this site only (its default same-origin check).
     # Processes share a queue channel when they share a database: two
     # deployments (or test runs) on one Redis never hear each other's events.
-    app.config["QUEUE_CHANNEL"] = queue_channel(url)
     socketio.init_app(app, message_queue=app.config["MESSAGE_QUEUE"],
                       channel=app.config["QUEUE_CHANNEL"], async_mode=app.config["ASYNC_MODE"])
     register_events(socketio)
+    # What comes due by the clock: scheduled rounds (web.push.publish_due).
+    app.extensions["matcher.jobs"].tick = lambda: publish_due(app)
     init_security(app)
     return app

@@ -28,6 +28,13 @@ def register(commands: argparse._SubParsersAction) -> None:
                        help="load the demo data (a fictional hospital trust with a coffee "
                             "trial, four earlier rounds and a café) and print its links")
     serve.set_defaults(run=run)
+    worker = commands.add_parser(
+        "worker", help="run a mail worker on its own",
+        description="Deliver the outbox's mail (and run the other background jobs) in a "
+                    "process of its own, beside `serve` with MATCHER_WORKER=0 (docs/deploy.md). "
+                    "Same MATCHER_* settings as the app; stop with Ctrl-C or SIGTERM.")
+    worker.add_argument("--workers", type=int, default=2, help="threads delivering mail")
+    worker.set_defaults(run=run_worker)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,3 +46,10 @@ def run(args: argparse.Namespace) -> int:
     from web.serve import serve
 
     return serve(args.host, args.port, demo=args.demo)
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    """Run a mail worker (no gevent: threads)."""
+    from web.serve import work
+
+    return work(args.workers)

@@ -1,25 +1,38 @@
-"""Mailing participants their personal links (the only way a link leaves the app)."""
+"""Mailing participants their personal links (the only way a link leaves the app):
+each is queued in the outbox in the transaction that made the link, and
+delivered by the mail worker after the commit (matcher/outbox.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import current_app, url_for
 
-from matcher.mail import Mail, MailError, link_mail
-from matcher.models import Membership
+from matcher.accounts import hash_token
+from matcher.mail import compose, link_mail
+from matcher.models import Membership, Message
+from matcher.outbox import queue_message
+from web.extensions import session
 
-__all__ = ["mail_link"]
+__all__ = ["deliver", "queue_link"]
 
 
-def mail_link(membership: Membership, token: str, why: str) -> bool:
-    """Mail ``membership``'s person the link with ``token``; ``False`` (and a
-    log line) if the mail could not be handed over."""
+def queue_link(membership: Membership, token: str, why: str) -> Message | None:
+    """Queue the mail that carries ``membership``'s link with ``token`` (before the
+    commit); ``why`` as :func:`matcher.mail.link_mail` takes it."""
     person = membership.person
+    seal = current_app.extensions["matcher.seal"]
+    membership.token_sealed = seal.encrypt(token.encode())  # for introductions later
     link = url_for("trials.me_page", token=token, _external=True)
-    mail: Mail = link_mail(person.email, person.name, membership.trial.name, link, why=why)
-    try:
-        current_app.extensions["matcher.mailer"].send(mail)
-    except MailError as exc:
-        current_app.logger.error("could not mail participant %s their link: %s",
-                                 person.public_id, exc)
-        return False
-    return True
+    mail = link_mail(person.email, person.name, membership.trial.name, link, why=why)
+    message = compose(mail, current_app.extensions["matcher.mailer"].sender)
+    # One mail per link made: its reason is the link (by the hash that is stored anyway).
+    return queue_message(session(), seal, message,
+                         reason=f"link:{hash_token(token)}", kind="link", person=person,
+                         trial=membership.trial)
+
+
+def deliver(messages: Iterable[Message | None]) -> None:
+    """After the commit: hand the queued ``messages`` to the mail worker."""
+    current_app.extensions["matcher.jobs"].deliver_later(
+        message.id for message in messages if message is not None)

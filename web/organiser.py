@@ -5,6 +5,7 @@ console (lobby, start, next round, add time, end, plan, printable plans)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from functools import wraps
 
 from flask import (
@@ -43,6 +44,7 @@ from matcher.cafes import (
 from matcher.errors import ServiceError
 from matcher.exports import EXPORTS, cafe_plan_csv
 from matcher.models import Cafe, Organiser, Trial
+from matcher.outbox import delivery, resend_failed
 from matcher.trials import (
     ImportProblems,
     TrialError,
@@ -52,12 +54,13 @@ from matcher.trials import (
     new_link,
     owned_trial,
     preview_round,
+    trial_schedule,
     update_trial,
 )
 from solvers.model import ATTRIBUTES, Weights
 from web.cafes import qr_svg
 from web.extensions import session, socketio
-from web.links import mail_link
+from web.links import deliver, queue_link
 from web.push import publish_and_push, push_cafe, push_seats
 
 __all__ = ["blueprint"]
@@ -171,7 +174,10 @@ def _trial_page(trial: Trial, *, preview=None, error=None, problems=None) -> str
     names = {m.person.public_id: m.person.name for m in trial.memberships}
     weights = Weights(**trial.weights) if trial.weights else Weights()
     return render_template("organiser/trial.html", trial=trial, preview=preview, error=error,
-                           problems=problems,
+                           problems=problems, mail=delivery(session(), trial),
+                           schedule=trial.schedule or {}, cadences=CADENCES,
+                           zone=trial_schedule(trial).zone if trial.schedule else UTC,
+                           reminders=REMINDERS, check_ins=CHECK_INS,
                            figures=trial_figures(trial),
                            names=names, weights=weights, attributes=ATTRIBUTES,
                            join_url=url_for("trials.join_page", join_code=trial.join_code,
@@ -216,12 +222,15 @@ def import_people(trial_id: int):
     except ImportProblems as exc:
         db.rollback()
         return _trial_page(trial, error=str(exc), problems=exc.problems), 400
+    queued = [queue_link(s.membership, s.token, "import") for s in imported.added]
     db.commit()
-    mailed = sum(mail_link(s.membership, s.token, "import") for s in imported.added)
+    deliver(queued)
     notice = f"Imported {len(imported.added)} {_people(len(imported.added))}"
     if imported.already_in:
         notice += f" ({len(imported.already_in)} already in the trial were left as they were)"
-    notice += f"; {mailed} of {len(imported.added)} were mailed their personal link."
+    if imported.added:
+        notice += "; each is being mailed their personal link"
+    notice += "."
     flash(notice)
     return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
 
@@ -239,11 +248,74 @@ def send_new_link(trial_id: int, participant_id: str):
     if membership is None:
         abort(404)
     token = new_link(session(), membership)
+    queued = queue_link(membership, token, "again")
     session().commit()
-    sent = mail_link(membership, token, "again")
-    notice = (f"A new link was mailed to {membership.person.name}." if sent else
-              f"The mail to {membership.person.name} could not be sent; try again later.")
-    flash(notice)
+    deliver([queued])
+    flash(f"A new link is being mailed to {membership.person.name}; the old one no longer "
+          "works.")
+    return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
+
+
+#: The schedule form's choices (values are what the API takes).
+CADENCES = (("P1W", "every week"), ("P2W", "every two weeks"), ("P4W", "every four weeks"),
+            ("P1M", "every month"))
+REMINDERS = (("", "no reminder"), ("P1D", "a day before"), ("P2D", "two days before"),
+             ("P7D", "a week before"))
+CHECK_INS = (("", "no check-in"), ("P3D", "three days after"), ("P7D", "a week after"),
+             ("P10D", "ten days after"))
+
+
+@blueprint.post("/trials/<int:trial_id>/schedule")
+@signed_in
+def schedule(trial_id: int):
+    """Set, change, pause, resume or remove the trial's schedule from its page."""
+    trial = own_trial(trial_id)
+    form = request.form
+    action = form.get("action", "save")
+    if action == "remove":
+        changes: dict[str, object] = {"schedule": None}
+    elif action in ("pause", "resume"):
+        changes = {"paused": action == "pause"}
+    else:
+        rounds = form.get("rounds", "").strip()
+        changes = {"schedule": {
+            "first_round_at": form.get("first_round_at", ""),
+            "time_zone": form.get("time_zone", "").strip(),
+            "every": form.get("every", ""),
+            "rounds": int(rounds) if rounds.isdigit() else (rounds or None),
+            "reminder_before": form.get("reminder_before") or None,
+            "check_in_after": form.get("check_in_after") or None,
+            "meeting": {"after": f"P{form.get('meeting_after_days', '1') or '1'}D",
+                        "time": form.get("meeting_time", "12:30") or "12:30",
+                        "minutes": int(form.get("meeting_minutes") or 30)
+                        if (form.get("meeting_minutes") or "30").isdigit() else 0},
+        }}
+    try:
+        update_trial(session(), trial, changes)
+    except ServiceError as exc:
+        session().rollback()
+        return _trial_page(trial, error=str(exc)), 400
+    session().commit()
+    if trial.next_round_at is not None:
+        current_app.extensions["matcher.jobs"].wake_at(trial.next_round_at)
+    flash({"remove": "The schedule is removed: rounds are published by hand only.",
+           "pause": "The schedule is paused: no rounds until you resume it.",
+           "resume": "The schedule is running again.",
+           "save": "The schedule is saved."}.get(action, "The schedule is saved."))
+    return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
+
+
+@blueprint.post("/trials/<int:trial_id>/mail/resend")
+@signed_in
+def resend_mail(trial_id: int):
+    """Send the trial's failed mail again (after the mail server was fixed)."""
+    trial = own_trial(trial_id)
+    db = session()
+    again = resend_failed(db, trial)
+    db.commit()
+    current_app.extensions["matcher.jobs"].deliver_later(again)
+    count = len(again)
+    flash(f"{count} {'message is' if count == 1 else 'messages are'} being sent again.")
     return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
 
 

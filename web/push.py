@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from datetime import datetime
+
+from flask import Flask, current_app, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matcher.cafes import cafe_state, round_seats, screen_view
+from matcher.errors import ServiceError
+from matcher.introductions import queue_round_mail
 from matcher.models import Cafe, Membership, Round, Trial
-from matcher.trials import current_match, publish_round
+from matcher.times import utc_now
+from matcher.trials import (
+    current_match,
+    due_trials,
+    publish_round,
+    publish_scheduled,
+    trial_schedule,
+)
+from web.extensions import session, socketio
 
 __all__ = [
     "cafe_room",
@@ -17,6 +30,8 @@ __all__ = [
     "match_payload",
     "participant_room",
     "publish_and_push",
+    "publish_due",
+    "push_round",
     "push_cafe",
     "push_match",
     "push_seats",
@@ -54,12 +69,65 @@ def publish_and_push(socketio, db: Session, trial: Trial, *, seed: int | None,
     """Publish the next round (committed), then push each member's match.
     ``after`` is the latest round the caller saw (see ``publish_round``)."""
     stored = publish_round(db, trial, seed=seed, time_limit=time_limit, after=after)
+    queued = _queue_round_mail(db, trial, stored)
     db.commit()
+    push_round(socketio, db, trial, stored)
+    current_app.extensions["matcher.jobs"].deliver_later(m.id for m in queued)
+    return stored
+
+
+def _queue_round_mail(db: Session, trial: Trial, stored: Round) -> list:
+    """The round's introductions and sitting-out notes, queued with the round."""
+    return queue_round_mail(
+        db, current_app.extensions["matcher.seal"],
+        current_app.extensions["matcher.mailer"].sender, trial, stored,
+        link_for=lambda token: url_for("trials.me_page", token=token, _external=True),
+        schedule=trial_schedule(trial))
+
+
+def push_round(socketio, db: Session, trial: Trial, stored: Round) -> None:
+    """After a round is committed: each member's match to that member."""
     people = {m.person_id for m in stored.members}
     for membership in db.scalars(select(Membership).where(Membership.trial_id == trial.id)):
         if membership.person_id in people:
             push_match(socketio, membership, current_match(db, membership))
-    return stored
+
+
+def publish_due(app: Flask, now: datetime | None = None) -> list[Round]:
+    """Publish the round of every trial whose schedule has a slot due (each in a
+    transaction of its own), push each member's match, and wake the job queue
+    at each trial's next slot. Another process publishing the same slot at the
+    same moment wins; this one stores nothing for it."""
+    now = now or utc_now()
+    published = []
+    # A request of its own, for the links in the mail (MATCHER_BASE_URL).
+    with app.test_request_context("/", base_url=app.config["BASE_URL"]):
+        db = session()
+        jobs = app.extensions["matcher.jobs"]
+        for trial_id in due_trials(db, now):
+            trial = db.get(Trial, trial_id)
+            if trial is None:
+                continue
+            try:
+                stored = publish_scheduled(db, trial, now,
+                                           time_limit=app.config["ROUND_TIME_LIMIT"])
+                queued = _queue_round_mail(db, trial, stored) if stored is not None else []
+                db.commit()
+            except IntegrityError:
+                db.rollback()  # this slot is another process's
+                continue
+            except ServiceError as exc:
+                db.commit()  # nothing published; the next slot is set
+                app.logger.warning("trial %s: the scheduled round was not published: %s",
+                                   trial_id, exc)
+                stored = None
+            if stored is not None:
+                push_round(socketio, db, trial, stored)
+                jobs.deliver_later(m.id for m in queued)
+                published.append(stored)
+            if trial.next_round_at is not None:
+                jobs.wake_at(trial.next_round_at)
+    return published
 
 
 def seat_room(cafe: Cafe, public_id: str) -> str:

@@ -11,13 +11,15 @@ import secrets
 import sys
 
 from gevent import monkey
+from huey.consumer import Consumer
 
 from matcher.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
+from matcher.jobs import Worker
 from web import create_app
 from web.extensions import socketio
 from web.fanout import start_fanout
 
-__all__ = ["serve", "warm_up"]
+__all__ = ["serve", "warm_up", "work"]
 
 
 def serve(host: str, port: int, *, demo: bool) -> int:
@@ -31,7 +33,9 @@ def serve(host: str, port: int, *, demo: bool) -> int:
               file=sys.stderr)
         return 2
     try:
-        app = create_app({"ASYNC_MODE": "gevent"})
+        app = create_app({"ASYNC_MODE": "gevent"} | (
+            {} if os.environ.get("MATCHER_BASE_URL") else
+            {"BASE_URL": f"http://{host}:{port}"}))
     except ValueError as exc:  # a setting that cannot be used: say which
         print(f"matcher serve: {exc}", file=sys.stderr)
         return 2
@@ -59,6 +63,9 @@ def serve(host: str, port: int, *, demo: bool) -> int:
                       '{"publish": true}):', flush=True)
                 print(f"  {loaded.organiser_token}", flush=True)
     start_fanout(app, socketio)
+    if app.config["WORKER"]:
+        # The mail worker, in this process: greenlets beside the requests'.
+        Worker(app.extensions["matcher.jobs"], worker_type="greenlet").start()
     # Everything loaded so far (numba, SciPy, the app) lives as long as the
     # process: keep it out of the garbage collector's full passes, which would
     # otherwise walk it all (0.2–0.5 s) in the middle of a café's round.
@@ -66,6 +73,23 @@ def serve(host: str, port: int, *, demo: bool) -> int:
     gc.freeze()
     print(f"matcher: serving on {base}", file=sys.stderr, flush=True)
     socketio.run(app, host=host, port=port, log_output=False)
+    return 0
+
+
+def work(workers: int) -> int:
+    """Run a mail worker (``python -m matcher worker``) until interrupted."""
+    if not os.environ.get("MATCHER_SECRET_KEY"):
+        print("matcher worker: set MATCHER_SECRET_KEY, the same as the app's (the outbox's "
+              "messages are sealed with it)", file=sys.stderr)
+        return 2
+    try:
+        app = create_app()
+    except ValueError as exc:
+        print(f"matcher worker: {exc}", file=sys.stderr)
+        return 2
+    jobs = app.extensions["matcher.jobs"]
+    print(f"matcher: mail worker with {workers} threads", file=sys.stderr, flush=True)
+    Consumer(jobs.huey, workers=workers, worker_type="thread", periodic=True).run()
     return 0
 
 

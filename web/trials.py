@@ -19,7 +19,7 @@ from matcher.trials import (
     trial_by_join_code,
 )
 from web.extensions import session
-from web.links import mail_link
+from web.links import deliver, queue_link
 
 __all__ = ["blueprint"]
 
@@ -64,8 +64,9 @@ def join_submit(join_code: str):
         db.rollback()
         return render_template("signup.html", trial=trial, fields=SIGNUP_FIELDS,
                                values=values, error=str(exc), error_field=exc.field), exc.status
+    queued = queue_link(joined.membership, joined.token, "signup")
     db.commit()
-    mail_link(joined.membership, joined.token, "signup")
+    deliver([queued])
     flash("You are in. We have also emailed you the link to this page.")
     return redirect(url_for("trials.me_page", token=joined.token), 303)
 
@@ -85,8 +86,9 @@ def lost_link(join_code: str):
                                error=None, error_field=None, link_error=str(exc),
                                link_email=email), exc.status
     if renewed is not None:
+        queued = queue_link(renewed.membership, renewed.token, "again")
         db.commit()
-        mail_link(renewed.membership, renewed.token, "again")
+        deliver([queued])
     return render_template(
         "message.html", heading="Check your email",
         text="If this email is signed up to the trial, a new link to your personal page is "

@@ -74,7 +74,7 @@ def site(module_databases, tmp_path_factory):
     database_url = module_databases.new("live", migrated=True)
     token = organiser_with_password(database_url)
     servers = Servers(folder)
-    server = servers(server_environment(database_url, folder))
+    server = servers(server_environment(database_url, folder, worker=True))
     yield Site(server.base, database_url, folder, token)
     servers.stop_all()
 

@@ -82,12 +82,12 @@ def test_a_trial_from_import_to_leaving(site, contexts):
 
     # The corrected file: everyone in, each mailed their personal link.
     _upload(organiser, "people.csv", GOOD_PEOPLE)
-    assert "Imported 3 people; 3 of 3 were mailed their personal link." in \
+    assert "Imported 3 people; each is being mailed their personal link." in \
         organiser.get_by_role("status").inner_text()
     assert organiser.get_by_role("table", name="Problems in the file").count() == 0
     for name in ("Ida Good", "Bo Chen", "Cy Okafor"):
         assert organiser.get_by_role("cell", name=name, exact=True).count() == 1
-    assert set(mailed_links(site.outbox)) == {"ida@example.org", "bo@example.org",
+    assert set(mailed_links(site.outbox, at_least=3)) == {"ida@example.org", "bo@example.org",
                                                "cy@example.org"}
 
     # A colleague signs up on their phone: fields typed, then Tab to Join and Enter.

@@ -4,10 +4,12 @@ client, an organiser, and Socket.IO test clients."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from matcher.accounts import create_organiser
+from tests.support.mail import register_outbox
 from web import create_app
 from web.extensions import socketio
 
@@ -17,8 +19,9 @@ CAFE_STEPS = 20_000
 
 
 def new_app(database_url: str, outbox, **config):
-    """The app on ``database_url`` (migrated), mail to ``outbox``, as tests use it."""
-    return create_app({
+    """The app on ``database_url`` (migrated), mail to ``outbox`` (its job queue
+    beside it), as tests use it."""
+    made = create_app({
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test",
@@ -27,8 +30,11 @@ def new_app(database_url: str, outbox, **config):
         "CAFE_TIME_LIMIT": 30.0,
         "CAFE_STEPS": CAFE_STEPS,
         "MAIL_URL": outbox.as_uri(),
+        "QUEUE_FOLDER": str(Path(outbox).parent / "queue"),
         **config,
     })
+    register_outbox(outbox, made.extensions["matcher.jobs"])
+    return made
 
 
 def build_once(databases, folder, build, **config):

@@ -124,10 +124,16 @@ class Servers:
             one.stop()
 
 
-def server_environment(database_url: str, folder: Path) -> dict[str, str]:
-    """The environment of ``python -m matcher`` on ``database_url``, mail to ``folder``."""
+def server_environment(database_url: str, folder: Path, *, worker: bool = False
+                       ) -> dict[str, str]:
+    """The environment of ``python -m matcher`` on ``database_url``, mail to ``folder``
+    (its job queue beside it). ``worker``: the server runs its mail worker (off
+    unless a test reads the server's mail: a worker waiting to write would be
+    taken for a request by the race tests, which count who waits on a lock)."""
     return dict(os.environ, MATCHER_DATABASE_URL=database_url, MATCHER_SECRET_KEY="test",
                 MATCHER_MAIL_URL=(folder / "outbox").as_uri(),
+                MATCHER_QUEUE_FOLDER=str(folder / "queue"),
+                MATCHER_WORKER="1" if worker else "0",
                 MATCHER_CAFE_STEPS=str(CAFE_STEPS))
 
 

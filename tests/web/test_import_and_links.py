@@ -173,13 +173,51 @@ def test_an_organiser_can_send_a_new_link_but_never_sees_it(client, trial, organ
     assert client.post(url).status_code == 401
 
 
-def test_a_mail_server_that_refuses_is_reported_not_fatal(app, client, trial, organiser_token):
-    from matcher.mail import mailer_for
+@pytest.fixture
+def signed_in(app, organiser_token):
+    """A browser of the trial's organiser, signed in to the organiser pages."""
+    from sqlalchemy import select
 
-    # A port nothing listens on: the import still lands, and says who was not mailed.
-    app.extensions["matcher.mailer"] = mailer_for("smtp://127.0.0.1:9", "m@example.org")
+    from matcher.accounts import set_password
+    from matcher.models import Organiser
+
+    with app.extensions["matcher.sessions"]() as session:
+        set_password(session.scalar(select(Organiser)), "correct horse")
+        session.commit()
+    browser = app.test_client()
+    assert browser.post("/organiser/login", data={"email": "org@example.org",
+                                                  "password": "correct horse"}).status_code == 303
+    return browser
+
+
+def test_a_mail_server_that_refuses_is_reported_not_fatal(app, client, trial, organiser_token,
+                                                         outbox, signed_in):
+    """The import lands whatever the mail server does; the trial's page shows the
+    mail that failed, and why, and sends it again once the server is back."""
+    from sqlalchemy import update
+
+    from matcher.mail import mailer_for
+    from matcher.models import Message
+    from matcher.outbox import ATTEMPTS
+
+    jobs = app.extensions["matcher.jobs"]
+    working = jobs.outbox.mailer
+    jobs.outbox.mailer = mailer_for("smtp://127.0.0.1:9", "m@example.org")  # nothing there
     reply = import_csv(client, trial, organiser_token, PEOPLE)
     assert reply.status_code == 201
-    body = reply.get_json()
-    assert body["mailed"] == 0
-    assert sorted(body["not_mailed"]) == ["ann@example.org", "bob@example.org", "cy@example.org"]
+    assert (reply.get_json()["mailed"], reply.get_json()["not_mailed"]) == (3, [])
+    assert mailed(outbox) == []  # tried, refused: queued again for later
+    with app.extensions["matcher.sessions"]() as session:  # every attempt but the last used
+        session.execute(update(Message).values(attempts=ATTEMPTS - 1,
+                                               due_at=Message.created_at))
+        session.commit()
+    assert mailed(outbox) == []
+    page = signed_in.get(f"/organiser/trials/{trial['id']}").get_data(as_text=True)
+    assert "Why 3 messages failed" in page and "refused" in page
+    jobs.outbox.mailer = working  # the mail server is back
+    reply = signed_in.post(f"/organiser/trials/{trial['id']}/mail/resend")
+    assert reply.status_code == 303
+    assert "3 messages are being sent again." in signed_in.get(
+        reply.headers["Location"]).get_data(as_text=True)
+    assert sorted(m["To"] for m in mailed(outbox)) == ["ann@example.org", "bob@example.org",
+                                                       "cy@example.org"]

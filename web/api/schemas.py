@@ -15,9 +15,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic.json_schema import SkipJsonSchema
 
 from matcher.analytics import CHARTS
 from matcher.cafes import MAX_MINUTES, MAX_QUESTION_LENGTH, MAX_ROUNDS, MAX_TABLE_SIZE, MAX_TABLES
+from matcher.schedules import MAX_SCHEDULED_ROUNDS
 from matcher.trials import MAX_GROUP_SIZE, MAX_WEIGHT
 from matcher.validation import (
     DEFAULT_GROUP_SIZE,
@@ -128,6 +130,32 @@ class Weights(Closed):
     role: Weight = None
 
 
+class MeetingIn(Closed):
+    """The meeting each introduction suggests (its calendar invite)."""
+
+    after: str = Field("P1D", description="how long after the round is published, in days "
+                                          "or weeks (ISO 8601, e.g. P1D)")
+    time: str = Field("12:30", pattern=r"^\d{2}:\d{2}$", description="local time, HH:MM")
+    minutes: Annotated[int, Field(ge=5, le=480)] = 30
+
+
+class ScheduleIn(Closed):
+    """When the trial's rounds publish themselves (docs/api.md, "Schedules")."""
+
+    first_round_at: str = Field(description="the first round's date and time, local to "
+                                            "time_zone (e.g. 2026-12-07T10:00)")
+    time_zone: str = Field(description="an IANA time zone, e.g. Europe/London")
+    every: str = Field(description="the cadence, an ISO 8601 duration of at least a day "
+                                   "(P1W, P2W, P1M)")
+    rounds: Annotated[int, Field(ge=1, le=MAX_SCHEDULED_ROUNDS)] | None = Field(
+        None, description="how many rounds (null: no end)")
+    reminder_before: str | None = Field(None, description="a reminder this long before "
+                                                          "each slot (ISO 8601, e.g. P1D)")
+    check_in_after: str | None = Field(None, description="\"did you meet?\" this long after "
+                                                         "each round (ISO 8601, e.g. P7D)")
+    meeting: MeetingIn | None = None
+
+
 class TrialSettings(Closed):
     """A trial's settings; every one may be changed later (PATCH)."""
 
@@ -136,12 +164,15 @@ class TrialSettings(Closed):
     group_size: Annotated[int, Field(ge=2, le=MAX_GROUP_SIZE)] = None
     odd: Odd = None  # type: ignore[valid-type]
     weights: Weights = None
+    schedule: ScheduleIn | None = Field(None, description="null removes the schedule")
+    paused: bool = Field(None, description="true: no automatic rounds until false")
 
 
 class NewTrial(TrialSettings):
     """A new trial: its name and any settings."""
 
     name: Name
+    paused: SkipJsonSchema[bool] = Field(None, exclude=True)
     group_size: Annotated[int, Field(ge=2, le=MAX_GROUP_SIZE)] = DEFAULT_GROUP_SIZE
     odd: Odd = DEFAULT_ODD  # type: ignore[valid-type]
 
@@ -175,6 +206,9 @@ class Trial(Body):
     weights: dict[str, int]
     join_code: str
     join_url: Url
+    schedule: ScheduleIn | None
+    paused: bool = Field(description="whether the schedule is paused")
+    next_round_at: Time | None = Field(description="the schedule's next slot (null: none)")
     participants: list[Participant]
     rounds: list[PublishedRound]
 
@@ -229,12 +263,16 @@ class Added(Body):
 class Imported(Body):
     added: list[Added]
     already_in: list[str] = Field(description="emails already in the trial (left as they were)")
-    mailed: Count = Field(description="how many were mailed their personal link")
-    not_mailed: list[str] = Field(description="emails whose mail could not be sent")
+    mailed: Count = Field(description="how many are being mailed their personal link (the "
+                                      "mail is sent after this answer)")
+    not_mailed: list[str] = Field(
+        description="always empty: mail is sent after the answer, and a message the mail "
+                    "server refuses is retried, then shown on the trial's page",
+        json_schema_extra={"deprecated": True})
 
 
 class Mailed(Body):
-    mailed: bool
+    mailed: bool = Field(description="true: the new link is being mailed (after this answer)")
 
 
 class LinkRequest(Body):

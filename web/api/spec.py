@@ -72,11 +72,17 @@ def _refuse(_request, _response, error: Exception | None, _instance, _adapter) -
     if error is None:
         return
     first = error.errors()[0]  # type: ignore[attr-defined]
-    where = [str(part) for part in first.get("loc", ()) if not isinstance(part, int)]
-    field = where[0] if where else "body"
-    path = ".".join(str(part) for part in first.get("loc", ())) or "the body"
-    raise ServiceError(400, "invalid", f"{path}: {first['msg'][0].lower()}{first['msg'][1:]}",
+    # The field's path (schedule.rounds), without list positions or the names
+    # pydantic gives the members of a union (bool, constrained-int, …).
+    where = [part for part in first.get("loc", ())
+             if isinstance(part, str) and part not in _UNION_TAGS and "-" not in part
+             and "[" not in part]
+    field = ".".join(where) or "body"
+    raise ServiceError(400, "invalid", f"{field}: {first['msg'][0].lower()}{first['msg'][1:]}",
                        field)
+
+
+_UNION_TAGS = {"bool", "int", "float", "str", "list", "dict", "none"}
 
 
 def _unfit(_request, _response, error: Exception | None, _instance, _adapter) -> None:

@@ -26,7 +26,7 @@ from web.api import schemas
 from web.api.base import blueprint, body, organiser_required
 from web.api.spec import ORGANISER, operation
 from web.extensions import session, socketio
-from web.links import mail_link
+from web.links import deliver, queue_link
 from web.push import publish_and_push
 
 __all__: list[str] = []
@@ -61,8 +61,10 @@ def new_trial():
     data = body()
     db = session()
     trial = create_trial(db, g.organiser, data.get("name"),
-                         **{key: data[key] for key in SETTINGS if key in data and key != "name"})
+                         **{key: data[key] for key in SETTINGS
+                            if key in data and key not in ("name", "paused")})
     db.commit()
+    _wake(trial)
     return jsonify({"id": trial.id, "join_code": trial.join_code,
                     "join_url": _join_url(trial)}), 201
 
@@ -87,7 +89,14 @@ def edit_trial(trial_id: int):
     trial = own_trial(trial_id)
     update_trial(session(), trial, body())
     session().commit()
+    _wake(trial)
     return jsonify(_trial_json(trial))
+
+
+def _wake(trial: Trial) -> None:
+    """After a schedule is set: the job queue wakes at its next slot."""
+    if trial.next_round_at is not None:
+        current_app.extensions["matcher.jobs"].wake_at(trial.next_round_at)
 
 
 def _trial_json(trial: Trial) -> dict[str, object]:
@@ -95,6 +104,8 @@ def _trial_json(trial: Trial) -> dict[str, object]:
         "id": trial.id, "name": trial.name, "description": trial.description,
         "group_size": trial.group_size, "odd": trial.odd, "weights": trial.weights,
         "join_code": trial.join_code, "join_url": _join_url(trial),
+        "schedule": trial.schedule, "paused": trial.schedule_paused,
+        "next_round_at": iso(trial.next_round_at),
         "participants": [
             {"participant_id": m.person.public_id, "name": m.person.name,
              "department": m.person.department, "email": m.person.email,
@@ -119,8 +130,9 @@ def signup_to_trial(trial_id: int):
     data = body()
     joined = signup(db, trial, data.get("join_code"), data)
     public_id = joined.membership.person.public_id
+    queued = queue_link(joined.membership, joined.token, "signup")
     db.commit()
-    mail_link(joined.membership, joined.token, "signup")
+    deliver([queued])
     return jsonify({
         "participant_id": public_id,
         "token": joined.token,
@@ -151,15 +163,16 @@ def import_people(trial_id: int):
                          "field 'file'", "file")
     db = session()
     imported = import_participants(db, trial, label, data)
+    queued = [queue_link(one.membership, one.token, "import") for one in imported.added]
     db.commit()
-    mailed = [mail_link(one.membership, one.token, "import") for one in imported.added]
+    deliver(queued)
     return jsonify({
         "added": [{"participant_id": one.membership.person.public_id,
                    "email": one.membership.person.email} for one in imported.added],
         "already_in": imported.already_in,
-        "mailed": sum(mailed),
-        "not_mailed": [one.membership.person.email
-                       for one, sent in zip(imported.added, mailed, strict=True) if not sent],
+        "mailed": len(queued),
+        # Mail is sent after the answer; failures show on the trial's page.
+        "not_mailed": [],
     }), 201
 
 
@@ -176,8 +189,10 @@ def send_new_link(trial_id: int, participant_id: str):
     if membership is None:
         raise TrialError(404, "not_found", "no such participant in this trial")
     token = new_link(session(), membership)
+    queued = queue_link(membership, token, "again")
     session().commit()
-    return jsonify({"mailed": mail_link(membership, token, "again")}), 202
+    deliver([queued])
+    return jsonify({"mailed": True}), 202
 
 
 @blueprint.post("/trials/<int:trial_id>/links")
@@ -193,8 +208,9 @@ def lost_link(trial_id: int):
     data = body()
     renewed = renew_link(db, trial, data.get("join_code"), data.get("email"))
     if renewed is not None:
+        queued = queue_link(renewed.membership, renewed.token, "again")
         db.commit()
-        mail_link(renewed.membership, renewed.token, "again")
+        deliver([queued])
     return jsonify({"accepted": True}), 202
 
 
