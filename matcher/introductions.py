@@ -150,12 +150,11 @@ def queue_round_mail(session, seal: Fernet, sender: str, trial: Trial, stored: R
                                text, page)
             message.add_attachment(invite, maintype="text", subtype="calendar",
                                    filename="invite.ics", params={"method": "REQUEST"})
-            row = queue_message(session, seal, message,
-                                reason=f"introduction:{trial.id}:{stored.number}:{person.id}",
-                                kind="introduction", person=person, trial=trial,
-                                round_number=stored.number, now=now)
-            if row is not None:
-                queued.append(row)
+            queued.append(queue_message(
+                session, seal, message,
+                reason=f"introduction:{trial.id}:{stored.number}:{person.id}",
+                kind="introduction", person=person, trial=trial, round_number=stored.number,
+                now=now))
     for member in stored.members:
         if member.group_id is not None or member.group is not None:
             continue
@@ -177,11 +176,10 @@ def _sitting_out(session, seal, sender, trial, stored, member: GroupMember, memb
             + (f"Your page:\n\n    {page}\n" if page else ""))
     message = _message(sender, person.email, f"{trial.name}: you sit out this round", text,
                        page)
-    row = queue_message(session, seal, message,
-                        reason=f"sitting_out:{trial.id}:{stored.number}:{person.id}",
-                        kind="sitting_out", person=person, trial=trial,
-                        round_number=stored.number, now=now)
-    return [row] if row is not None else []
+    return [queue_message(session, seal, message,
+                          reason=f"sitting_out:{trial.id}:{stored.number}:{person.id}",
+                          kind="sitting_out", person=person, trial=trial,
+                          round_number=stored.number, now=now)]
 
 
 def _default_meeting(published: datetime) -> tuple[datetime, datetime]:

@@ -42,7 +42,6 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.mail import Mailer, MailError
@@ -84,22 +83,17 @@ def sealer(secret_key: str | bytes) -> Fernet:
 def queue_message(session: Session, seal: Fernet, message: EmailMessage, *, reason: str,
                   kind: str, person: Person | None, trial: Trial | None = None,
                   round_number: int | None = None, now: datetime | None = None
-                  ) -> Message | None:
+                  ) -> Message:
     """Queue ``message`` (with its ``Message-ID`` set) for ``reason``, in the caller's
-    transaction; ``None`` if a message for that reason is queued or sent already."""
-    # Whatever the caller has pending is written first, outside the savepoint below:
-    # its own conflicts (a round another process stored) must reach the caller.
-    session.flush()
-    if session.scalar(select(Message.id).where(Message.reason == reason)) is not None:
-        return None
+    transaction (written with it: one ``INSERT`` among the others at the commit).
+
+    A reason happens once: a second message for it is refused by the database
+    (``reason`` is unique), and with it the whole transaction that repeated the
+    reason (e.g. a scheduler tick another process had already run)."""
     row = Message(reason=reason, kind=kind, person=person, trial=trial,
                   round_number=round_number, message_id=message["Message-ID"],
                   sealed=seal.encrypt(bytes(message)), due_at=now or utc_now())
-    try:
-        with session.begin_nested():  # a concurrent twin: its row wins, ours goes
-            session.add(row)
-    except IntegrityError:
-        return None
+    session.add(row)
     return row
 
 

@@ -17,7 +17,7 @@ from web.extensions import session
 __all__ = ["deliver", "queue_link"]
 
 
-def queue_link(membership: Membership, token: str, why: str) -> Message | None:
+def queue_link(membership: Membership, token: str, why: str) -> Message:
     """Queue the mail that carries ``membership``'s link with ``token`` (before the
     commit); ``why`` as :func:`matcher.mail.link_mail` takes it."""
     person = membership.person

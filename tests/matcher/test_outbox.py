@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from matcher import db
 from matcher.jobs import Worker, make_jobs
@@ -73,7 +74,7 @@ def _queue(sessions, seal, clock, reason="link:ann", email="ann@example.org") ->
         row = queue_message(session, seal, message, reason=reason, kind="link", person=person,
                             trial=trial, now=clock())
         session.commit()
-        return row.id if row is not None else None
+        return row.id
 
 
 def _status(sessions, message_id):
@@ -84,7 +85,8 @@ def _status(sessions, message_id):
 
 def test_a_message_is_delivered_once_as_composed(sessions, seal, clock, outbox, smtp_server):
     message_id = _queue(sessions, seal, clock)
-    assert _queue(sessions, seal, clock) is None  # the same reason: not queued twice
+    with pytest.raises(IntegrityError):  # the same reason again: refused, with its transaction
+        _queue(sessions, seal, clock)
     assert outbox.due() == [message_id]
     assert outbox.deliver(message_id) == "sent"
     assert outbox.deliver(message_id) is None  # sent already: nothing happens
