@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.message import Message as Message_
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -56,6 +57,7 @@ __all__ = [
     "backoff",
     "delivery",
     "queue_message",
+    "queue_reason",
     "resend_failed",
     "sealer",
 ]
@@ -80,7 +82,8 @@ def sealer(secret_key: str | bytes) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def queue_message(session: Session, seal: Fernet, message: EmailMessage, *, reason: str,
+def queue_message(session: Session, seal: Fernet, message: EmailMessage | Message_, *,
+                  reason: str,
                   kind: str, person: Person | None, trial: Trial | None = None,
                   round_number: int | None = None, now: datetime | None = None
                   ) -> Message:
@@ -97,12 +100,24 @@ def queue_message(session: Session, seal: Fernet, message: EmailMessage, *, reas
     return row
 
 
+def queue_reason(session: Session, *, reason: str, kind: str, person: Person,
+                 trial: Trial | None, round_number: int | None, message_id: str,
+                 now: datetime | None = None) -> Message:
+    """Queue a message to be composed when it is sent, by the outbox's composer for
+    ``kind`` (a round's introductions: a round of 2,000 is stored in the time of
+    2,000 small rows, and composed by the workers while they send)."""
+    row = Message(reason=reason, kind=kind, person=person, trial=trial,
+                  round_number=round_number, message_id=message_id, sealed=None,
+                  due_at=now or utc_now())
+    session.add(row)
+    return row
+
+
 def resend_failed(session: Session, trial: Trial, round_number: int | None = None,
                   *, now: datetime | None = None) -> list[int]:
     """Queue a trial's failed messages (of one round, or all) again; their ids
     (to hand to the worker after the commit)."""
-    query = select(Message.id).where(Message.trial_id == trial.id, Message.status == "failed",
-                                     Message.sealed.is_not(None))
+    query = select(Message.id).where(Message.trial_id == trial.id, Message.status == "failed")
     if round_number is not None:
         query = query.where(Message.round_number == round_number)
     ids = list(session.scalars(query))
@@ -156,6 +171,10 @@ class Outbox:
     seal: Fernet
     #: The time, as the worker sees it (tests give a clock of their own).
     clock: Callable[[], datetime] = utc_now
+    #: Who composes the messages queued without a sealed copy, by kind: from the
+    #: database as it is when they are sent (``None``: nothing to send any more).
+    composers: dict[str, Callable[[Session, Message], Message_ | None]] = field(
+        default_factory=dict)
 
     def due(self, limit: int = 500) -> list[int]:
         """Messages due now: queued and due, or sending with a lease that ended."""
@@ -187,7 +206,11 @@ class Outbox:
                 session.commit()
                 return row.status
             try:
-                message = self._unseal(row)
+                message = self._message(session, row)
+                if message is None:
+                    row.status, row.error = "cancelled", "nothing to send any more"
+                    session.commit()
+                    return row.status
                 self.mailer.send_message(message)
             except MailError as exc:
                 row.error = str(exc)[:1000]
@@ -199,6 +222,18 @@ class Outbox:
                 row.status, row.sent_at, row.sealed, row.error = "sent", self.clock(), None, None
             session.commit()
             return row.status
+
+    def _message(self, session: Session, row: Message) -> EmailMessage | Message_ | None:
+        if row.sealed is not None:
+            return self._unseal(row)
+        composer = self.composers.get(row.kind)
+        if composer is None:
+            raise MailError(f"no composer for {row.kind} messages in this worker")
+        message = composer(session, row)
+        if message is not None:
+            del message["Message-ID"]
+            message["Message-ID"] = row.message_id  # the same through every resend
+        return message
 
     def _unseal(self, row: Message) -> EmailMessage:
         try:

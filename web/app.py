@@ -9,15 +9,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Request, g, render_template, request
+from flask import Flask, Request, g, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from matcher import db
+from matcher.introductions import composers
 from matcher.jobs import make_jobs
 from matcher.mail import mailer_for
 from matcher.outbox import Outbox, sealer
+from matcher.trials import trial_schedule
 from web.events import register_events
 from web.extensions import socketio
 from web.push import publish_due
@@ -173,5 +175,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_events(socketio)
     # What comes due by the clock: scheduled rounds (web.push.publish_due).
     app.extensions["matcher.jobs"].tick = lambda: publish_due(app)
+
+    def link_for(token: str) -> str:
+        """A personal page's link, for mail composed away from any request."""
+        with app.test_request_context("/", base_url=app.config["BASE_URL"]):
+            return url_for("trials.me_page", token=token, _external=True)
+
+    app.extensions["matcher.jobs"].outbox.composers.update(
+        composers(seal, mailer.sender, link_for, trial_schedule))
     init_security(app)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,13 +14,7 @@ from matcher.errors import ServiceError
 from matcher.introductions import queue_round_mail
 from matcher.models import Cafe, Membership, Round, Trial
 from matcher.times import utc_now
-from matcher.trials import (
-    current_match,
-    due_trials,
-    publish_round,
-    publish_scheduled,
-    trial_schedule,
-)
+from matcher.trials import current_match, due_trials, publish_round, publish_scheduled
 from web.extensions import session, socketio
 
 __all__ = [
@@ -78,11 +72,7 @@ def publish_and_push(socketio, db: Session, trial: Trial, *, seed: int | None,
 
 def _queue_round_mail(db: Session, trial: Trial, stored: Round) -> list:
     """The round's introductions and sitting-out notes, queued with the round."""
-    return queue_round_mail(
-        db, current_app.extensions["matcher.seal"],
-        current_app.extensions["matcher.mailer"].sender, trial, stored,
-        link_for=lambda token: url_for("trials.me_page", token=token, _external=True),
-        schedule=trial_schedule(trial))
+    return queue_round_mail(db, current_app.extensions["matcher.mailer"].sender, trial, stored)
 
 
 def push_round(socketio, db: Session, trial: Trial, stored: Round) -> None:
@@ -100,8 +90,7 @@ def publish_due(app: Flask, now: datetime | None = None) -> list[Round]:
     same moment wins; this one stores nothing for it."""
     now = now or utc_now()
     published = []
-    # A request of its own, for the links in the mail (MATCHER_BASE_URL).
-    with app.test_request_context("/", base_url=app.config["BASE_URL"]):
+    with app.app_context():
         db = session()
         jobs = app.extensions["matcher.jobs"]
         for trial_id in due_trials(db, now):

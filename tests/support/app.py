@@ -31,6 +31,8 @@ def new_app(database_url: str, outbox, **config):
         "CAFE_STEPS": CAFE_STEPS,
         "MAIL_URL": outbox.as_uri(),
         "QUEUE_FOLDER": str(Path(outbox).parent / "queue"),
+        # Links in mail composed by the worker, as the test client's requests make them.
+        "BASE_URL": "http://localhost",
         **config,
     })
     register_outbox(outbox, made.extensions["matcher.jobs"])
