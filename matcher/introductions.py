@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.header import Header
 from email.message import Message as Message_
 from email.mime.multipart import MIMEMultipart
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from matcher.models import GroupMember, Membership, Message, Person, Round, Trial
 from matcher.outbox import queue_reason
-from matcher.schedules import Schedule
+from matcher.schedules import Schedule, suggested_meeting
 from matcher.times import utc_now
 
 __all__ = ["ICEBREAKERS", "composers", "group_invite", "queue_round_mail"]
@@ -172,7 +172,7 @@ def composers(seal: Fernet, sender: str, link_for: Callable[[str], str],
         trial, group, person = stored.trial, member.group, member.person
         schedule = schedule_of(trial)
         start, end = (schedule.meeting_time(stored.published_at) if schedule
-                      else _default_meeting(stored.published_at))
+                      else suggested_meeting(stored.published_at))
         zone = schedule.zone if schedule else UTC
         when = (f"{start.astimezone(zone).strftime('%A %-d %B at %H:%M')} "
                 f"({'UTC' if zone is UTC else zone.key})")
@@ -210,13 +210,3 @@ def composers(seal: Fernet, sender: str, link_for: Callable[[str], str],
                         f"{trial.name}: you sit out this round", text, page)
 
     return {"introduction": introduction, "sitting_out": sitting_out}
-
-
-def _default_meeting(published: datetime) -> tuple[datetime, datetime]:
-    """The next working day at 12:30 UTC, for 30 minutes (a trial without a schedule)."""
-    published = published if published.tzinfo else published.replace(tzinfo=UTC)
-    day = (published + timedelta(days=1)).date()
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    start = datetime(day.year, day.month, day.day, 12, 30, tzinfo=UTC)
-    return start, start + timedelta(minutes=30)

@@ -95,8 +95,11 @@ class Jobs:
         self._deliver = deliver
         self._tick = tick
 
-    def wake_at(self, when: datetime) -> None:
-        """Run the tick at ``when`` (UTC) too, not only at the next minute."""
+    def wake_at(self, when: datetime | None) -> None:
+        """Run the tick at ``when`` (UTC) too, not only at the next minute (``None``:
+        nothing to wake for)."""
+        if when is None:
+            return
         try:
             self._tick.schedule(eta=when.astimezone(UTC).replace(tzinfo=None))
         except Exception:  # the minute's tick comes anyway

@@ -24,9 +24,10 @@ decide (the server accepted the message, but the acceptance was not
 recorded): at most that message goes twice, with the same ``Message-ID``, so
 mail clients show it once.
 
-Messages are sealed (Fernet: AES with an HMAC) with a key derived from the app's
-secret key, since a message may carry a participant's personal link: the
-database never holds a link in the clear.
+A message composed when queued (a personal link's) is sealed (Fernet: AES with
+an HMAC) with a key derived from the app's secret key: the database never
+holds a link in the clear. A round's messages are composed when sent, by the
+outbox's ``composers``, and are never stored.
 """
 
 from __future__ import annotations

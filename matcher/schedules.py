@@ -25,6 +25,7 @@ __all__ = [
     "Schedule",
     "ScheduleError",
     "read_schedule",
+    "suggested_meeting",
 ]
 
 #: The most rounds a schedule may plan.
@@ -68,9 +69,6 @@ class Schedule:
         local = self.first_round_at + self.every * k if k else self.first_round_at
         return local.replace(tzinfo=self.zone).astimezone(UTC)
 
-    def slots(self) -> int | None:
-        return self.rounds
-
     def latest_due(self, now: datetime) -> int | None:
         """The latest slot at or before ``now`` (``None``: the first is still to come)."""
         if self.slot(0) > now:
@@ -97,15 +95,23 @@ class Schedule:
         return self.slot(k)
 
     def meeting_time(self, published: datetime) -> tuple[datetime, datetime]:
-        """When the introduction suggests meeting (UTC start and end): the schedule's
-        meeting, else the next working day at 12:30 local, for 30 minutes."""
-        meeting = self.meeting or Meeting(timedelta(days=1), time(12, 30), 30)
-        day = (published.astimezone(self.zone) + meeting.after).date()
-        if self.meeting is None:
-            while day.weekday() >= 5:
-                day += timedelta(days=1)
-        start = datetime.combine(day, meeting.at, tzinfo=self.zone).astimezone(UTC)
-        return start, start + timedelta(minutes=meeting.minutes)
+        """When the introduction suggests meeting (see :func:`suggested_meeting`)."""
+        return suggested_meeting(published, self.zone, self.meeting)
+
+
+def suggested_meeting(published: datetime, zone: Any = UTC,
+                      meeting: Meeting | None = None) -> tuple[datetime, datetime]:
+    """When an introduction of a round published at ``published`` suggests meeting
+    (UTC start and end): ``meeting``, else the next working day at 12:30 in
+    ``zone``, for 30 minutes."""
+    chosen = meeting or Meeting(timedelta(days=1), time(12, 30), 30)
+    published = published if published.tzinfo else published.replace(tzinfo=UTC)
+    day = (published.astimezone(zone) + chosen.after).date()
+    if meeting is None:
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+    start = datetime.combine(day, chosen.at, tzinfo=zone).astimezone(UTC)
+    return start, start + timedelta(minutes=chosen.minutes)
 
 
 def _duration(value: Any, field: str, least: timedelta) -> timedelta | isodate.Duration:

@@ -296,8 +296,7 @@ def schedule(trial_id: int):
         session().rollback()
         return _trial_page(trial, error=str(exc)), 400
     session().commit()
-    if trial.next_round_at is not None:
-        current_app.extensions["matcher.jobs"].wake_at(trial.next_round_at)
+    current_app.extensions["matcher.jobs"].wake_at(trial.next_round_at)
     flash({"remove": "The schedule is removed: rounds are published by hand only.",
            "pause": "The schedule is paused: no rounds until you resume it.",
            "resume": "The schedule is running again.",

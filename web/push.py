@@ -114,8 +114,7 @@ def publish_due(app: Flask, now: datetime | None = None) -> list[Round]:
                 push_round(socketio, db, trial, stored)
                 jobs.deliver_later(m.id for m in queued)
                 published.append(stored)
-            if trial.next_round_at is not None:
-                jobs.wake_at(trial.next_round_at)
+            jobs.wake_at(trial.next_round_at)
     return published
 
 

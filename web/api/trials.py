@@ -95,8 +95,7 @@ def edit_trial(trial_id: int):
 
 def _wake(trial: Trial) -> None:
     """After a schedule is set: the job queue wakes at its next slot."""
-    if trial.next_round_at is not None:
-        current_app.extensions["matcher.jobs"].wake_at(trial.next_round_at)
+    current_app.extensions["matcher.jobs"].wake_at(trial.next_round_at)
 
 
 def _trial_json(trial: Trial) -> dict[str, object]:
