@@ -8,6 +8,7 @@ member whose ``met`` is ``False`` did not meet the others of their group.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, object_session, selectinload
@@ -60,12 +61,18 @@ def past_rounds(session: Session, trial: Trial | None = None, *,
     return past
 
 
-def trial_problem(session: Session, trial: Trial) -> tuple[Problem, list[Membership]]:
-    """The next round of ``trial`` as a solver problem, and the members taking part
-    (active ones, in the order they joined)."""
+def trial_problem(session: Session, trial: Trial, slot_at: datetime | None = None
+                  ) -> tuple[Problem, list[Membership]]:
+    """The next round of ``trial`` (of its scheduled slot ``slot_at``, if it is
+    one) as a solver problem, and the members taking part: active ones, but
+    not those who skip that slot, in the order they joined."""
+    query = select(Membership).where(Membership.trial_id == trial.id,
+                                     Membership.paused.is_(False))
+    if slot_at is not None:
+        query = query.where((Membership.skip_slot_at.is_(None))
+                            | (Membership.skip_slot_at != slot_at))
     members = session.scalars(
-        select(Membership)
-        .where(Membership.trial_id == trial.id, Membership.paused.is_(False))
+        query
         .options(selectinload(Membership.person))
         .order_by(Membership.joined_at, Membership.id)
     ).all()

@@ -46,6 +46,7 @@ __all__ = [
     "Person",
     "Round",
     "Trial",
+    "UsedAction",
 ]
 
 
@@ -161,6 +162,10 @@ class Trial(Base):
     schedule_paused: Mapped[bool] = mapped_column(Boolean, default=False,
                                                   server_default=false())
     next_round_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: The slot whose reminder has been queued (once per slot).
+    reminded_slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Conversation starters for the introductions (empty: the built-in ones).
+    icebreakers: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     organiser: Mapped[Organiser] = relationship(back_populates="trials")
     memberships: Mapped[list[Membership]] = relationship(
@@ -187,6 +192,9 @@ class Membership(Base):
     #: personal link later (introductions); ``None`` for links made before.
     token_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A scheduled slot this member skips (from the reminder's link): that round
+    #: leaves them out, the ones after do not.
+    skip_slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
     trial: Mapped[Trial] = relationship(back_populates="memberships")
@@ -282,6 +290,8 @@ class Round(Base):
     metrics: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     #: The schedule's slot this round was published for (``None``: by hand).
     slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Whether its "did you meet?" check-ins have been queued (once per round).
+    checked_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     trial: Mapped[Trial | None] = relationship(back_populates="rounds")
     cafe: Mapped[Cafe | None] = relationship(back_populates="played")
@@ -364,3 +374,18 @@ class Message(Base):
 
     person: Mapped[Person | None] = relationship()
     trial: Mapped[Trial | None] = relationship()
+
+
+class UsedAction(Base):
+    """An action link that has been used (matcher.actions): each works once.
+
+    ``purpose`` is what the link was for (e.g. the check-in of one member for
+    one round: its yes and its no are one purpose), hashed; nothing else about
+    the link or who used it is kept."""
+
+    __tablename__ = "used_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(64), unique=True)
+    action: Mapped[str] = mapped_column(String(16))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)

@@ -84,7 +84,11 @@ def _text(value: object, field: str, *, required: bool, limit: int = MAX_FIELD_L
 
 #: The settings of a trial an organiser chooses (create and edit); ``paused``
 #: (its schedule's) on edit only.
-SETTINGS = ("name", "description", "group_size", "odd", "weights", "schedule", "paused")
+SETTINGS = ("name", "description", "group_size", "odd", "weights", "schedule", "paused",
+            "icebreakers")
+#: At most this many conversation starters, each of at most ICEBREAKER_LENGTH characters.
+MAX_ICEBREAKERS = 50
+ICEBREAKER_LENGTH = 300
 
 
 def _check_setting(key: str, value: object) -> object:
@@ -109,6 +113,14 @@ def _check_setting(key: str, value: object) -> object:
         if value is not None:
             read_schedule(value)  # raises ScheduleError naming the field
         return value
+    if key == "icebreakers":
+        if value is None:
+            return []
+        if not isinstance(value, list) or len(value) > MAX_ICEBREAKERS:
+            raise TrialError(400, "invalid", f"icebreakers must be a list of at most "
+                             f"{MAX_ICEBREAKERS} texts", "icebreakers")
+        return [_text(item, f"icebreakers[{k}]", required=True, limit=ICEBREAKER_LENGTH)
+                for k, item in enumerate(value)]
     if key == "paused":
         if not isinstance(value, bool):
             raise TrialError(400, "invalid", "paused must be true or false", "paused")
@@ -164,12 +176,13 @@ def create_trial(
     odd: object = DEFAULT_ODD,
     weights: object = None,
     schedule: object = None,
+    icebreakers: object = None,
     now: datetime | None = None,
 ) -> Trial:
     """A new trial of ``organiser``'s, with a fresh join code; a setting not
     given takes its default."""
     given = {"name": name, "description": description, "group_size": group_size,
-             "odd": odd, "weights": weights}
+             "odd": odd, "weights": weights, "icebreakers": icebreakers}
     trial = Trial(organiser=organiser, join_code=secrets.token_urlsafe(9),
                   **{key: _check_setting(key, value) for key, value in given.items()})
     _apply(trial, "schedule", _check_setting("schedule", schedule), now or utc_now())
@@ -423,9 +436,10 @@ def leave(session: Session, membership: Membership) -> None:
 
 
 def preview_round(session: Session, trial: Trial, *, seed: int | None = None,
-                  time_limit: float = 10.0) -> RoundPlan:
-    """The next round as the solver would make it now (nothing stored)."""
-    problem, members = trial_problem(session, trial)
+                  time_limit: float = 10.0, slot_at: datetime | None = None) -> RoundPlan:
+    """The next round (of the scheduled slot ``slot_at``, if it is one) as the
+    solver would make it now (nothing stored)."""
+    problem, members = trial_problem(session, trial, slot_at)
     if len(members) < 2:
         raise TrialError(409, "too_few", "a round needs at least two active participants")
     try:
@@ -435,8 +449,11 @@ def preview_round(session: Session, trial: Trial, *, seed: int | None = None,
 
 
 def publish_round(session: Session, trial: Trial, *, seed: int | None = None,
-                  time_limit: float = 10.0, after: object = None) -> Round:
-    """Make the next round and store it (groups, sit-outs) in the caller's transaction.
+                  time_limit: float = 10.0, after: object = None,
+                  slot_at: datetime | None = None) -> Round:
+    """Make the next round and store it (groups, sit-outs) in the caller's transaction;
+    ``slot_at``: the scheduled slot it is published for (those who skip it are
+    left out).
 
     ``after``, if given, is the latest round the caller saw (0 before any): if
     another has been published since (a second click, another organiser), 409
@@ -452,7 +469,7 @@ def publish_round(session: Session, trial: Trial, *, seed: int | None = None,
         if after != latest:
             raise TrialError(409, "moved_on", f"round {latest} is the latest now, not {after}: "
                              "someone published a round already", "after")
-    planned = preview_round(session, trial, seed=seed, time_limit=time_limit)
+    planned = preview_round(session, trial, seed=seed, time_limit=time_limit, slot_at=slot_at)
     by_public = {
         m.person.public_id: m.person
         for m in session.scalars(
@@ -462,7 +479,7 @@ def publish_round(session: Session, trial: Trial, *, seed: int | None = None,
     }
     number = (session.scalar(
         select(func.max(Round.number)).where(Round.trial_id == trial.id)) or 0) + 1
-    return store_round(session, Round(trial=trial, number=number,
+    return store_round(session, Round(trial=trial, number=number, slot_at=slot_at,
                                       metrics=planned.metrics.as_dict()),
                        [[by_public[p] for p in members] for members in planned.groups],
                        [by_public[p] for p in planned.sitting_out])
@@ -501,8 +518,8 @@ def publish_scheduled(session: Session, trial: Trial, now: datetime, *,
                                                  Round.slot_at == slot_at))
     if done is not None:
         return None
-    stored = publish_round(session, trial, time_limit=time_limit)
-    stored.slot_at = slot_at
+    stored = publish_round(session, trial, time_limit=time_limit, slot_at=slot_at)
+    stored.published_at = now  # the clock the caller keeps (a test's, or the real one)
     session.flush()
     return stored
 

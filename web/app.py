@@ -15,14 +15,15 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from matcher import db
-from matcher.introductions import composers
+from matcher.actions import action_token
+from matcher.introductions import Links, composers, sealed_page
 from matcher.jobs import make_jobs
 from matcher.mail import mailer_for
 from matcher.outbox import Outbox, sealer
 from matcher.trials import trial_schedule
 from web.events import register_events
 from web.extensions import socketio
-from web.push import publish_due
+from web.push import mail_due, publish_due
 from web.security import init_security
 
 __all__ = ["create_app", "queue_channel"]
@@ -160,9 +161,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    from web import analytics, api, cafes, organiser, trials
+    from web import actions, analytics, api, cafes, organiser, trials
 
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(actions.blueprint)
     app.register_blueprint(trials.blueprint)
     app.register_blueprint(organiser.blueprint)
     app.register_blueprint(cafes.blueprint)
@@ -173,15 +175,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     socketio.init_app(app, message_queue=app.config["MESSAGE_QUEUE"],
                       channel=app.config["QUEUE_CHANNEL"], async_mode=app.config["ASYNC_MODE"])
     register_events(socketio)
-    # What comes due by the clock: scheduled rounds (web.push.publish_due).
-    app.extensions["matcher.jobs"].tick = lambda: publish_due(app)
+    # What comes due by the clock: scheduled rounds, then reminders and check-ins.
+    app.extensions["matcher.jobs"].tick = lambda: (publish_due(app), mail_due(app))
 
     def link_for(token: str) -> str:
         """A personal page's link, for mail composed away from any request."""
         with app.test_request_context("/", base_url=app.config["BASE_URL"]):
             return url_for("trials.me_page", token=token, _external=True)
 
-    app.extensions["matcher.jobs"].outbox.composers.update(
-        composers(seal, mailer.sender, link_for, trial_schedule))
+    def action_for(action: str, membership, **details) -> str:
+        """An action link (matcher.actions), for mail composed away from any request."""
+        token = action_token(app.config["SECRET_KEY"], action, membership, **details)
+        return f"{app.config['BASE_URL'].rstrip('/')}/a/{action}/{token}"
+
+    app.extensions["matcher.jobs"].outbox.composers.update(composers(
+        Links(sealed_page(seal, link_for), action_for), mailer.sender, trial_schedule))
     init_security(app)
     return app

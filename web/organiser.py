@@ -5,7 +5,7 @@ console (lobby, start, next round, add time, end, plan, printable plans)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
+from email.header import decode_header, make_header
 from functools import wraps
 
 from flask import (
@@ -43,6 +43,7 @@ from matcher.cafes import (
 )
 from matcher.errors import ServiceError
 from matcher.exports import EXPORTS, cafe_plan_csv
+from matcher.introductions import KINDS, preview
 from matcher.models import Cafe, Organiser, Trial
 from matcher.outbox import delivery, resend_failed
 from matcher.trials import (
@@ -54,7 +55,6 @@ from matcher.trials import (
     new_link,
     owned_trial,
     preview_round,
-    trial_schedule,
     update_trial,
 )
 from solvers.model import ATTRIBUTES, Weights
@@ -176,8 +176,7 @@ def _trial_page(trial: Trial, *, preview=None, error=None, problems=None) -> str
     return render_template("organiser/trial.html", trial=trial, preview=preview, error=error,
                            problems=problems, mail=delivery(session(), trial),
                            schedule=trial.schedule or {}, cadences=CADENCES,
-                           zone=trial_schedule(trial).zone if trial.schedule else UTC,
-                           reminders=REMINDERS, check_ins=CHECK_INS,
+                           reminders=REMINDERS, check_ins=CHECK_INS, kinds=KINDS,
                            figures=trial_figures(trial),
                            names=names, weights=weights, attributes=ATTRIBUTES,
                            join_url=url_for("trials.join_page", join_code=trial.join_code,
@@ -278,7 +277,8 @@ def schedule(trial_id: int):
         changes = {"paused": action == "pause"}
     else:
         rounds = form.get("rounds", "").strip()
-        changes = {"schedule": {
+        starters = [line.strip() for line in form.get("icebreakers", "").splitlines()]
+        changes = {"icebreakers": [line for line in starters if line], "schedule": {
             "first_round_at": form.get("first_round_at", ""),
             "time_zone": form.get("time_zone", "").strip(),
             "every": form.get("every", ""),
@@ -302,6 +302,24 @@ def schedule(trial_id: int):
            "resume": "The schedule is running again.",
            "save": "The schedule is saved."}.get(action, "The schedule is saved."))
     return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
+
+
+@blueprint.get("/trials/<int:trial_id>/mail/<kind>")
+@signed_in
+def mail_preview(trial_id: int, kind: str):
+    """What a participant receives: one mail of ``kind``, for example colleagues."""
+    trial = own_trial(trial_id)
+    if kind not in KINDS:
+        abort(404)
+    message = preview(kind, trial, current_app.extensions["matcher.mailer"].sender,
+                      request.host_url.rstrip("/"))
+    parts = {part.get_content_type(): part.get_payload(decode=True).decode()
+             for part in message.walk() if not part.is_multipart()}
+    return render_template("organiser/mail_preview.html", trial=trial, kind=kind,
+                           kinds=KINDS, message=message,
+                           subject=str(make_header(decode_header(message["Subject"]))),
+                           text=parts.get("text/plain", ""), html=parts.get("text/html", ""),
+                           invite=parts.get("text/calendar"))
 
 
 @blueprint.post("/trials/<int:trial_id>/mail/resend")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from matcher.cafes import cafe_state, round_seats, screen_view
 from matcher.errors import ServiceError
-from matcher.introductions import queue_round_mail
+from matcher.introductions import mail_due_at, queue_check_ins, queue_reminders, queue_round_mail
 from matcher.models import Cafe, Membership, Round, Trial
 from matcher.times import utc_now
 from matcher.trials import current_match, due_trials, publish_round, publish_scheduled
@@ -24,6 +24,7 @@ __all__ = [
     "match_payload",
     "participant_room",
     "publish_and_push",
+    "mail_due",
     "publish_due",
     "push_round",
     "push_cafe",
@@ -115,7 +116,36 @@ def publish_due(app: Flask, now: datetime | None = None) -> list[Round]:
                 jobs.deliver_later(m.id for m in queued)
                 published.append(stored)
             jobs.wake_at(trial.next_round_at)
+            for when in mail_due_at(trial, stored.published_at if stored else None):
+                jobs.wake_at(when)
     return published
+
+
+def mail_due(app: Flask, now: datetime | None = None) -> int:
+    """Queue the reminders and check-ins due at ``now`` (each trial in a transaction
+    of its own; another process queueing the same ones at the same moment
+    wins), and hand them to the worker; how many were queued."""
+    now = now or utc_now()
+    count = 0
+    with app.app_context():
+        db = session()
+        sender = app.extensions["matcher.mailer"].sender
+        jobs = app.extensions["matcher.jobs"]
+        trial_ids = db.scalars(select(Trial.id).where(Trial.schedule.is_not(None))).all()
+        for trial_id in trial_ids:
+            trial = db.get(Trial, trial_id)
+            if trial is None:
+                continue
+            try:
+                queued = (queue_reminders(db, sender, trial, now)
+                          + queue_check_ins(db, sender, trial, now))
+                db.commit()
+            except IntegrityError:
+                db.rollback()  # another process queued them
+                continue
+            jobs.deliver_later(m.id for m in queued)
+            count += len(queued)
+    return count
 
 
 def seat_room(cafe: Cafe, public_id: str) -> str:

@@ -3,6 +3,8 @@ Socket.IO handlers that keep the personal page live."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from matcher.models import Trial
@@ -17,6 +19,7 @@ from matcher.trials import (
     set_paused,
     signup,
     trial_by_join_code,
+    trial_schedule,
 )
 from web.extensions import session
 from web.links import deliver, queue_link
@@ -34,6 +37,15 @@ SIGNUP_FIELDS = (
     ("site", "Site", "text", False),
     ("role", "Role", "text", False),
 )
+
+
+@blueprint.app_template_filter("trial_time")
+def trial_time(moment, trial: Trial) -> str:
+    """A moment as the trial's people read it: in the schedule's time zone."""
+    schedule = trial_schedule(trial)
+    zone = schedule.zone if schedule else UTC
+    name = "UTC" if zone is UTC else zone.key
+    return f"{moment.astimezone(zone).strftime('%A %-d %B %Y at %H:%M')} ({name})"
 
 
 def _trial_by_code(join_code: str) -> Trial:
@@ -111,6 +123,8 @@ def me_page(token: str):
         "me.html", token=token, person=membership.person, trial=membership.trial,
         paused=membership.paused, match=current_match(db, membership),
         past=past_matches(db, membership),
+        skipping=membership.skip_slot_at is not None
+        and membership.skip_slot_at == membership.trial.next_round_at,
     )
 
 
@@ -126,6 +140,14 @@ def pause(token: str):
 def resume(token: str):
     """Resume after a pause."""
     set_paused(session(), _membership(token), False)
+    session().commit()
+    return redirect(url_for("trials.me_page", token=token), 303)
+
+
+@blueprint.post("/me/<token>/take-part")
+def take_part(token: str):
+    """Take part in the next scheduled round after all (undo a skip)."""
+    _membership(token).skip_slot_at = None
     session().commit()
     return redirect(url_for("trials.me_page", token=token), 303)
 

@@ -4,11 +4,16 @@ refused. The table is read from the document, so the two cannot drift apart."""
 
 import fnmatch
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from matcher.accounts import create_organiser
+from matcher.actions import action_token
+from matcher.models import Membership, Person
+from matcher.times import utc_now
 from tests.support.app import app_on_copy, build_once
 from tests.support.database import Database
 
@@ -109,6 +114,12 @@ def build_world(app, client):
 
     member, spare_member = signup(trial, 1), signup(spare, 2)
     signup(trial, 3)
+    with sessions() as db:  # the pause link a mail to the member carries
+        membership = db.scalar(select(Membership).join(Person).where(
+            Person.public_id == member["participant_id"]))
+        member["action_token"] = action_token(
+            app.config["SECRET_KEY"], "pause", membership,
+            expires_at=utc_now() + timedelta(days=30))
     attendee, spare_attendee = join(cafe, 1), join(spare_cafe, 2)
     join(cafe, 3)
     return {
@@ -123,7 +134,8 @@ def _fill(path: str, world) -> str:
         "trial": world["trial"]["id"], "pid": world["member"]["participant_id"],
         "code": world["cafe"]["code"], "wrong_code": "ZZZZZZ",
         "cafe_pid": world["attendee"]["participant_id"], "join_code": world["trial"]["join_code"],
-        "token": world["member"]["token"],
+        "token": world["member"]["token"], "kind": "reminder",
+        "action_token": world["member"]["action_token"],
         "cafe_token": world["attendee"]["token"],
         "screen_key": world["cafe"]["screen_url"].rsplit("/", 1)[1],
         "cafe": world["cafe"]["id"],
@@ -171,7 +183,8 @@ def test_access(request, world, is_api, method, path, note, caller, expected):
         assert signed.status_code == 303
     if not is_api and caller == "anonymous":
         # A wrong secret in the URL.
-        url = url.replace(world["member"]["token"], "not-a-token").replace(
+        url = url.replace(world["member"]["action_token"], "not-a-token").replace(
+            world["member"]["token"], "not-a-token").replace(
             world["attendee"]["token"], "not-a-token").replace(
             world["cafe"]["screen_url"].rsplit("/", 1)[1], "not-a-key")
     body = _body(path, note, world)

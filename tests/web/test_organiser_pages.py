@@ -207,3 +207,84 @@ def test_a_double_click_on_next_round_starts_one_round(signed_in, app):
     assert _hidden_after(page, console + "/next") == "1"
     assert client.post(console + "/next", data={"after": "1"}).status_code == 303
     assert 'Round 2 of 3' in client.get(console).get_data(as_text=True)
+
+
+def _new_trial_with_people(client, people=4):
+    reply = client.post("/organiser/trials", data={"name": "Weekly coffee", "group_size": "2"})
+    page_url = reply.headers["Location"]
+    page = client.get(page_url).get_data(as_text=True)
+    join_path = "/join/" + page.split("Join link for staff: <a href=\"")[1].split('"')[0] \
+        .rsplit("/", 1)[-1]
+    links = []
+    for k in range(people):
+        joined = client.post(join_path, data={"name": f"Person {k}",
+                                              "email": f"p{k}@example.org",
+                                              "department": ["Nursing", "IT"][k % 2]})
+        links.append(joined.headers["Location"])
+    return page_url, links
+
+
+SCHEDULE_FORM = {"action": "save", "first_round_at": "2036-03-02T10:00",
+                 "time_zone": "Europe/London", "every": "P2W", "rounds": "",
+                 "reminder_before": "P1D", "check_in_after": "P7D",
+                 "meeting_after_days": "2", "meeting_time": "13:00", "meeting_minutes": "45",
+                 "icebreakers": "What are you reading?\n\nBest lunch spot nearby?\n"}
+
+
+def test_the_schedule_form_sets_the_schedule_and_every_page_shows_the_next_round(signed_in):
+    client = signed_in
+    page_url, links = _new_trial_with_people(client)
+    reply = client.post(page_url + "/schedule", data=SCHEDULE_FORM)
+    assert reply.status_code == 303
+    page = client.get(page_url).get_data(as_text=True)
+    assert "The schedule is saved." in page
+    when = "Sunday 2 March 2036 at 10:00 (Europe/London)"
+    assert when in page
+    assert "What are you reading?\nBest lunch spot nearby?</textarea>" in page
+    assert 'value="45"' in page and 'value="13:00"' in page and 'value="2"' in page
+    assert "Next round: <time" in client.get("/organiser/").get_data(as_text=True)
+    assert when in client.get("/organiser/").get_data(as_text=True)
+    personal = client.get(links[0]).get_data(as_text=True)
+    assert when in personal and "You will be matched then." in personal
+    # Paused: no date promised anywhere.
+    client.post(page_url + "/schedule", data={"action": "pause"})
+    assert "The schedule is paused." in client.get(page_url).get_data(as_text=True)
+    assert when not in client.get(links[0]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"time_zone": "Mars/Olympus"}, "time_zone must be an IANA time zone"),
+    ({"first_round_at": ""}, "first_round_at must be a date and time"),
+    ({"meeting_minutes": "2"}, "meeting.minutes must be a whole number from 5 to 480"),
+    ({"icebreakers": "x" * 301}, "icebreakers[0] is longer than 300 characters"),
+])
+def test_a_bad_schedule_form_says_what_is_wrong_and_keeps_nothing(signed_in, change, message):
+    client = signed_in
+    page_url, _ = _new_trial_with_people(client, 0)
+    reply = client.post(page_url + "/schedule", data=SCHEDULE_FORM | change)
+    assert reply.status_code == 400 and message in reply.get_data(as_text=True)
+    assert "publishes itself" not in client.get(page_url).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("kind, words", [
+    ("introduction", ["Sam Sample (Estates)", "invite.ics", "BEGIN:VEVENT",
+                      "What are you reading?"]),
+    ("sitting_out", ["you sit out"]),
+    ("reminder", ["Skip this round only", "/a/skip/", "Sunday 2 March at 10:00"]),
+    ("check_in", ["Did you meet Sam Sample", "/a/met-yes/", "/a/met-no/"]),
+])
+def test_the_mail_preview_shows_what_a_participant_receives(signed_in, kind, words):
+    client = signed_in
+    page_url, _ = _new_trial_with_people(client)
+    client.post(page_url + "/schedule", data=SCHEDULE_FORM)
+    assert f'/mail/{kind}"' in client.get(page_url).get_data(as_text=True)
+    reply = client.get(f"{page_url}/mail/{kind}")
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    for word in words:
+        assert word in page, word
+    assert "Alex Example" in page and "List-Unsubscribe" in page
+    # An example, not anyone's real data or links.
+    assert "p0@example.org" not in page and "Person 0" not in page and "/me/" not in \
+        page.replace("/me/(the participant", "")
+    assert client.get(f"{page_url}/mail/nonsense").status_code == 404

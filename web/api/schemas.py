@@ -20,7 +20,7 @@ from pydantic.json_schema import SkipJsonSchema
 from matcher.analytics import CHARTS
 from matcher.cafes import MAX_MINUTES, MAX_QUESTION_LENGTH, MAX_ROUNDS, MAX_TABLE_SIZE, MAX_TABLES
 from matcher.schedules import MAX_SCHEDULED_ROUNDS
-from matcher.trials import MAX_GROUP_SIZE, MAX_WEIGHT
+from matcher.trials import ICEBREAKER_LENGTH, MAX_GROUP_SIZE, MAX_ICEBREAKERS, MAX_WEIGHT
 from matcher.validation import (
     DEFAULT_GROUP_SIZE,
     DEFAULT_ODD,
@@ -156,6 +156,9 @@ class ScheduleIn(Closed):
     meeting: MeetingIn | None = None
 
 
+Icebreaker = Annotated[str, Field(min_length=1, max_length=ICEBREAKER_LENGTH)]
+
+
 class TrialSettings(Closed):
     """A trial's settings; every one may be changed later (PATCH)."""
 
@@ -166,6 +169,9 @@ class TrialSettings(Closed):
     weights: Weights = None
     schedule: ScheduleIn | None = Field(None, description="null removes the schedule")
     paused: bool = Field(None, description="true: no automatic rounds until false")
+    icebreakers: Annotated[list[Icebreaker], Field(max_length=MAX_ICEBREAKERS)] | None = Field(
+        None, description="conversation starters for the introductions (empty or null: "
+                          "the built-in ones)")
 
 
 class NewTrial(TrialSettings):
@@ -209,6 +215,7 @@ class Trial(Body):
     schedule: ScheduleIn | None
     paused: bool = Field(description="whether the schedule is paused")
     next_round_at: Time | None = Field(description="the schedule's next slot (null: none)")
+    icebreakers: list[str] = Field(description="the trial's own conversation starters")
     participants: list[Participant]
     rounds: list[PublishedRound]
 

@@ -84,8 +84,8 @@ def trial_details(trial_id: int):
 def edit_trial(trial_id: int):
     """Change a trial's settings (the next rounds follow them).
 
-    Any of name, description, group_size, odd and weights; answers the trial as
-    changed."""
+    Any of name, description, group_size, odd, weights, schedule, paused and
+    icebreakers; answers the trial as changed."""
     trial = own_trial(trial_id)
     update_trial(session(), trial, body())
     session().commit()
@@ -104,7 +104,7 @@ def _trial_json(trial: Trial) -> dict[str, object]:
         "group_size": trial.group_size, "odd": trial.odd, "weights": trial.weights,
         "join_code": trial.join_code, "join_url": _join_url(trial),
         "schedule": trial.schedule, "paused": trial.schedule_paused,
-        "next_round_at": iso(trial.next_round_at),
+        "next_round_at": iso(trial.next_round_at), "icebreakers": trial.icebreakers or [],
         "participants": [
             {"participant_id": m.person.public_id, "name": m.person.name,
              "department": m.person.department, "email": m.person.email,
