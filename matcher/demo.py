@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,9 +27,11 @@ from matcher.models import (
     Round,
     Trial,
 )
+from matcher.times import utc_now
+from matcher.trials import update_trial
 from seeds import SEEDS
 
-__all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "Demo", "load_demo"]
+__all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "Demo", "demo_schedule", "load_demo"]
 
 #: The demo organiser's sign-in name.
 DEMO_EMAIL = "demo-organiser@northfield-vale.example"
@@ -46,10 +50,24 @@ class Demo:
     cafe: Cafe | None = None
 
 
-def load_demo(session: Session, seeds: Path = SEEDS) -> Demo:
+def demo_schedule(now: datetime) -> dict[str, object]:
+    """The demo trial's schedule: its next round a few minutes after ``now`` (at a
+    whole minute, in London), a reminder a minute before and the "did you
+    meet?" check-in two minutes after, so all three kinds of mail are seen in
+    the first minutes; then a round every two weeks."""
+    first = (now + timedelta(minutes=3)).astimezone(ZoneInfo("Europe/London"))
+    return {"first_round_at": first.strftime("%Y-%m-%dT%H:%M"), "time_zone": "Europe/London",
+            "every": "P2W", "reminder_before": "PT1M", "check_in_after": "PT2M",
+            "meeting": {"after": "P1D", "time": "12:30", "minutes": 30}}
+
+
+def load_demo(session: Session, seeds: Path = SEEDS, *, seal: Fernet | None = None,
+              now: datetime | None = None) -> Demo:
     """Load the seeds once: an organiser, a trial with the active staff as
-    participants, and its four earlier rounds. Loading again changes nothing
-    (and returns no organiser token, which is shown only once)."""
+    participants, its four earlier rounds and a schedule (:func:`demo_schedule`).
+    Loading again changes nothing (and returns no organiser token, which is
+    shown only once). With ``seal`` (the outbox's), the participants' tokens are
+    sealed for the introductions, which then carry each one's personal link."""
     existing = session.scalar(select(Organiser).where(Organiser.email == DEMO_EMAIL))
     if existing is not None:
         trial = session.scalar(select(Trial).where(Trial.organiser_id == existing.id))
@@ -62,6 +80,8 @@ def load_demo(session: Session, seeds: Path = SEEDS) -> Demo:
                   description="Meet a colleague from elsewhere in the trust every fortnight.",
                   join_code=secrets.token_urlsafe(9), weights={})
     session.add(trial)
+    update_trial(session, trial, {"schedule": demo_schedule(now or utc_now())},
+                 now=now or utc_now())
     people = read_people(seeds / "people.csv")
     persons: dict[str, Person] = {}
     tokens: dict[str, str] = {}
@@ -72,7 +92,8 @@ def load_demo(session: Session, seeds: Path = SEEDS) -> Demo:
         persons[row.id] = person
         secret = secrets.token_urlsafe(32)
         tokens[row.id] = secret
-        session.add(Membership(trial=trial, person=person, token_hash=hash_token(secret)))
+        session.add(Membership(trial=trial, person=person, token_hash=hash_token(secret),
+                               token_sealed=seal.encrypt(secret.encode()) if seal else None))
     history = read_table(seeds / "history.csv")
     rounds: dict[str, Round] = {}
     groups: dict[tuple[str, str], Group] = {}

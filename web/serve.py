@@ -43,9 +43,16 @@ def serve(host: str, port: int, *, demo: bool) -> int:
     base = f"http://{host}:{port}"
     if demo:
         with app.extensions["matcher.sessions"]() as session:
-            loaded = load_demo(session)
+            loaded = load_demo(session, seal=app.extensions["matcher.seal"])
             session.commit()
             print(f"demo trial: {loaded.trial.name}", flush=True)
+            if loaded.trial.next_round_at is not None:
+                print(f"  runs itself: its next round publishes at "
+                      f"{loaded.trial.next_round_at:%H:%M} UTC, with reminders before "
+                      "and check-ins after", flush=True)
+            if not app.config["MAIL_URL"]:
+                print(f"  its mail is written to {app.instance_path}/outbox (set "
+                      "MATCHER_MAIL_URL=smtp://… to send it)", flush=True)
             print(f"  organiser: sign in at {base}/organiser/login as {DEMO_EMAIL}, "
                   f"password {DEMO_PASSWORD}", flush=True)
             print(f"  sign-up page: {base}/join/{loaded.trial.join_code}", flush=True)

@@ -46,3 +46,34 @@ def test_the_demo_cafe_is_in_its_lobby_and_starts_with_its_named_hosts(database_
             names = {m.person.name for m in group.members}
             assert {name for name, table in hosts.items() if table == group.number} <= names
     engine.dispose()
+
+
+def test_the_demo_trial_runs_itself_within_minutes(database_url):
+    """Loaded at 09:00:20: reminded at 09:02, published at 09:03, checked in at
+    09:05, each once; then a round every fortnight."""
+    from datetime import UTC, datetime, timedelta
+
+    from matcher.introductions import queue_check_ins, queue_reminders
+    from matcher.outbox import sealer
+    from matcher.trials import publish_scheduled
+
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    loaded = datetime(2026, 12, 7, 9, 0, 20, tzinfo=UTC)
+    first = datetime(2026, 12, 7, 9, 3, tzinfo=UTC)
+    sender = "matcher <matcher@localhost>"
+    with db.make_session_factory(engine)() as session:
+        demo = load_demo(session, seal=sealer("demo"), now=loaded)
+        trial = demo.trial
+        assert trial.next_round_at == first
+        assert all(m.token_sealed for m in trial.memberships)  # introductions carry links
+        assert queue_reminders(session, sender, trial, first - timedelta(minutes=2)) == []
+        assert len(queue_reminders(session, sender, trial, first - timedelta(minutes=1))) == 145
+        stored = publish_scheduled(session, trial, first, time_limit=5.0)
+        assert stored.number == 5 and stored.slot_at == first
+        assert trial.next_round_at == first + timedelta(weeks=2)
+        assert queue_check_ins(session, sender, trial, first + timedelta(minutes=1)) == []
+        assert len(queue_check_ins(session, sender, trial, first + timedelta(minutes=2))) == 145
+        assert queue_check_ins(session, sender, trial, first + timedelta(minutes=3)) == []
+        session.commit()
+    engine.dispose()
