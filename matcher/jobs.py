@@ -9,7 +9,9 @@ sends nothing twice.
 
 Jobs:
 
-- ``deliver(message_id)``, queued right after the commit that queued the mail;
+- ``deliver(message_ids)``, queued right after the commit that queued the mail,
+  in batches of :data:`BATCH` (a round of 2,000 is 100 jobs, not 2,000 writes
+  to the queue in the publishing request; the worker's threads share them);
 - ``sweep``, every minute: delivers whatever is due (retries after their
   backoff, messages whose worker died mid-send, messages queued while no
   worker ran).
@@ -35,6 +37,9 @@ __all__ = ["Jobs", "Worker", "make_jobs", "queue_for"]
 
 _log = logging.getLogger("matcher.jobs")
 
+#: Messages per ``deliver`` job.
+BATCH = 20
+
 
 def queue_for(url: str | None, folder: str | Path, name: str = "matcher") -> Huey:
     """The queue: Redis at ``url`` (``redis://``, ``rediss://``, ``unix://``), else
@@ -58,12 +63,14 @@ class Jobs:
     def deliver_later(self, message_ids: Iterable[int]) -> None:
         """Queue delivery of these messages (after the commit that stored them);
         if the queue cannot take them, the sweep delivers them within a minute."""
-        for message_id in message_ids:
+        ids = list(message_ids)
+        for start in range(0, len(ids), BATCH):
+            batch = ids[start:start + BATCH]
             try:
-                self._deliver(message_id)
+                self._deliver(batch)
             except Exception:  # the queue is only the fast path: the outbox has them
-                _log.exception("could not queue message %s; the sweep will send it",
-                               message_id)
+                _log.exception("could not queue messages %s; the sweep will send them",
+                               batch)
 
     def sweep(self) -> int:
         """Deliver every message due now, in this process; how many were handled."""
@@ -77,8 +84,8 @@ class Jobs:
         huey, outbox = self.huey, self.outbox
 
         @huey.task(name="deliver")
-        def deliver(message_id: int) -> str | None:
-            return outbox.deliver(message_id)
+        def deliver(message_ids: list[int]) -> list[str | None]:
+            return [outbox.deliver(message_id) for message_id in message_ids]
 
         @huey.periodic_task(crontab(minute="*"), name="sweep")
         def sweep() -> int:

@@ -51,6 +51,7 @@ __all__ = [
     "new_link",
     "owned_trial",
     "current_match",
+    "round_matches",
     "leave",
     "membership_by_email",
     "membership_by_public_id",
@@ -545,20 +546,31 @@ def record_met(session: Session, membership: Membership, met: bool) -> None:
     place.met = met
 
 
+def _match(trial_id: int, number: int, place: GroupMember) -> dict[str, object]:
+    partners = []
+    if place.group is not None:
+        partners = [
+            {"name": m.person.name, "department": m.person.department, "email": m.person.email}
+            for m in place.group.members if m.person_id != place.person_id
+        ]
+    return {"trial": trial_id, "round": number, "partners": partners,
+            "sitting_out": place.group is None, "met": place.met}
+
+
 def current_match(session: Session, membership: Membership) -> dict[str, object] | None:
     """The latest round's match of this member: their partners' name,
     department and email (docs/events.md ``match``), or ``None`` before any round."""
     place = _latest_place(session, membership)
     if place is None:
         return None
-    partners = []
-    if place.group is not None:
-        partners = [
-            {"name": m.person.name, "department": m.person.department, "email": m.person.email}
-            for m in place.group.members if m.person_id != membership.person_id
-        ]
-    return {"trial": membership.trial_id, "round": place.round.number, "partners": partners,
-            "sitting_out": place.group is None, "met": place.met}
+    return _match(membership.trial_id, place.round.number, place)
+
+
+def round_matches(stored: Round) -> dict[Person, dict[str, object]]:
+    """Each member's match in a round just stored (as :func:`current_match` gives
+    it), from the round as loaded: no query per member."""
+    return {place.person: _match(stored.trial_id, stored.number, place)
+            for place in stored.members}
 
 
 def past_matches(session: Session, membership: Membership) -> list[dict[str, object]]:

@@ -14,7 +14,7 @@ from matcher.errors import ServiceError
 from matcher.introductions import mail_due_at, queue_check_ins, queue_reminders, queue_round_mail
 from matcher.models import Cafe, Membership, Round, Trial
 from matcher.times import utc_now
-from matcher.trials import current_match, due_trials, publish_round, publish_scheduled
+from matcher.trials import due_trials, publish_round, publish_scheduled, round_matches
 from web.extensions import session, socketio
 
 __all__ = [
@@ -66,7 +66,7 @@ def publish_and_push(socketio, db: Session, trial: Trial, *, seed: int | None,
     stored = publish_round(db, trial, seed=seed, time_limit=time_limit, after=after)
     queued = _queue_round_mail(db, trial, stored)
     db.commit()
-    push_round(socketio, db, trial, stored)
+    push_round(socketio, stored)
     current_app.extensions["matcher.jobs"].deliver_later(m.id for m in queued)
     return stored
 
@@ -76,12 +76,11 @@ def _queue_round_mail(db: Session, trial: Trial, stored: Round) -> list:
     return queue_round_mail(db, current_app.extensions["matcher.mailer"].sender, trial, stored)
 
 
-def push_round(socketio, db: Session, trial: Trial, stored: Round) -> None:
-    """After a round is committed: each member's match to that member."""
-    people = {m.person_id for m in stored.members}
-    for membership in db.scalars(select(Membership).where(Membership.trial_id == trial.id)):
-        if membership.person_id in people:
-            push_match(socketio, membership, current_match(db, membership))
+def push_round(socketio, stored: Round) -> None:
+    """After a round is committed: each member's match to that member (from the
+    round as stored and loaded)."""
+    for person, match in round_matches(stored).items():
+        socketio.emit("match", match_payload(match), to=participant_room(person.public_id))
 
 
 def publish_due(app: Flask, now: datetime | None = None) -> list[Round]:
@@ -112,7 +111,7 @@ def publish_due(app: Flask, now: datetime | None = None) -> list[Round]:
                                    trial_id, exc)
                 stored = None
             if stored is not None:
-                push_round(socketio, db, trial, stored)
+                push_round(socketio, stored)
                 jobs.deliver_later(m.id for m in queued)
                 published.append(stored)
             jobs.wake_at(trial.next_round_at)
