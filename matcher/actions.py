@@ -123,8 +123,11 @@ def read_action(session: Session, secret_key: str | bytes, action: str, token: s
         raise ActionError(410, "left", "This link no longer works: you have left the trial, "
                           "and your details were deleted.")
     if (now or utc_now()) >= expires_at:
-        raise ActionError(410, "expired", "This link has expired. Your personal page still "
-                          "lets you pause, skip or answer; its link is in any of our emails.")
+        first = ("The round it was for has been made already, so it can no longer be skipped."
+                 if action == "skip" else "It was sent a while ago.")
+        raise ActionError(410, "expired", f"{first} Your personal page still lets you pause, "
+                          "resume or say whether you met; its link is in every email we "
+                          "sent you.")
     link = ActionLink(action, membership, expires_at, round_number, slot_at)
     if session.scalar(select(UsedAction.id).where(UsedAction.purpose == link.purpose)):
         raise ActionError(409, "used", "This link has been used already: it works once. "

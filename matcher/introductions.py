@@ -149,8 +149,8 @@ def _message(sender: str, to: str, subject: str, text: str, links: Sequence[str]
         paragraphs = paragraphs.replace(escaped, f'<a href="{escaped}">{escaped}</a>')
     body = MIMEMultipart("alternative")
     body.attach(MIMEText(text, "plain", "utf-8"))
-    body.attach(MIMEText(f"<!doctype html><html><body>{paragraphs}</body></html>", "html",
-                         "utf-8"))
+    page = f'<!doctype html><html><body style="{_HTML_STYLE}">{paragraphs}</body></html>'
+    body.attach(MIMEText(page, "html", "utf-8"))
     message: Message_ = body
     if invite is not None:
         message = MIMEMultipart("mixed")
@@ -168,6 +168,11 @@ def _message(sender: str, to: str, subject: str, text: str, links: Sequence[str]
         message["List-Unsubscribe"] = f"<{unsubscribe}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return message
+
+
+#: The HTML part's look: inline (mail clients drop style sheets), plain and readable.
+_HTML_STYLE = ("font-family: Arial, Helvetica, sans-serif; font-size: 15px; line-height: 1.5; "
+               "color: #1a1a1a; max-width: 40em")
 
 
 def _local(moment: datetime, zone) -> str:

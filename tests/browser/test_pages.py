@@ -78,6 +78,10 @@ def world(site, browser):
             "department": department, "site": "North" if k % 2 else "South"})))
     for _ in range(2):  # two rounds: a current match and an earlier one
         _ok(call(base, "POST", f"/api/v1/trials/{trial['id']}/rounds", {"publish": True}, token))
+    # A schedule: pages show the next round's date, and its mail can be previewed.
+    _ok(call(base, "PATCH", f"/api/v1/trials/{trial['id']}", {"schedule": {
+        "first_round_at": "2036-03-03T10:00", "time_zone": "Europe/London", "every": "P2W",
+        "reminder_before": "P1D", "check_in_after": "P7D"}}, token), 200)
 
     guests = [{"name": name, "department": department} for name, department in [
         ("Fay Ito", "Radiology"), ("Gus Adeyemi", "Surgery"), ("Hal Berg", "Finance"),
@@ -135,6 +139,68 @@ def personal_page(w, page, site):
     page.wait_for_function("window.io !== undefined")
     assert page.get_by_role("heading", name="Did you meet?").is_visible()
     assert page.get_by_role("heading", name="Earlier matches").is_visible()
+
+
+def personal_page_with_the_next_round(w, page, site):
+    page.goto(w.people[3]["me_url"])
+    assert page.get_by_role("heading", name="Next round").is_visible()
+    assert "Monday 3 March 2036 at 10:00 (Europe/London)" in page.inner_text("main")
+
+
+def _action_url(site, person, action, **details):
+    """The link a mail to ``person`` carries to ``action`` (signed with the server's key)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from matcher import db
+    from matcher.actions import action_token
+    from matcher.models import Membership, Person
+
+    engine = db.make_engine(site.database_url)
+    try:
+        with db.make_session_factory(engine)() as session:
+            membership = session.scalar(select(Membership).join(Person).where(
+                Person.public_id == person["participant_id"]))
+            token = action_token("test", action, membership,
+                                 expires_at=datetime.now(UTC) + timedelta(days=5), **details)
+    finally:
+        engine.dispose()
+    return f"{site.base}/a/{action}/{token}"
+
+
+def action_link(w, page, site):
+    """What a mail's "skip this round" link opens: what it will do, and a button."""
+    page.goto(_action_url(site, w.people[4], "skip",
+                          slot_at=datetime_of("2036-03-03T10:00Z")))
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Skip the round of")
+    page.get_by_role("button", name="Skip this round").wait_for()
+
+
+def action_link_done_then_used(w, page, site):
+    url = _action_url(site, w.people[5], "met-no", round_number=2)
+    page.goto(url)
+    page.get_by_role("button", name="No, it did not happen").click()
+    page.get_by_role("heading", name="Done").wait_for()
+    page.goto(url)  # once only
+    page.get_by_role("heading", name="Already done").wait_for()
+    return 409
+
+
+def action_link_forged(w, page, site):
+    page.goto(f"{site.base}/a/pause/not-a-link-of-ours")
+    page.get_by_role("heading", name="Link not valid").wait_for()
+    return 404
+
+
+def organiser_mail_preview_introduction(w, page, site):
+    page.goto(f"{site.base}/organiser/trials/{w.trial['id']}/mail/introduction")
+    page.get_by_role("heading", name="The calendar invite").wait_for()
+
+
+def organiser_mail_preview_reminder(w, page, site):
+    page.goto(f"{site.base}/organiser/trials/{w.trial['id']}/mail/reminder")
+    assert "Skip this round only" in page.inner_text("pre")
 
 
 def personal_page_long_partner(w, page, site):
@@ -342,7 +408,16 @@ def not_found(w, page, site):
     return 404
 
 
+def datetime_of(text: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
 PAGES = [signup, signup_with_errors, lost_link_sent, personal_page, personal_page_long_partner,
+         personal_page_with_the_next_round, action_link, action_link_done_then_used,
+         action_link_forged, organiser_mail_preview_introduction,
+         organiser_mail_preview_reminder,
          personal_page_before_any_round, personal_page_paused, left_the_trial,
          cafe_enter, cafe_enter_wrong_code, cafe_join, cafe_join_with_errors, cafe_join_finished,
          cafe_me_waiting, cafe_me_seated, cafe_me_late, cafe_me_finished, cafe_left,

@@ -288,3 +288,16 @@ def test_the_mail_preview_shows_what_a_participant_receives(signed_in, kind, wor
     assert "p0@example.org" not in page and "Person 0" not in page and "/me/" not in \
         page.replace("/me/(the participant", "")
     assert client.get(f"{page_url}/mail/nonsense").status_code == 404
+
+
+def test_a_schedule_set_through_the_api_keeps_its_values_in_the_form(signed_in, app):
+    """Delays the form's lists do not offer (set through the API, or the demo's) are
+    shown and kept when the form is saved again."""
+    client = signed_in
+    page_url, _ = _new_trial_with_people(client, 0)
+    form = SCHEDULE_FORM | {"reminder_before": "PT1M", "check_in_after": "PT2M",
+                            "every": "P3W"}
+    assert client.post(page_url + "/schedule", data=form).status_code == 303
+    page = client.get(page_url).get_data(as_text=True)
+    for value in ("PT1M", "PT2M", "P3W"):
+        assert f'<option value="{value}" selected>' in page
