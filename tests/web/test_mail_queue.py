@@ -140,3 +140,22 @@ def test_a_published_round_introduces_each_member_with_an_invite(  # noqa: PLR09
     [(_, note)] = [(to, m) for (to,), m in mail if to == by_id[out]]
     assert "sit out" in note["Subject"]
     assert app.extensions["matcher.jobs"].sweep() == 0  # each once
+
+
+def test_a_link_mail_can_be_unsubscribed_with_one_click(databases, tmp_path, smtp_server):
+    """RFC 8058: the mail client's own "unsubscribe" pauses the participant."""
+    app, token = _app(databases, tmp_path, smtp_server)
+    client = app.test_client()
+    trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
+    joined = client.post(f"/api/v1/trials/{trial['id']}/signups", json={
+        "join_code": trial["join_code"], "name": "Ann", "email": "ann@example.org",
+        "department": "IT"}).get_json()
+    app.extensions["matcher.jobs"].sweep()
+    [(_, message)] = smtp_server.messages
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    address = message["List-Unsubscribe"].strip().strip("<>")
+    reply = app.test_client().post(address.removeprefix("http://localhost"),
+                                   data={"List-Unsubscribe": "One-Click"})
+    assert reply.status_code == 204
+    me = client.get("/api/v1/me", headers=auth(joined["token"])).get_json()
+    assert me["paused"] is True
