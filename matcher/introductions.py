@@ -31,7 +31,7 @@ from email.utils import formatdate, make_msgid
 
 from cryptography.fernet import Fernet, InvalidToken
 from icalendar import Calendar, Event, vCalAddress, vText
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from matcher.actions import CHECK_IN_LIFETIME, PAUSE_LINK_LIFETIME
@@ -256,22 +256,26 @@ def _starter(trial: Trial, number: int, group: int, index: int) -> str:
 
 
 def queue_round_mail(session: Session, sender: str, trial: Trial, stored: Round, *,
-                     now: datetime | None = None) -> list[Message]:
+                     now: datetime | None = None) -> list[int]:
     """Queue a published round's introductions and sitting-out notes (before the
-    round's commit): one small row each, composed when sent (:func:`composers`)."""
+    round's commit): one small row each, composed when sent (:func:`composers`),
+    inserted in one statement; their ids."""
     domain = _domain(sender)
-    queued = []
+    due = now or datetime.now(UTC)
+    rows = []
     for member in stored.members:
         person = member.person
         if not person.email:
             continue
-        kind = "sitting_out" if member.group_id is None and member.group is None \
-            else "introduction"
-        queued.append(queue_reason(
-            session, reason=f"{kind}:{trial.id}:{stored.number}:{person.id}", kind=kind,
-            person=person, trial=trial, round_number=stored.number,
-            message_id=make_msgid(domain=domain), now=now))
-    return queued
+        kind = "sitting_out" if member.group_id is None else "introduction"
+        rows.append({"reason": f"{kind}:{trial.id}:{stored.number}:{person.id}", "kind": kind,
+                     "person_id": person.id, "trial_id": trial.id,
+                     "round_number": stored.number, "message_id": make_msgid(domain=domain),
+                     "status": "queued", "attempts": 0, "due_at": due, "created_at": due})
+    if not rows:
+        return []
+    return list(session.scalars(insert(Message).returning(Message.id,
+                                                          sort_by_parameter_order=True), rows))
 
 
 def _schedule(trial: Trial) -> Schedule | None:

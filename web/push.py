@@ -67,11 +67,11 @@ def publish_and_push(socketio, db: Session, trial: Trial, *, seed: int | None,
     queued = _queue_round_mail(db, trial, stored)
     db.commit()
     push_round(socketio, stored)
-    current_app.extensions["matcher.jobs"].deliver_later(m.id for m in queued)
+    current_app.extensions["matcher.jobs"].deliver_later(queued)
     return stored
 
 
-def _queue_round_mail(db: Session, trial: Trial, stored: Round) -> list:
+def _queue_round_mail(db: Session, trial: Trial, stored: Round) -> list[int]:
     """The round's introductions and sitting-out notes, queued with the round."""
     return queue_round_mail(db, current_app.extensions["matcher.mailer"].sender, trial, stored)
 
@@ -112,7 +112,7 @@ def publish_due(app: Flask, now: datetime | None = None) -> list[Round]:
                 stored = None
             if stored is not None:
                 push_round(socketio, stored)
-                jobs.deliver_later(m.id for m in queued)
+                jobs.deliver_later(queued)
                 published.append(stored)
             jobs.wake_at(trial.next_round_at)
             for when in mail_due_at(trial, stored.published_at if stored else None):
