@@ -45,10 +45,13 @@ def world(databases, tmp_path, smtp_server):
     client = app.test_client()
     trial = client.post("/api/v1/trials", json={"name": "Weekly coffee"},
                         headers=auth(token)).get_json()
+    trial["people"] = []
     for k in range(PEOPLE):
-        assert client.post(f"/api/v1/trials/{trial['id']}/signups", json={
+        joined = client.post(f"/api/v1/trials/{trial['id']}/signups", json={
             "join_code": trial["join_code"], "name": f"P{k}", "email": f"p{k}@example.org",
-            "department": "ABC"[k % 3]}).status_code == 201
+            "department": "ABC"[k % 3]})
+        assert joined.status_code == 201
+        trial["people"].append(joined.get_json())
     with app.extensions["matcher.sessions"]() as session:
         update_trial(session, session.get(Trial, trial["id"]), {"schedule": SCHEDULE},
                      now=FIRST - timedelta(days=3))
@@ -118,6 +121,11 @@ def test_skip_leaves_one_out_of_that_round_only(world):
     done = client.post(_path(skip), data={"csrf_token": _csrf(page.text)})
     assert done.status_code == 200 and "Done" in done.text
     assert _membership(app, "p0@example.org") == (False, FIRST)
+    me = client.get("/api/v1/me", headers=auth(trial["people"][0]["token"])).get_json()
+    assert me["skipping_next"] is True
+    assert me["next_round_at"] == FIRST.isoformat().replace("+00:00", "Z")
+    assert "You are skipping it" in client.get(trial["people"][0]["me_url"].removeprefix(
+        "http://localhost")).text
     again = client.post(_path(skip), data={"csrf_token": _csrf(page.text)})
     assert again.status_code == 409 and "used already" in again.text
     [stored] = publish_due(app, FIRST)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import g, jsonify
 
 from matcher.models import Membership
+from matcher.times import iso
 from matcher.trials import current_match, leave, record_met, set_paused
 from web.api import schemas
 from web.api.base import blueprint, body, participant_required
@@ -21,7 +22,7 @@ __all__: list[str] = []
 def me():
     """The participant's own details and latest match."""
     membership: Membership = g.membership
-    person = membership.person
+    person, trial = membership.person, membership.trial
     return jsonify({
         "participant_id": person.public_id,
         "trial": membership.trial_id,
@@ -33,6 +34,9 @@ def me():
         "role": person.role,
         "mode": person.mode,
         "paused": membership.paused,
+        "next_round_at": iso(trial.next_round_at if not trial.schedule_paused else None),
+        "skipping_next": membership.skip_slot_at is not None
+        and membership.skip_slot_at == trial.next_round_at,
         "match": current_match(session(), membership),
     })
 

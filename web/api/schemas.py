@@ -336,6 +336,9 @@ class Me(Body):
     role: str | None = None
     mode: str | None = None
     paused: bool
+    next_round_at: Time | None = Field(description="when the trial's schedule publishes its "
+                                                   "next round (null: none planned)")
+    skipping_next: bool = Field(description="whether I skip that round (from the reminder)")
     match: Match | None
 
 
