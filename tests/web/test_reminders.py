@@ -236,3 +236,19 @@ def test_a_trial_without_reminders_sends_none(world):
     assert mail_due(app, FIRST + timedelta(days=5)) == 0
     with app.extensions["matcher.sessions"]() as session:
         assert session.scalar(select(Round.checked_in)) is False
+
+
+def test_a_skip_can_be_undone_from_the_personal_page(world):
+    app, client, trial, server = world
+    mail_due(app, FIRST - timedelta(hours=23))
+    [skip] = _links(_received(app, server, "next round")["p1@example.org"], "skip")
+    page = client.get(_path(skip))
+    client.post(_path(skip), data={"csrf_token": _csrf(page.text)})
+    me_path = trial["people"][1]["me_url"].removeprefix("http://localhost")
+    personal = client.get(me_path).text
+    assert "You are skipping it" in personal
+    reply = client.post(f"{me_path}/take-part", data={"csrf_token": _csrf(personal)})
+    assert reply.status_code == 303
+    assert "You will be matched then." in client.get(me_path).text
+    [stored] = publish_due(app, FIRST)
+    assert any(m.person.email == "p1@example.org" for m in stored.members)
