@@ -198,9 +198,15 @@ class _SlowCollector(_Collector):
         self.holding = threading.Event()
         #: The recipients of the messages whose replies were kept.
         self.held: list[str] = []
+        self._last = time.monotonic()
+
+    def quiet_for(self, seconds: float) -> bool:
+        """Whether it holds a reply, and nothing arrived for ``seconds``."""
+        return bool(self.held) and time.monotonic() - self._last >= seconds
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         reply = await super().handle_DATA(server, session, envelope)  # received
+        self._last = time.monotonic()
         await asyncio.sleep(self.delay)
         if self.holding.is_set():
             self.held.append(envelope.rcpt_tos[0])
@@ -211,9 +217,9 @@ class _SlowCollector(_Collector):
 
 @pytest.fixture
 def slow_smtp_server():
-    """A real SMTP server that takes 0.2 s over each message."""
+    """A real SMTP server that takes 0.1 s over each message."""
     server = SmtpServer()
-    server.collector = _SlowCollector(0.2)
+    server.collector = _SlowCollector(0.1)
     server.start()
     yield server
     server.collector.holding.clear()
@@ -368,21 +374,23 @@ def test_a_worker_killed_mid_round_leaves_nobody_without_an_introduction(
                              {"publish": True, "seed": 1}, organiser)
     assert status == 201, published
     assert not published["sitting_out"]
-    # Some introductions go; then the server keeps its replies, and each of the
-    # worker's threads waits on one: the worker is killed with those in flight.
+    # Some introductions go; then the server keeps its replies, and each busy
+    # thread of the worker waits on one (the round's mail is one job of
+    # matcher.jobs.BATCH messages: one thread): the worker is killed with those
+    # in flight.
     wait_until(lambda: len(of_kind(smtp, "introduction")) >= 4, "the first introductions")
     smtp.collector.holding.set()
-    wait_until(lambda: len(smtp.collector.held) == WORKERS,
-               "every thread's message in flight")
+    wait_until(lambda: smtp.collector.quiet_for(0.5), "every busy thread's message held")
     worker.kill()
     in_flight = list(smtp.collector.held)
     smtp.collector.holding.clear()
+    assert 1 <= len(in_flight) <= WORKERS, in_flight
     assert len(of_kind(smtp, "introduction")) < people_count, "all were sent before the kill"
 
     with models(live_database) as session:
         sending = session.scalars(select(Message.reason).where(
             Message.trial_id == trial["id"], Message.status == "sending")).all()
-        assert len(sending) == WORKERS, sending
+        assert len(sending) == len(in_flight), sending
         # The lease ends (matcher.outbox.LEASE, five minutes, has no setting):
         # as if those five minutes had passed.
         session.execute(update(Message).where(Message.trial_id == trial["id"],
@@ -393,7 +401,7 @@ def test_a_worker_killed_mid_round_leaves_nobody_without_an_introduction(
     start_worker(env)  # its first sweep, at once, takes what is due
     wait_until(lambda: round_mail_statuses(live_database, trial["id"]) == {
         "sent": people_count}, "every introduction to be sent")
-    introductions = settled(smtp, "introduction", people_count + WORKERS, quiet=1.0)
+    introductions = settled(smtp, "introduction", people_count + len(in_flight), quiet=1.0)
 
     copies: dict[str, list] = {}
     for to, message in introductions:
@@ -444,7 +452,7 @@ def test_the_server_killed_while_it_writes_a_scheduled_round(
     server.start()  # its first tick publishes the slot missed while it was down
     wait_until(lambda: database.count("round") > 0, "the slot's round after the restart",
                SLOT_WAIT)
-    introductions = settled(smtp_server, "introduction", len(people), quiet=2.0)
+    introductions = settled(smtp_server, "introduction", len(people))
     assert len(introductions) == len(people)
     check_whole_round(live_database, trial["id"], people, slot)
     check_mail(smtp_server, people)
