@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.errors import ServiceError
+from matcher.feedback import set_met
 from matcher.models import GroupMember, Membership, Round, Trial, UsedAction
 from matcher.times import utc_now
 
@@ -191,7 +192,7 @@ def do_action(session: Session, link: ActionLink, *, now: datetime | None = None
         if place is None or place.group_id is None:
             raise ActionError(409, "no_meeting", "There is no meeting of yours in that "
                               "round to answer for.")
-        place.met = link.action == "met-yes"
+        set_met(session, membership, link.round_number, link.action == "met-yes")
         done = ("Thank you: that meeting counts as met." if place.met
                 else "Thank you: that meeting does not count, so you may meet again later.")
     session.add(UsedAction(purpose=link.purpose, action=link.action, used_at=now or utc_now()))

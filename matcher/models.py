@@ -38,6 +38,7 @@ __all__ = [
     "Attendee",
     "Base",
     "Cafe",
+    "Feedback",
     "Group",
     "GroupMember",
     "Membership",
@@ -340,6 +341,36 @@ class GroupMember(Base):
     round: Mapped[Round] = relationship(back_populates="members")
     group: Mapped[Group | None] = relationship(back_populates="members")
     person: Mapped[Person] = relationship(lazy="joined")
+
+
+class Feedback(Base):
+    """A participant's answers about one round of a trial (docs/api.md, "Feedback").
+
+    ``met`` is the same fact as their :class:`GroupMember`'s (matcher.feedback
+    writes both). The other answers are optional (``None``: not given);
+    ``learnt`` is shown to the organiser, and quoted in reports only where
+    ``share`` is true, never with a name. ``person_id`` turns ``NULL`` when the
+    person leaves: the answers still count, but are nobody's.
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("round_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id", ondelete="CASCADE"),
+                                          index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    met: Mapped[bool] = mapped_column(Boolean)
+    knew_before: Mapped[bool | None] = mapped_column(Boolean)
+    useful: Mapped[int | None] = mapped_column(Integer)
+    again: Mapped[bool | None] = mapped_column(Boolean)
+    learnt: Mapped[str] = mapped_column(Text, default="")
+    share: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+
+    round: Mapped[Round] = relationship()
 
 
 class Message(Base):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matcher.accounts import hash_token
 from matcher.errors import ServiceError
+from matcher.feedback import forget_answers, set_met
 from matcher.files import InputError, check_people, parse_table
 from matcher.meetings import store_round, trial_problem
 from matcher.models import Attendee, GroupMember, Membership, Organiser, Person, Round, Trial
@@ -422,6 +423,7 @@ def leave(session: Session, membership: Membership) -> None:
     their data goes: the person and their places in past rounds (groups stay, so
     counts remain)."""
     person = membership.person
+    forget_answers(session, membership)
     session.delete(membership)
     session.flush()
     session.expire(person, ["memberships"])
@@ -537,13 +539,14 @@ def _latest_place(session: Session, membership: Membership) -> GroupMember | Non
 
 
 def record_met(session: Session, membership: Membership, met: bool) -> None:
-    """Say whether the latest meeting happened (``False``: it does not count)."""
+    """Say whether the latest meeting happened (``False``: it does not count); the
+    same fact as the round's feedback ``met`` (matcher.feedback.set_met)."""
     if not isinstance(met, bool):
         raise TrialError(400, "invalid", "met must be true or false", "met")
     place = _latest_place(session, membership)
     if place is None or place.group_id is None:
         raise TrialError(409, "no_meeting", "there is no meeting to report on yet")
-    place.met = met
+    set_met(session, membership, place.round.number, met)
 
 
 def _match(trial_id: int, number: int, place: GroupMember) -> dict[str, object]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from matcher.evaluation import Network
 from matcher.analytics import (
     Analytics,
     Coverage,
@@ -15,7 +16,7 @@ from matcher.analytics import (
     RoundTies,
 )
 
-__all__ = ["HEAT", "chart_view", "contrast"]
+__all__ = ["HEAT", "chart_view", "contrast", "network_view", "useful_view"]
 
 # -- colours -----------------------------------------------------------------------------
 
@@ -247,3 +248,68 @@ def chart_view(analytics: Analytics, chart: str) -> dict[str, object]:
 
 
 # -- pages ---------------------------------------------------------------------------------
+
+
+# -- the evaluation's pictures ------------------------------------------------------------
+
+def network_view(network: Network, title: str, largest_ties: int, key: str) -> dict[str, object]:
+    """The department network of an evaluation (matcher.evaluation.Network) as a
+    picture: departments round a circle (the same places before and after),
+    sized by their people, joined by lines as thick as the pairs of their
+    people who have met (``largest_ties``: the thickest line of both pictures,
+    so they compare). ``key`` makes the SVG's ids unique in a page."""
+    departments = network.departments
+    count = len(departments)
+    radius = 90 + 12 * max(0, count - 6)
+    longest = max((len(_short(label, 22)) for label, _ in departments), default=0)
+    margin = round(longest * CHAR_WIDTH) + 24
+    centre = margin + radius
+    largest_people = max((n for _, n in departments), default=1)
+    places = {}
+    nodes = []
+    for k, (label, people) in enumerate(departments):
+        angle = -math.pi / 2 + 2 * math.pi * k / max(1, count)
+        x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
+        places[label] = (x, y)
+        size = 5 + 11 * math.sqrt(people / largest_people)
+        right = math.cos(angle) >= -1e-9
+        nodes.append({
+            "x": round(x, 1), "y": round(y, 1), "r": round(size, 1),
+            "label": _short(label, 22),
+            "label_x": round(x + (size + 6) * (1 if right else -1), 1),
+            "label_y": round(y + 4, 1), "anchor": "start" if right else "end",
+            "title": f"{label}: {_plural(people, 'person', 'people')}"})
+    lines = []
+    for tie in network.links:
+        (x1, y1), (x2, y2) = places[tie.one], places[tie.other]
+        lines.append({"x1": round(x1, 1), "y1": round(y1, 1), "x2": round(x2, 1),
+                      "y2": round(y2, 1),
+                      "width": round(1 + 7 * tie.ties / max(1, largest_ties), 1),
+                      "title": f"{tie.one} × {tie.other}: {_plural(tie.ties, 'pair')} met"})
+    desc = (f"{_plural(count, 'department')}; {network.department_pairs_connected} of "
+            f"{network.department_pairs} pairs of departments connected; "
+            f"{network.met_outside} of {network.people} people have met someone outside "
+            f"their department.")
+    size = 2 * centre
+    return {"name": f"network-{key}", "title": title, "desc": desc, "nodes": nodes,
+            "lines": lines, "width": size, "height": size, "stroke": STROKE, "ink": INK,
+            "paper": PAPER, "node": SERIES["share"], "line": HEAT[3]}
+
+
+def useful_view(counts: tuple[int, ...]) -> dict[str, object]:
+    """How useful people found their meetings: one bar per answer, 1 to 5."""
+    left, top, width, band = 120, 16, 360, 30
+    largest = max(counts, default=0) or 1
+    bars = [{"y": top + k * band, "width": round(width * n / largest, 1), "value": n,
+             "label": f"{score} — {words}"}
+            for k, (score, words, n) in enumerate(zip(
+                range(1, 6), ("not useful", "a little", "quite", "useful", "very useful"),
+                counts, strict=True))]
+    total = sum(counts)
+    desc = ("How useful, from 1 (not) to 5 (very): "
+            + ", ".join(f"{score}: {n}" for score, n in enumerate(counts, start=1))
+            + f" ({_plural(total, 'answer')}).")
+    return {"name": "useful", "title": "How useful people found it", "desc": desc,
+            "bars": bars, "left": left, "band": band, "width": left + width + 48,
+            "height": top + 5 * band + 8, "ink": INK, "paper": PAPER,
+            "fill": SERIES["share"]}

@@ -1,15 +1,22 @@
 """The JSON API of a trial's participant (docs/api.md): my details and match,
-pause and resume, "did we meet?", leaving."""
+pause and resume, "did we meet?", feedback, leaving."""
 
 from __future__ import annotations
 
 from flask import g, jsonify
 
+from matcher.feedback import (
+    answers_json,
+    check_answers,
+    feedback_for,
+    open_round,
+    record_feedback,
+)
 from matcher.models import Membership
 from matcher.times import iso
 from matcher.trials import current_match, leave, record_met, set_paused
 from web.api import schemas
-from web.api.base import blueprint, body, participant_required
+from web.api.base import blueprint, body, error, participant_required
 from web.api.spec import PARTICIPANT, operation
 from web.extensions import session
 
@@ -71,6 +78,32 @@ def met():
     record_met(session(), g.membership, value)
     session().commit()
     return jsonify({"met": value})
+
+
+@blueprint.get("/me/feedback")
+@participant_required
+@operation("getFeedback", {200: schemas.FeedbackOut}, (404,), security=PARTICIPANT,
+           tag="participants")
+def my_feedback():
+    """My answers about the latest round (the one open for feedback)."""
+    membership: Membership = g.membership
+    number = open_round(session(), membership.trial_id)
+    if not number:
+        return error(404, "not_found", "there is no round yet")
+    return jsonify(answers_json(feedback_for(session(), membership, number), number))
+
+
+@blueprint.post("/me/feedback")
+@participant_required
+@operation("giveFeedback", {200: schemas.FeedbackOut}, (404, 409), json=schemas.FeedbackIn,
+           security=PARTICIPANT, tag="participants")
+def give_feedback():
+    """Say how a round went: did you meet, had you known them, how useful, again,
+    what you learnt, may we quote it (anonymously). Answering again replaces it."""
+    answers = check_answers(body())
+    stored = record_feedback(session(), g.membership, answers)
+    session().commit()
+    return jsonify(answers_json(stored, answers.round))
 
 
 @blueprint.delete("/me")

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.json_schema import SkipJsonSchema
 
 from matcher.analytics import CHARTS
+from matcher.feedback import LEARNT_LIMIT
 from matcher.cafes import MAX_MINUTES, MAX_QUESTION_LENGTH, MAX_ROUNDS, MAX_TABLE_SIZE, MAX_TABLES
 from matcher.schedules import MAX_SCHEDULED_ROUNDS
 from matcher.trials import ICEBREAKER_LENGTH, MAX_GROUP_SIZE, MAX_ICEBREAKERS, MAX_WEIGHT
@@ -35,7 +36,7 @@ from solvers.model import MODES, ODD_POLICIES
 
 __all__ = [
     "Accepted", "Analytics", "Cafe", "CafeCreated", "CafeJoin", "CafeRound", "CafeSettings",
-    "CafeState", "Error", "HostRequest", "HostResult", "Imported", "Joined", "Left",
+    "CafeState", "Error", "Evaluation", "FeedbackIn", "FeedbackOut", "HostRequest", "HostResult", "Imported", "Joined", "Left",
     "LinkRequest", "Mailed", "Me", "Met", "NextRoundRequest", "Paused", "People", "Person",
     "RoundRequest", "Signup", "TimeRequest", "Trial", "TrialCreated", "TrialRound",
     "TrialSettings",
@@ -354,6 +355,33 @@ class Left(Body):
     left: bool
 
 
+class FeedbackIn(Body):
+    """How a round went (docs/api.md, "Feedback"); answering again replaces it."""
+
+    round: int = Field(ge=1, description="the round answered for (the latest: earlier "
+                                         "rounds close when the next is published)")
+    met: bool = Field(description="whether the meeting happened (the same fact as "
+                                  "POST /me/met)")
+    knew_before: bool = None
+    useful: int = Field(None, ge=1, le=5, description="how useful, 1 (not) to 5 (very)")
+    again: bool = Field(None, description="would you do it again")
+    learnt: str = Field(None, max_length=LEARNT_LIMIT,
+                        description="what you learnt or will do differently (the "
+                                    "organiser sees it; quoted only if share, never "
+                                    "with your name)")
+    share: bool = Field(None, description="whether learnt may be quoted anonymously")
+
+
+class FeedbackOut(Body):
+    round: Count
+    met: bool | None = Field(description="null: not answered yet")
+    knew_before: bool | None
+    useful: int | None
+    again: bool | None
+    learnt: str
+    share: bool
+
+
 # -- knowledge cafés ----------------------------------------------------------------------
 
 
@@ -558,6 +586,82 @@ class Analytics(Closed):
     not_yet_mixed: list[NotYetMixed] = Field(
         description="participants who have not yet met anyone outside their department")
     participation: Participation
+
+
+class EvaluationPeriod(Closed):
+    from_: str | None = Field(alias="from", description="the first day (YYYY-MM-DD), "
+                                                        "null: from the first round")
+    to: str | None = Field(description="the last day, null: up to the latest round")
+
+
+class EvaluationRound(Closed):
+    round: Count
+    published_at: Time
+    groups: Count
+    introduced: Count = Field(description="people placed in a group")
+    responses: Count
+    met_share: Share | None
+    useful_mean: float | None
+    new_ties: Count
+
+
+class DepartmentLink(Closed):
+    departments: list[str]
+    ties: Count = Field(description="pairs of people of the two departments who have met")
+
+
+class Network(Closed):
+    people: Count
+    ties: Count = Field(description="pairs of these people who have met")
+    cross_department_ties: Count
+    met_outside: Count
+    met_outside_share: Share | None
+    departments: Count
+    department_pairs: Count
+    department_pairs_connected: Count
+    department_pairs_share: Share | None
+    largest_connected: Count = Field(description="people in the largest connected group")
+    largest_connected_share: Share | None
+    links: list[DepartmentLink]
+
+
+class NetworkBeforeAfter(Closed):
+    before: Network
+    after: Network
+
+
+class AnswerCounts(Closed):
+    met: Count
+    knew_before: Count
+    useful: Count
+    again: Count
+
+
+class Evaluation(Closed):
+    """A trial's evaluation (docs/evaluation.md): shares are of the answers that
+    gave that field, null when none did; no names anywhere."""
+
+    trial: int
+    name: str
+    period: EvaluationPeriod
+    rounds: Count
+    participants: Count
+    introduced: Count
+    responses: Count
+    response_rate: Share | None
+    met_share: Share | None
+    knew_before_share: Share | None
+    useful_mean: float | None
+    again_share: Share | None
+    answers: AnswerCounts = Field(description="the number of answers behind each share")
+    useful_counts: list[Count] = Field(description="answers of 1, 2, 3, 4 and 5")
+    cross_department_ties: Count
+    departments_connected: Count
+    quotes: list[str] = Field(description="what people learnt, where they agreed to share "
+                                          "it, without names")
+    per_round: list[EvaluationRound]
+    network: NetworkBeforeAfter
+    method: list[str] = Field(description="how the figures were computed")
 
 
 #: The charts whose numbers ``…/analytics/{chart}.csv`` gives.

@@ -51,6 +51,7 @@ PARAMETERS = {
     "participant_id": "a participant's public id",
     "kind": "the export's format",
     "chart": "the chart whose numbers to give",
+    "format": "the document's format",
 }
 
 
@@ -63,7 +64,8 @@ TAGS = {tag.name: tag for tag in (
                                          "match, pause, \"did you meet?\", leaving"),
     Tag(name="cafes", description="Knowledge cafés: create, join, hosts, rounds, time, "
                                   "end, leave, the plan"),
-    Tag(name="analytics", description="How well a trial or café mixes the organisation"),
+    Tag(name="analytics", description="How well a trial or café mixes the organisation, "
+                                      "and a trial's evaluation for its board"),
 )}
 
 
@@ -173,6 +175,20 @@ _BESIDES: dict[str, dict[str, Any]] = {
     "cafePlan": {"responses": {"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}}},
     "trialAnalyticsCsv": {"responses": {"200": {"content": {
         "text/csv": {"schema": {"type": "string"}}}}}},
+    **{operation_id: {"parameters": [
+        {"name": "from", "in": "query", "required": False,
+         "description": "the first day evaluated (YYYY-MM-DD; left out: from the first round)",
+         "schema": {"type": "string", "format": "date"}},
+        {"name": "to", "in": "query", "required": False,
+         "description": "the last day evaluated (YYYY-MM-DD; left out: up to the latest)",
+         "schema": {"type": "string", "format": "date"}}]}
+       for operation_id in ("trialEvaluation", "trialEvaluationDocument")},
+    "trialEvaluationDocument": {"responses": {"200": {"content": {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+            "schema": {"type": "string", "format": "binary"}},
+        "text/markdown": {"schema": {"type": "string"}},
+        "text/csv": {"schema": {"type": "string"}}}}}},
     "cafeAnalyticsCsv": {"responses": {"200": {"content": {
         "text/csv": {"schema": {"type": "string"}}}}}},
 }
@@ -180,7 +196,9 @@ _BESIDES: dict[str, dict[str, Any]] = {
 
 def _merge(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
     for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+        if key == "parameters" and isinstance(into.get(key), list):
+            into[key] += copy.deepcopy(value)
+        elif isinstance(value, Mapping) and isinstance(into.get(key), dict):
             _merge(into[key], value)
         else:
             into[key] = copy.deepcopy(value)

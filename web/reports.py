@@ -1,0 +1,150 @@
+"""The evaluation report as documents an organiser sends on (docs/evaluation.md):
+PDF (WeasyPrint, from the page's own HTML), Word (python-docx, with the
+page's pictures drawn as PNG by CairoSVG), Markdown and CSV (the figures,
+:mod:`matcher.evaluation`'s). Every one carries the method and no names."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import cairosvg
+from docx import Document
+from docx.shared import Pt, Inches
+from flask import Response, render_template
+from weasyprint import HTML
+
+from matcher.evaluation import (
+    Evaluation,
+    evaluation_csv,
+    evaluation_markdown,
+    figure_rows,
+    mean_text,
+    network_rows,
+    percent,
+)
+from matcher.times import utc_now
+from web.charts import network_view, useful_view
+
+__all__ = ["FORMATS", "LABELS", "report_context", "report_download", "report_docx",
+           "report_pdf"]
+
+#: The documents, as the URL names them, with their media types.
+FORMATS = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "md": "text/markdown; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+}
+#: What the page calls each download.
+LABELS = {"pdf": "PDF", "docx": "Word (.docx)", "md": "Markdown", "csv": "the figures (CSV)"}
+
+
+def pictures(e: Evaluation) -> dict[str, dict[str, object]]:
+    """The report's pictures (web.charts layouts): before and after on one scale."""
+    largest = max((t.ties for t in (*e.before.links, *e.after.links)), default=1)
+    return {"before": network_view(e.before, "The department network before", largest,
+                                   "before"),
+            "after": network_view(e.after, "The department network after", largest, "after"),
+            "useful": useful_view(e.useful_counts)}
+
+
+def report_context(e: Evaluation) -> dict[str, object]:
+    """What ``organiser/_evaluation_report.html`` needs."""
+    return {"e": e, "pictures": pictures(e), "figures": figure_rows(e),
+            "network_rows": network_rows(e), "percent": percent, "mean_text": mean_text,
+            "made": utc_now()}
+
+
+def _stem(e: Evaluation) -> str:
+    name = re.sub(r"[^a-z0-9]+", "-", e.name.lower()).strip("-")[:40] or "trial"
+    return f"evaluation-{e.trial_id}-{name}"
+
+
+def report_pdf(e: Evaluation) -> bytes:
+    """The report as PDF, from the same HTML as the page (nothing fetched)."""
+    html = render_template("organiser/evaluation_document.html", **report_context(e))
+    return HTML(string=html, url_fetcher=_no_fetching).write_pdf()
+
+
+def _no_fetching(url: str, *args, **kwargs):
+    raise ValueError(f"the report loads nothing from elsewhere ({url[:40]})")
+
+
+def _png(template_macro: str, view: dict[str, object]) -> io.BytesIO:
+    """One picture of the page, as PNG (twice its size, for print)."""
+    macros = render_template("organiser/evaluation_picture.svg", macro=template_macro, c=view)
+    return io.BytesIO(cairosvg.svg2png(bytestring=macros.encode(), scale=2))
+
+
+def _table(document, header: list[str], rows: list[list[object]]) -> None:
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = "Light List Accent 1"
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = text
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, row, strict=True):
+            cell.text = str(value)
+
+
+def report_docx(e: Evaluation) -> bytes:
+    """The report as a Word document: the same sections as the page and the PDF."""
+    views = pictures(e)
+    document = Document()
+    document.core_properties.title = f"Evaluation: {e.name}"
+    document.core_properties.author = "matcher"
+    document.styles["Normal"].font.size = Pt(10)
+    document.add_heading(f"Evaluation: {e.name}", level=0)
+    document.add_paragraph(f"Period: {e.period.describe()} — {e.rounds} round"
+                           f"{'s' if e.rounds != 1 else ''}. Made by matcher on "
+                           f"{utc_now():%-d %B %Y}.")
+    document.add_heading("Figures", level=1)
+    _table(document, ["Measure", "Value", "Answers behind it"],
+           [list(row) for row in figure_rows(e)])
+    document.add_heading("How useful people found it", level=1)
+    document.add_picture(_png("useful", views["useful"]), width=Inches(5.5))
+    document.add_paragraph(str(views["useful"]["desc"]))
+    document.add_heading("Per round", level=1)
+    _table(document, ["Round", "Published", "Groups", "Introduced", "Answers", "Met",
+                      "Useful (mean)", "New ties"],
+           [[r.round, f"{r.published_at:%-d %b %Y}", r.groups, r.introduced, r.responses,
+             percent(r.met_share), mean_text(r.useful_mean), r.new_ties]
+            for r in e.per_round])
+    document.add_heading("The network before and after", level=1)
+    document.add_paragraph(
+        f"Who had met whom among this period's {e.after.people} participants before its "
+        "first round and after its last (other trials and cafés count too). Each circle "
+        "is a department, sized by its people; a line joins two departments whose people "
+        "have met, thicker for more pairs.")
+    for moment in ("before", "after"):
+        document.add_picture(_png("network", views[moment]), width=Inches(3.6))
+        document.add_paragraph(f"{moment.capitalize()}: {views[moment]['desc']}")
+    _table(document, ["Measure", "Before", "After"], [list(row) for row in network_rows(e)])
+    document.add_heading("What people learnt", level=1)
+    if e.quotes:
+        for quote in e.quotes:
+            document.add_paragraph(quote, style="Quote")
+    else:
+        document.add_paragraph("No quotes shared yet.")
+    document.add_heading("How the figures were computed", level=1)
+    for sentence in e.method:
+        document.add_paragraph(sentence, style="List Bullet")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def report_download(e: Evaluation, kind: str) -> Response:
+    """The report as a download of ``kind`` (one of :data:`FORMATS`)."""
+    body: bytes | str
+    if kind == "pdf":
+        body = report_pdf(e)
+    elif kind == "docx":
+        body = report_docx(e)
+    elif kind == "md":
+        body = evaluation_markdown(e)
+    else:
+        body = evaluation_csv(e)
+    return Response(body, content_type=FORMATS[kind], headers={
+        "Content-Disposition": f'attachment; filename="{_stem(e)}.{kind}"'})
