@@ -19,6 +19,7 @@ from matcher.files import read_people, read_table
 from matcher.models import (
     Attendee,
     Cafe,
+    Feedback,
     Group,
     GroupMember,
     Membership,
@@ -115,7 +116,30 @@ def load_demo(session: Session, seeds: Path = SEEDS, *, seal: Fernet | None = No
         met = {"yes": True, "no": False}.get(record.get("met").lower())
         session.add(GroupMember(round=rounds[label], group=group, person=person, met=met))
     session.flush()
+    _demo_feedback(session, trial, seeds, rounds, persons)
     return Demo(token, trial, tokens, _demo_cafe(session, organiser, people, persons))
+
+
+def _demo_feedback(session: Session, trial: Trial, seeds: Path, rounds: dict[str, Round],
+                   persons: dict[str, Person]) -> None:
+    """What the staff said about the earlier rounds (``feedback.csv``), for the
+    trial's evaluation: ``met`` as in the history."""
+    def flag(value: str) -> bool | None:
+        return {"yes": True, "no": False}.get(value.lower())
+
+    for record in read_table(seeds / "feedback.csv").records:
+        person = persons.get(record.get("person_id"))
+        stored = rounds.get(record.get("round"))
+        if person is None or stored is None:
+            continue
+        useful = record.get("useful")
+        session.add(Feedback(
+            trial_id=trial.id, round_id=stored.id, person_id=person.id,
+            met=bool(flag(record.get("met"))), knew_before=flag(record.get("knew_before")),
+            useful=int(useful) if useful else None, again=flag(record.get("again")),
+            learnt=record.get("learnt"), share=bool(flag(record.get("share"))),
+            answered_at=stored.published_at + timedelta(days=3)))
+    session.flush()
 
 
 #: How many of the staff are already at the demo café when it opens.

@@ -90,7 +90,7 @@ def _learnt(value: object) -> str:
 def check_answers(data: dict) -> Answers:
     """Answers from a request (docs/api.md), each refused (400) by its field."""
     number = data.get("round")
-    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+    if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 2**31 - 1:
         raise FeedbackError(400, "invalid", "round must be a round number (1 or more)", "round")
     met = data.get("met")
     if not isinstance(met, bool):
@@ -190,7 +190,7 @@ def forget_answers(session: Session, membership: Membership) -> None:
                     .values(person_id=None))
 
 
-def answers_json(answer: Feedback | None, number: int) -> dict[str, object]:
+def answers_json(answer: Feedback | None, number: int | None) -> dict[str, object]:
     """A member's answers as the API gives them back (``met`` ``None``: none yet)."""
     if answer is None:
         return {"round": number, "met": None, "knew_before": None, "useful": None,

@@ -20,6 +20,7 @@ event rather than adding another.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -144,9 +145,12 @@ def _message(sender: str, to: str, subject: str, text: str, links: Sequence[str]
     ``EmailMessage``."""
     paragraphs = "".join(f"<p>{html.escape(part).replace(chr(10), '<br>')}</p>"
                          for part in text.strip().split("\n\n"))
-    for link in links:
-        escaped = html.escape(link)
-        paragraphs = paragraphs.replace(escaped, f'<a href="{escaped}">{escaped}</a>')
+    if links:
+        # One pass, longest first: a link may begin with another (the page, and
+        # the page's feedback form).
+        escaped = sorted({html.escape(link) for link in links}, key=len, reverse=True)
+        paragraphs = re.sub("|".join(re.escape(link) for link in escaped),
+                            lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', paragraphs)
     body = MIMEMultipart("alternative")
     body.attach(MIMEText(text, "plain", "utf-8"))
     page = f'<!doctype html><html><body style="{_HTML_STYLE}">{paragraphs}</body></html>'
@@ -245,9 +249,17 @@ def check_in_mail(sender: str, trial: Trial, number: int, person: Person,
             f"No, it did not happen:\n\n    {no}\n\n"
             "Your answer helps the next rounds: a meeting that did not happen does not "
             "count, so you may be matched with them again.\n\n"
-            + _page_lines(page) + _footer(pause))
+            + _feedback_lines(page) + _page_lines(page) + _footer(pause))
+    form = f"{page}#feedback" if page else None
     return _message(sender, person.email or "", f"{trial.name}: did you meet {names}?",
-                    text, [x for x in (yes, no, page, pause) if x], None, pause)
+                    text, [x for x in (yes, no, form, page, pause) if x], None, pause)
+
+
+def _feedback_lines(page: str | None) -> str:
+    """The check-in's way to the feedback form (the personal page's)."""
+    where = f"\n\n    {page}#feedback\n\n" if page else " on your personal page.\n\n"
+    return ("Tell us how it went: had you known each other, how useful was it, what did "
+            f"you learn? A few questions, all but the first optional:{where}")
 
 
 def _starter(trial: Trial, number: int, group: int, index: int) -> str:

@@ -6,7 +6,9 @@ deterministic (fixed seed, stdlib only) and is written next to this file:
 - ``people.csv``  -- about 150 staff of "Northfield & Vale Hospitals NHS Trust"
   and two partner organisations (the people format of docs/formats.md);
 - ``history.csv`` -- four earlier rounds of a coffee trial (history format);
-- ``avoid.csv``   -- a handful of pairs never to be placed together.
+- ``avoid.csv``   -- a handful of pairs never to be placed together;
+- ``feedback.csv`` -- what participants said about those rounds (the answers of
+  the feedback form, docs/evaluation.md).
 
 Every name, organisation, site and address is invented; the e-mail domain is
 under ``.example`` (RFC 2606), so nothing here can reach a real mailbox.
@@ -308,6 +310,44 @@ def make_history(
     return rows
 
 
+#: Feedback has its own seed: the other files stay as they were.
+FEEDBACK_SEED = 20260301
+#: What people learnt (the demo's free text; none of it names anyone).
+LEARNT = (
+    "Pharmacy can turn round discharge medicines faster if we ring before noon.",
+    "Estates have a fault line I never knew about; I will use it instead of emailing.",
+    "The library will run literature searches for our audit. Booking one this month.",
+    "Finance explained the budget cycle. I will send our bid in October, not March.",
+    "Radiology and our ward have the same problem with handovers; we are sharing notes.",
+    "I had no idea the research office could help with ethics forms.",
+    "We will try the community team's huddle format on our ward.",
+    "IT showed me a shortcut in the rota system that saves me an hour a week.",
+    "Good to hear how another site copes with winter pressures.",
+    "I will invite our partner from the university to our next team meeting.",
+)
+
+
+def make_feedback(history: list[list[str]]) -> list[list[str]]:
+    """Answers for some of the rounds' meetings: most who met answered, some
+    with a sentence of what they learnt (most agreeing to be quoted); those
+    whose meeting did not happen said so and nothing else."""
+    rng = random.Random(FEEDBACK_SEED)
+    rows = []
+    for rnd, group, person, _date, met in history:
+        if not group or not met or rng.random() < 0.35:
+            continue
+        if met == "no":
+            rows.append([rnd, person, "no", "", "", "", "", ""])
+            continue
+        useful = rng.choices((1, 2, 3, 4, 5), weights=(2, 4, 16, 42, 36))[0]
+        again = "yes" if rng.random() < (0.97 if useful >= 3 else 0.5) else "no"
+        knew = "yes" if rng.random() < 0.08 else "no"
+        learnt = rng.choice(LEARNT) if rng.random() < 0.06 else ""
+        share = "yes" if learnt and rng.random() < 0.7 else "no"
+        rows.append([rnd, person, "yes", knew, str(useful), again, learnt, share])
+    return rows
+
+
 def write_csv(name: str, header: list[str], rows: list[list[str]]) -> None:
     with open(OUT_DIR / name, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
@@ -342,7 +382,9 @@ def main() -> None:
     )
     write_csv("history.csv", ["round", "group", "person_id", "date", "met"], history)
     write_csv("avoid.csv", ["person_a", "person_b"], [list(pair) for pair in avoid])
-    print(f"wrote people.csv, history.csv, avoid.csv to {OUT_DIR}")
+    write_csv("feedback.csv", ["round", "person_id", "met", "knew_before", "useful", "again",
+                               "learnt", "share"], make_feedback(history))
+    print(f"wrote people.csv, history.csv, avoid.csv, feedback.csv to {OUT_DIR}")
 
 
 if __name__ == "__main__":

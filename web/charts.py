@@ -262,14 +262,14 @@ def network_view(network: Network, title: str, largest_ties: int, key: str) -> d
     count = len(departments)
     radius = 90 + 12 * max(0, count - 6)
     longest = max((len(_short(label, 22)) for label, _ in departments), default=0)
-    margin = round(longest * CHAR_WIDTH) + 24
-    centre = margin + radius
+    margin = round(longest * CHAR_WIDTH) + 24  # the labels' room, either side
+    centre, middle = margin + radius, 24 + radius
     largest_people = max((n for _, n in departments), default=1)
     places = {}
     nodes = []
     for k, (label, people) in enumerate(departments):
         angle = -math.pi / 2 + 2 * math.pi * k / max(1, count)
-        x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
+        x, y = centre + radius * math.cos(angle), middle + radius * math.sin(angle)
         places[label] = (x, y)
         size = 5 + 11 * math.sqrt(people / largest_people)
         right = math.cos(angle) >= -1e-9
@@ -290,9 +290,8 @@ def network_view(network: Network, title: str, largest_ties: int, key: str) -> d
             f"{network.department_pairs} pairs of departments connected; "
             f"{network.met_outside} of {network.people} people have met someone outside "
             f"their department.")
-    size = 2 * centre
     return {"name": f"network-{key}", "title": title, "desc": desc, "nodes": nodes,
-            "lines": lines, "width": size, "height": size, "stroke": STROKE, "ink": INK,
+            "lines": lines, "width": 2 * centre, "height": 2 * middle, "stroke": STROKE, "ink": INK,
             "paper": PAPER, "node": SERIES["share"], "line": HEAT[3]}
 
 

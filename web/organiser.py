@@ -42,6 +42,7 @@ from matcher.cafes import (
     set_host,
 )
 from matcher.errors import ServiceError
+from matcher.evaluation import evaluate
 from matcher.exports import EXPORTS, cafe_plan_csv
 from matcher.introductions import KINDS, preview
 from matcher.models import Cafe, Organiser, Trial
@@ -128,9 +129,11 @@ def dashboard():
 
 def _dashboard(trials, error: str | None = None, cafe_error: str | None = None):
     figures = {trial.id: trial_figures(trial) for trial in trials}
+    evaluations = {trial.id: evaluate(session(), trial) for trial in trials}
     cafes = session().scalars(
         select(Cafe).where(Cafe.organiser_id == g.organiser.id).order_by(Cafe.id.desc())).all()
     return render_template("organiser/dashboard.html", trials=trials, figures=figures,
+                           evaluations=evaluations,
                            error=error, cafes=cafes, cafe_error=cafe_error,
                            cafe_form=request.form if cafe_error else {})
 

@@ -7,6 +7,14 @@ from datetime import UTC
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from matcher.feedback import (
+    LEARNT_LIMIT,
+    FeedbackError,
+    answers_json,
+    check_answers,
+    feedback_for,
+    record_feedback,
+)
 from matcher.models import Trial
 from matcher.trials import (
     TrialError,
@@ -117,11 +125,18 @@ def _membership(token: str):
 @blueprint.get("/me/<token>")
 def me_page(token: str):
     """A participant's personal page (secret link): their match, live."""
-    membership = _membership(token)
+    return _me_page(token, _membership(token))
+
+
+def _me_page(token: str, membership, *, feedback_error=None, answers=None) -> str:
     db = session()
+    match = current_match(db, membership)
+    if answers is None and match is not None and not match["sitting_out"]:
+        answers = answers_json(feedback_for(db, membership, match["round"]), match["round"])
     return render_template(
         "me.html", token=token, person=membership.person, trial=membership.trial,
-        paused=membership.paused, match=current_match(db, membership),
+        paused=membership.paused, match=match, answers=answers,
+        feedback_error=feedback_error, learnt_limit=LEARNT_LIMIT,
         past=past_matches(db, membership),
         skipping=membership.skip_slot_at is not None
         and membership.skip_slot_at == membership.trial.next_round_at,
@@ -164,6 +179,30 @@ def met(token: str):
         abort(409)
     session().commit()
     return redirect(url_for("trials.me_page", token=token), 303)
+
+
+@blueprint.post("/me/<token>/feedback")
+def feedback(token: str):
+    """How the latest round went (the form of the personal page)."""
+    membership = _membership(token)
+    form = request.form
+
+    def choice(name: str) -> bool | None:
+        return {"yes": True, "no": False}.get(form.get(name, ""))
+
+    useful = form.get("useful", "")
+    data = {"round": int(form["round"]) if form.get("round", "").isdigit() else None,
+            "met": choice("met"), "knew_before": choice("knew_before"),
+            "useful": int(useful) if useful.isdigit() else None, "again": choice("again"),
+            "learnt": form.get("learnt", ""), "share": form.get("share") == "yes"}
+    try:
+        record_feedback(session(), membership, check_answers(data))
+    except FeedbackError as exc:
+        session().rollback()
+        return _me_page(token, membership, feedback_error=exc, answers=data), exc.status
+    session().commit()
+    flash("Thank you: your feedback is saved. You can change it until the next round.")
+    return redirect(url_for("trials.me_page", token=token) + "#feedback", 303)
 
 
 @blueprint.post("/me/<token>/leave")

@@ -133,10 +133,16 @@ def test_a_trial_from_import_to_leaving(site, contexts):
     assert partners and all("@example.org" in line for line in partners)
     assert_good_page(phone, errors)
 
-    # Did they meet? The question came with the live match (no reload). Yes.
-    phone.get_by_role("heading", name="Did you meet?").wait_for(timeout=2000)
-    phone.get_by_role("button", name="Yes, we met").click()
+    # How did it go? The form came with the live match (no reload), for round 2.
+    phone.get_by_role("heading", name="How did it go?").wait_for(timeout=2000)
+    assert phone.locator("#feedback-round").input_value() == "2"
+    phone.get_by_label("Yes, we met").check()
+    phone.get_by_label("4 — useful").check()
+    phone.get_by_label("What did you learn").fill("Pharmacy rings before noon.")
+    phone.get_by_role("button", name="Save my answers").click()
     phone.get_by_text("You said: we met.").wait_for()
+    assert phone.get_by_label("4 — useful").is_checked()
+    assert phone.get_by_label("What did you learn").input_value() == "Pharmacy rings before noon."
     assert_good_page(phone, errors)
 
     # The organiser sees it, and downloads the history from the page's link.

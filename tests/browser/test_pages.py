@@ -137,7 +137,7 @@ def lost_link_sent(w, page, site):
 def personal_page(w, page, site):
     page.goto(w.people[0]["me_url"])
     page.wait_for_function("window.io !== undefined")
-    assert page.get_by_role("heading", name="Did you meet?").is_visible()
+    assert page.get_by_role("heading", name="How did it go?").is_visible()
     assert page.get_by_role("heading", name="Earlier matches").is_visible()
 
 
@@ -403,6 +403,43 @@ def organiser_cafe_analytics(w, page, site):
     assert page.locator("svg[role=img]").count() >= 4
 
 
+def personal_page_feedback_saved(w, page, site):
+    page.goto(w.people[1]["me_url"])
+    page.get_by_label("Yes, we met").check()
+    page.get_by_label("No, we had not met").check()
+    page.get_by_label("5 — very useful").check()
+    page.get_by_role("group", name="Would you do it again?").get_by_label("Yes").check()
+    page.get_by_label("What did you learn").fill("Estates have a fault line.\nI will use it.")
+    page.get_by_label("You may quote this").check()
+    page.get_by_role("button", name="Save my answers").click()
+    page.get_by_text("your feedback is saved").wait_for()
+    assert page.get_by_label("5 — very useful").is_checked()
+
+
+def personal_page_feedback_with_errors(w, page, site):
+    page.goto(w.people[2]["me_url"])
+    page.get_by_label("3 — quite").check()
+    page.get_by_role("button", name="Save my answers").click()
+    page.get_by_role("alert").wait_for()
+    assert "met" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("3 — quite").is_checked()  # nothing lost
+    return 400
+
+
+def organiser_trial_evaluation(w, page, site):
+    page.goto(f"{site.base}/organiser/trials/{w.trial['id']}/evaluation")
+    assert page.inner_text("h1").startswith("Evaluation:")
+    assert page.locator("svg[role=img]").count() == 3
+    page.get_by_role("link", name="PDF").wait_for()
+
+
+def organiser_trial_evaluation_bad_period(w, page, site):
+    page.goto(f"{site.base}/organiser/trials/{w.trial['id']}/evaluation?from=2036-03-01"
+              "&to=2036-02-01")
+    page.get_by_role("alert").wait_for()
+    return 400
+
+
 def not_found(w, page, site):
     page.goto(site.base + "/me/no-such-link")  # a mistyped or dead personal link
     return 404
@@ -427,6 +464,8 @@ PAGES = [signup, signup_with_errors, lost_link_sent, personal_page, personal_pag
          organiser_trial_import_problems, organiser_console_lobby, organiser_console_running,
          organiser_console_finished, organiser_print, organiser_print_before_the_start,
          organiser_trial_analytics, organiser_cafe_analytics,
+         personal_page_feedback_saved, personal_page_feedback_with_errors,
+         organiser_trial_evaluation, organiser_trial_evaluation_bad_period,
          not_found]
 
 

@@ -210,12 +210,36 @@ def test_every_document_has_the_figures_and_no_names(client, built):
 
 
 def test_the_organisers_page(app, client, built):
-    from matcher.accounts import create_organiser  # the API's organiser, signed in by password
+    from matcher.accounts import create_organiser, set_password
+    from matcher.models import Organiser
     with app.extensions["matcher.sessions"]() as db:
+        owner = db.scalar(select(Organiser).where(Organiser.email == "org@example.org"))
+        set_password(owner, "owner's passphrase")
         create_organiser(db, "other@example.org", "Other", password="correct horse")
         db.commit()
+    url = f"/organiser/trials/{built['id']}/evaluation"
     client.post("/organiser/login", data={"email": "other@example.org",
                                           "password": "correct horse"})
-    assert client.get(f"/organiser/trials/{built['id']}/evaluation").status_code == 403
-    assert client.get(f"/api/v1/trials/{built['id']}/evaluation",
-                      headers=auth("nope")).status_code == 401
+    assert client.get(url).status_code == 403
+    assert client.get(url + ".pdf").status_code == 403
+    client.post("/organiser/logout")
+    client.post("/organiser/login", data={"email": "org@example.org",
+                                          "password": "owner's passphrase"})
+    page = client.get(url)
+    assert page.status_code == 200
+    text = " ".join(page.get_data(as_text=True).split())
+    assert "44%" in text and "answered (7 of 16)" in text
+    # Everything written, without names: the unshared note marked as not to be quoted.
+    assert "A private note. Round 1 · not to be quoted" in " ".join(
+        text.replace("<footer>", " ").replace("</footer>", " ").split())
+    for name, email in zip(NAMES, EMAILS, strict=True):
+        assert name not in text and email not in text
+    period = client.get(url + "?from=2026-03-01&to=2026-02-01")
+    assert period.status_code == 400 and "from must not be after to" in period.get_data(
+        as_text=True)
+    download = client.get(url + ".md?to=2026-02-20")
+    assert download.status_code == 200 and "2 rounds" in download.get_data(as_text=True)
+    assert "attachment" in download.headers["Content-Disposition"]
+    dashboard = " ".join(client.get("/organiser/").get_data(as_text=True).split())
+    assert "<strong>86%</strong> met (7 answers)" in dashboard
+    assert "<strong>3.8</strong> out of 5 useful (5 answers)" in dashboard

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from matcher.accounts import create_organiser
-from matcher.models import GroupMember, Membership, Person, Round, Trial
+from matcher.models import Feedback, GroupMember, Membership, Person, Round, Trial
 from matcher.trials import update_trial
 from tests.support.app import new_app
 from web.push import mail_due, publish_due
@@ -192,6 +192,16 @@ def test_the_check_in_goes_to_those_who_have_not_answered_and_counts_once(world)
     with app.extensions["matcher.sessions"]() as session:
         assert session.scalar(select(GroupMember.met).join(Person).where(
             Person.email == to, GroupMember.round_id == stored.id)) is True
+        # One fact: the answer is the round's feedback too.
+        assert session.scalar(select(Feedback.met).join(Person).where(
+            Person.email == to, Feedback.round_id == stored.id)) is True
+    # The check-in leads to the feedback form, in both parts.
+    text = message.get_body(("plain",)).get_content()
+    [form] = re.findall(r"https?://\S+/me/\S+#feedback", text)
+    assert f'<a href="{form}">' in message.get_body(("html",)).get_content()
+    page = client.get(_path(form).removesuffix("#feedback"))
+    assert page.status_code == 200 and 'id="feedback"' in page.text
+    assert 'value="yes" checked' in page.text  # "Yes, we met", as answered
 
 
 def test_bad_links_get_a_clear_page_never_a_500(world):

@@ -16,7 +16,7 @@ from matcher.models import Membership
 from matcher.times import iso
 from matcher.trials import current_match, leave, record_met, set_paused
 from web.api import schemas
-from web.api.base import blueprint, body, error, participant_required
+from web.api.base import blueprint, body, participant_required
 from web.api.spec import PARTICIPANT, operation
 from web.extensions import session
 
@@ -82,15 +82,15 @@ def met():
 
 @blueprint.get("/me/feedback")
 @participant_required
-@operation("getFeedback", {200: schemas.FeedbackOut}, (404,), security=PARTICIPANT,
+@operation("getFeedback", {200: schemas.FeedbackOut}, security=PARTICIPANT,
            tag="participants")
 def my_feedback():
-    """My answers about the latest round (the one open for feedback)."""
+    """My answers about the latest round, the one open for feedback (``round``
+    null before any round)."""
     membership: Membership = g.membership
     number = open_round(session(), membership.trial_id)
-    if not number:
-        return error(404, "not_found", "there is no round yet")
-    return jsonify(answers_json(feedback_for(session(), membership, number), number))
+    answer = feedback_for(session(), membership, number) if number else None
+    return jsonify(answers_json(answer, number or None))
 
 
 @blueprint.post("/me/feedback")

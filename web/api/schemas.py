@@ -373,7 +373,7 @@ class FeedbackIn(Body):
 
 
 class FeedbackOut(Body):
-    round: Count
+    round: int | None = Field(description="null: there is no round yet")
     met: bool | None = Field(description="null: not answered yet")
     knew_before: bool | None
     useful: int | None

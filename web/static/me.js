@@ -8,6 +8,7 @@
   var socket = io({ auth: { token: section.dataset.token } });
   var met = document.getElementById("met");  // "did you meet?", for the current match
   var said = document.getElementById("met-said");
+  var form = document.getElementById("feedback");  // how it went, for the current match
 
   function element(tag, text) {
     var node = document.createElement(tag);
@@ -20,6 +21,12 @@
     if (section.dataset.round !== String(match.round)) {
       section.dataset.round = String(match.round);  // a new round: not answered yet
       said.textContent = "";
+      form.elements["round"].value = String(match.round);
+      Array.prototype.forEach.call(form.querySelectorAll("input[type=radio], input[type=checkbox]"),
+        function (input) { input.checked = false; });
+      form.elements["learnt"].value = "";
+      var error = document.getElementById("feedback-error");
+      if (error) { error.remove(); }
     }
     met.hidden = Boolean(match.sitting_out);
     if (match.sitting_out) {
