@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 
-from matcher.evaluation import Network
 from matcher.analytics import (
     Analytics,
     Coverage,
@@ -15,6 +14,7 @@ from matcher.analytics import (
     Participation,
     RoundTies,
 )
+from matcher.evaluation import Network
 
 __all__ = ["HEAT", "chart_view", "contrast", "network_view", "useful_view"]
 

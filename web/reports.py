@@ -10,7 +10,7 @@ import re
 
 import cairosvg
 from docx import Document
-from docx.shared import Pt, Inches
+from docx.shared import Inches, Pt
 from flask import Response, render_template
 from weasyprint import HTML
 

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.json_schema import SkipJsonSchema
 
 from matcher.analytics import CHARTS
-from matcher.feedback import LEARNT_LIMIT
 from matcher.cafes import MAX_MINUTES, MAX_QUESTION_LENGTH, MAX_ROUNDS, MAX_TABLE_SIZE, MAX_TABLES
+from matcher.feedback import LEARNT_LIMIT
 from matcher.schedules import MAX_SCHEDULED_ROUNDS
 from matcher.trials import ICEBREAKER_LENGTH, MAX_GROUP_SIZE, MAX_ICEBREAKERS, MAX_WEIGHT
 from matcher.validation import (
@@ -36,7 +36,8 @@ from solvers.model import MODES, ODD_POLICIES
 
 __all__ = [
     "Accepted", "Analytics", "Cafe", "CafeCreated", "CafeJoin", "CafeRound", "CafeSettings",
-    "CafeState", "Error", "Evaluation", "FeedbackIn", "FeedbackOut", "HostRequest", "HostResult", "Imported", "Joined", "Left",
+    "CafeState", "Error", "Evaluation", "FeedbackIn", "FeedbackOut", "HostRequest",
+    "HostResult", "Imported", "Joined", "Left",
     "LinkRequest", "Mailed", "Me", "Met", "NextRoundRequest", "Paused", "People", "Person",
     "RoundRequest", "Signup", "TimeRequest", "Trial", "TrialCreated", "TrialRound",
     "TrialSettings",
