@@ -102,10 +102,10 @@ class Period:
 
 def read_period(start: object, end: object) -> Period:
     """A period from a request's ``from`` and ``to`` (``YYYY-MM-DD``, either
-    left out or empty for open); 400 naming the field."""
+    left out, ``None``, for open); 400 naming the field."""
     days = {}
     for name, value in (("from", start), ("to", end)):
-        if value is None or value == "":
+        if value is None:
             days[name] = None
             continue
         try:

@@ -16,13 +16,18 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("evaluation", __name__, url_prefix="/organiser")
 
 
+def _period():
+    """The period of the page's form (a date left empty: open)."""
+    return read_period(request.args.get("from") or None, request.args.get("to") or None)
+
+
 @blueprint.get("/trials/<int:trial_id>/evaluation")
 @signed_in
 def trial_page(trial_id: int):
     """The trial's evaluation, for all rounds or the period asked for."""
     trial = own_trial(trial_id)
     try:
-        period = read_period(request.args.get("from"), request.args.get("to"))
+        period = _period()
     except EvaluationError as exc:
         return render_template("organiser/evaluation.html", trial=trial, e=None,
                                error=f"{exc}."), 400
@@ -46,7 +51,7 @@ def trial_download(trial_id: int, kind: str):
         abort(404)
     trial = own_trial(trial_id)
     try:
-        period = read_period(request.args.get("from"), request.args.get("to"))
+        period = _period()
     except EvaluationError:
         abort(400)
     return report_download(evaluate(session(), trial, period), kind)

@@ -77,3 +77,34 @@ def test_the_demo_trial_runs_itself_within_minutes(database_url):
         assert queue_check_ins(session, sender, trial, first + timedelta(minutes=3)) == []
         session.commit()
     engine.dispose()
+
+
+def test_the_demo_trials_evaluation_matches_its_answers(database_url):
+    """The figures of the demo's evaluation, worked out again from the seed file
+    of answers (those of people still in the demo)."""
+    import csv
+
+    from matcher.evaluation import evaluate, evaluation_markdown
+    from seeds import SEEDS
+
+    active = {row["id"] for row in csv.DictReader(open(SEEDS / "people.csv", encoding="utf-8"))
+              if row["active"] == "yes"}
+    answers = [row for row in csv.DictReader(open(SEEDS / "feedback.csv", encoding="utf-8"))
+               if row["person_id"] in active]
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    with db.make_session_factory(engine)() as session:
+        demo = load_demo(session)
+        session.commit()
+        e = evaluate(session, demo.trial)
+    engine.dispose()
+    useful = [int(row["useful"]) for row in answers if row["useful"]]
+    again = [row["again"] == "yes" for row in answers if row["again"]]
+    assert e.rounds == 4 and e.responses == len(answers) > 200
+    assert e.met.value == sum(row["met"] == "yes" for row in answers) / len(answers)
+    assert e.useful.value == sum(useful) / len(useful) and e.useful.answers == len(useful)
+    assert e.again.value == sum(again) / len(again)
+    assert list(e.quotes) == [row["learnt"] for row in answers
+                              if row["share"] == "yes" and row["learnt"]]
+    assert e.after.department_pairs_connected > e.before.department_pairs_connected
+    assert f"{100 * e.met.value:.0f}%" in evaluation_markdown(e)
