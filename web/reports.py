@@ -8,11 +8,7 @@ from __future__ import annotations
 import io
 import re
 
-import cairosvg
-from docx import Document
-from docx.shared import Inches, Pt
 from flask import Response, render_template
-from weasyprint import HTML
 
 from matcher.evaluation import (
     Evaluation,
@@ -63,6 +59,8 @@ def _stem(e: Evaluation) -> str:
 
 def report_pdf(e: Evaluation) -> bytes:
     """The report as PDF, from the same HTML as the page (nothing fetched)."""
+    from weasyprint import HTML  # here: it adds a second and a half to every server's start
+
     html = render_template("organiser/evaluation_document.html", **report_context(e))
     return HTML(string=html, url_fetcher=_no_fetching).write_pdf()
 
@@ -73,6 +71,8 @@ def _no_fetching(url: str, *args, **kwargs):
 
 def _png(template_macro: str, view: dict[str, object]) -> io.BytesIO:
     """One picture of the page, as PNG (twice its size, for print)."""
+    import cairosvg  # here, as WeasyPrint (report_pdf)
+
     macros = render_template("organiser/evaluation_picture.svg", macro=template_macro, c=view)
     return io.BytesIO(cairosvg.svg2png(bytestring=macros.encode(), scale=2))
 
@@ -90,6 +90,9 @@ def _table(document, header: list[str], rows: list[list[object]]) -> None:
 
 def report_docx(e: Evaluation) -> bytes:
     """The report as a Word document: the same sections as the page and the PDF."""
+    from docx import Document  # here, as WeasyPrint (report_pdf)
+    from docx.shared import Inches, Pt
+
     views = pictures(e)
     document = Document()
     document.core_properties.title = f"Evaluation: {e.name}"
