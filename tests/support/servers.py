@@ -56,7 +56,11 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30) -> Server:
+    #: How long a server may take to listen: generous, as it is a wait and not a
+    #: measure (a fresh clone's servers all start at once, on a shared machine).
+    READY_WITHIN = 120
+
+    def start(self, timeout: float = READY_WITHIN) -> Server:
         return self.launch().wait_ready(timeout)
 
     def launch(self) -> Server:
@@ -71,7 +75,7 @@ class Server:
     def pid(self) -> int:
         return self.process.pid
 
-    def wait_ready(self, timeout: float = 30) -> Server:
+    def wait_ready(self, timeout: float = READY_WITHIN) -> Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

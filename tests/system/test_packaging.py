@@ -95,7 +95,7 @@ def test_the_demo_runs_from_the_installed_package(installed, tmp_path):
             env=_environment(installed, tmp_path), cwd=tmp_path, stdout=output,
             stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a wait, not a measure (see Server.READY_WITHIN)
         while "sign-up page:" not in log.read_text() and time.monotonic() < deadline:
             assert server.poll() is None, log.read_text()
             time.sleep(0.1)

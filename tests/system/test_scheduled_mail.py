@@ -45,7 +45,7 @@ from matcher.times import iso, utc_now
 from tests.support.database import Database
 from tests.support.live import Listener, wait_all
 from tests.support.mail import SmtpServer, _Collector
-from tests.support.servers import call, free_port, server_environment
+from tests.support.servers import Server, call, free_port, server_environment
 from web import queue_channel
 
 #: How far ahead of now a test's slot is: time to set it, not much more.
@@ -233,7 +233,7 @@ class WorkerProcess:
         self.env, self.log = env, log
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30) -> WorkerProcess:
+    def start(self, timeout: float = Server.READY_WITHIN) -> WorkerProcess:
         with open(self.log, "ab") as output:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "matcher", "worker", "--workers", str(WORKERS)],

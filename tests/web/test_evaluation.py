@@ -13,8 +13,10 @@ from docx import Document
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from matcher.accounts import create_organiser, set_password
 from matcher.meetings import store_round
-from matcher.models import Feedback, Person, Round, Trial
+from matcher.models import Feedback, Organiser, Person, Round, Trial
+from tests.support.app import app_on_copy, build_once
 
 NAMES = [f"Person {k}" for k in range(6)]
 DEPARTMENTS = ["Nursing", "IT", "HR", "Nursing", "IT", "HR"]
@@ -37,9 +39,12 @@ def _store(app, trial_id, groups, sitting_out, when, *, number):
         db.commit()
 
 
-@pytest.fixture
-def built(app, client, organiser_token):
-    """The trial of the module's docstring; its id and everyone's token."""
+def _build(app, client):
+    """The trial of the module's docstring; its id, everyone's token, and the
+    organiser's credentials."""
+    with app.extensions["matcher.sessions"]() as db:
+        _, organiser_token = create_organiser(db, "org@example.org", "Org")
+        db.commit()
     org = auth(organiser_token)
     trial = client.post("/api/v1/trials", json={"name": "Spring coffee"}, headers=org).get_json()
     earlier = client.post("/api/v1/trials", json={"name": "Last year"}, headers=org).get_json()
@@ -81,6 +86,24 @@ def built(app, client, organiser_token):
            number=3)
     assert client.delete("/api/v1/me", headers=auth(tokens[5])).status_code == 200
     return {"id": trial["id"], "tokens": tokens[:5], "org": org}
+
+
+@pytest.fixture(scope="module")
+def built_once(module_databases, tmp_path_factory):
+    """The trial, built once per module (each test works on a copy)."""
+    return build_once(module_databases, tmp_path_factory.mktemp("evaluation"), _build)
+
+
+@pytest.fixture
+def app(built_once, databases, outbox):
+    """The app on a fresh copy of the module's trial."""
+    with app_on_copy(databases, built_once[0], outbox) as made:
+        yield made
+
+
+@pytest.fixture
+def built(built_once):
+    return built_once[1]
 
 
 def test_feedback_is_one_fact_with_met_and_closes_with_the_next_round(app, client, built):
@@ -210,8 +233,6 @@ def test_every_document_has_the_figures_and_no_names(client, built):
 
 
 def test_the_organisers_page(app, client, built):
-    from matcher.accounts import create_organiser, set_password
-    from matcher.models import Organiser
     with app.extensions["matcher.sessions"]() as db:
         owner = db.scalar(select(Organiser).where(Organiser.email == "org@example.org"))
         set_password(owner, "owner's passphrase")
