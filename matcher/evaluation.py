@@ -66,8 +66,8 @@ __all__ = [
 METHOD = (
     "A pair met if they were in the same group in a round and neither of them "
     "said the meeting did not happen.",
-    "Introductions are the people placed in a group in a round, counted as the round "
-    "was published; the response rate is the share of them who answered.",
+    "People introduced are those placed in a group, round by round, counted as each "
+    "round was published; the response rate is the share of them who answered.",
     "Shares and the mean are of those who answered that question, not of everyone; "
     "the number of answers is given with each. A dash means nobody answered it.",
     "A cross-department tie is a pair of people from different departments meeting "
@@ -462,7 +462,8 @@ def _figures(e: Evaluation) -> list[tuple[str, str, str, object]]:
     return [
         ("rounds", "Rounds", str(e.rounds), ""),
         ("participants", "Participants", str(e.participants), ""),
-        ("introduced", "Introductions (people placed in a group)", str(e.introduced), ""),
+        ("introduced", "People introduced (placed in a group, round by round)",
+         str(e.introduced), ""),
         ("responses", "Answers", str(e.responses), ""),
         ("response_rate", "Response rate", percent(e.response_rate), e.introduced),
         ("met_share", "Met their match", percent(e.met.value), e.met.answers),
