@@ -4,7 +4,7 @@
 For a trial and a period (all its rounds, or those published between two
 dates, inclusive, in the trial's time zone), :func:`evaluate` gives:
 
-- participation: the rounds, the people in them, the introductions made, and
+- participation: the rounds, the people in them, the people introduced, and
   how many of those introduced answered (the response rate);
 - the answers (:mod:`matcher.feedback`): the share who met, who had known their
   partner before, who would do it again, and the mean usefulness (1–5), each
