@@ -543,7 +543,8 @@ def evaluation_markdown(e: Evaluation) -> str:
 
 def evaluation_csv(e: Evaluation) -> str:
     """The figures as CSV: ``section,round,measure,value,answers`` (``value`` a
-    number: shares as fractions, empty for none), then the quotes."""
+    number: shares as fractions, empty for none), then the quotes and how the
+    figures were computed."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "round", "measure", "value", "answers"])
@@ -576,6 +577,8 @@ def evaluation_csv(e: Evaluation) -> str:
                 writer.writerow([f"network_{moment}", "", measure, number(value), ""])
     for quote in e.quotes:
         writer.writerow(["quotes", "", "quote", spreadsheet_safe(" ".join(quote.split())), ""])
+    for sentence in e.method:
+        writer.writerow(["method", "", "method", sentence, ""])
     return out.getvalue()
 
 

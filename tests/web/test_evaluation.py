@@ -209,6 +209,8 @@ def test_every_document_has_the_figures_and_no_names(client, built):
     figures = {r["measure"]: (r["value"], r["answers"]) for r in rows if r["section"] == "figures"}
     assert figures["useful_mean"] == ("3.8", "5") and figures["again_share"] == ("0.8", "5")
     assert figures["cross_department_ties"] == ("3", "")
+    assert any(r["section"] == "method" and r["value"].startswith("A pair met if")
+               for r in rows)
     assert [r["value"] for r in rows if r["section"] == "per_round" and r["round"] == "3"
             and r["measure"] == "met_share"] == [""]
     _no_names(" ".join(" ".join(r.values()) for r in rows))
