@@ -55,6 +55,7 @@ __all__ = [
     "analytics_csv",
     "cafe_analytics",
     "chart_named",
+    "department_label",
     "trial_analytics",
     "trial_figures",
 ]
@@ -232,7 +233,7 @@ def _round_participation(stored: Round) -> RoundParticipation:
     )
 
 
-def _label(spellings: Counter[str]) -> str:
+def department_label(spellings: Counter[str]) -> str:
     """The most used spelling of a department (ties: the first in sorted order)."""
     return min(spellings.items(), key=lambda item: (-item[1], item[0]))[0]
 
@@ -268,7 +269,7 @@ def _mixing(kind: str, name: str, people: dict[int, _Who], participants: Sequenc
         spellings.setdefault(key[pid], Counter())[" ".join(who.department.split())] += 1
     counted = Counter(key[pid] for pid in participants)
     departments = sorted(
-        (Department(k, _label(spellings[k]), counted[k]) for k in spellings),
+        (Department(k, department_label(spellings[k]), counted[k]) for k in spellings),
         key=lambda d: (-d.participants, d.label.casefold(), d.key))
     index = {d.key: i for i, d in enumerate(departments)}
     cells = [[0] * len(departments) for _ in departments]

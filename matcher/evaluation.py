@@ -36,6 +36,7 @@ import rustworkx as rx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher.analytics import department_label
 from matcher.errors import ServiceError
 from matcher.exports import spreadsheet_safe
 from matcher.files import attribute_key
@@ -329,10 +330,6 @@ class _Record:
         return new
 
 
-def _label(spellings: Counter[str]) -> str:
-    return min(spellings.items(), key=lambda item: (-item[1], item[0]))[0]
-
-
 def _network(people: dict[int, str], labels: dict[str, str],
              met: set[tuple[int, int]]) -> Network:
     """The network among ``people`` (person id → department key) given the pairs
@@ -399,7 +396,7 @@ def evaluate(session: Session, trial: Trial, period: Period = Period()) -> Evalu
             key = attribute_key(row.department)
             people[row.person_id] = key
             spellings[key][" ".join(row.department.split())] += 1
-    labels = {k: _label(c) for k, c in spellings.items()}
+    labels = {k: department_label(c) for k, c in spellings.items()}
     department_of = {row.person_id: attribute_key(row.department)
                      for rows in members.values() for row in rows}
 
