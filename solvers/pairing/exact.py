@@ -141,25 +141,28 @@ def _best_triad(scorer: Scorer, weights: np.ndarray, pairs, extra: int, rng):
 def _blossom(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, rng):
     """Maximum-weight perfect matching on the given edges of ``values``, or None."""
     size = len(values)
-    graph = rx.PyGraph()  # edges are unique already; checking costs O(degree)
-    graph.add_nodes_from(range(size))
     weights = values[rows, cols]
+    # Every perfect matching has the same number of edges, so a constant offset
+    # keeps the optimum and makes all weights positive for the blossom (and 0
+    # free to mean "no edge" below).
+    offset = 1 - int(min(weights.min(initial=0), 0))
     # Random among equal optima: solve under a random relabelling of the people
     # (shuffling the edge list instead slows the blossom down badly).
     label = rng.permutation(size)
     unlabel = np.argsort(label)
+    # The graph as an adjacency matrix in the relabelled order: rustworkx reads
+    # it in one pass (one edge per pair, in row order), where a Python list of
+    # two million edge tuples cost more than the blossom's own setup. Repeated
+    # edges fall on the same cell. Weights are integers well inside float64's
+    # exact range, so ``int`` gives them back unchanged.
+    matrix = np.zeros((size, size))
     a, b = label[rows], label[cols]
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    keys, first = np.unique(lo * size + hi, return_index=True)
-    lo, hi, weights = keys // size, keys % size, weights[first]
-    # Every perfect matching has the same number of edges, so a constant offset
-    # keeps the optimum and makes all weights positive for the blossom.
-    offset = 1 - int(min(weights.min(initial=0), 0))
-    graph.add_edges_from(list(zip(lo.tolist(), hi.tolist(), (weights + offset).tolist(),
-                                  strict=True)))
-    matching = rx.max_weight_matching(graph, max_cardinality=True, weight_fn=lambda w: w)
+    matrix[a, b] = weights + offset
+    matrix[b, a] = weights + offset
+    graph = rx.PyGraph.from_adjacency_matrix(matrix, null_value=0.0)
+    del matrix
+    matching = rx.max_weight_matching(graph, max_cardinality=True, weight_fn=int)
     if 2 * len(matching) != size:
         return None
     # The matching comes back as a set: sort it, so a seed gives the same output.
     return sorted(tuple(sorted((int(unlabel[x]), int(unlabel[y])))) for x, y in matching)
-
