@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -28,7 +29,7 @@ from matcher.accounts import hash_token
 from matcher.errors import ServiceError
 from matcher.files import attribute_key
 from matcher.meetings import past_rounds, store_round
-from matcher.models import Attendee, Cafe, Group, GroupMember, Organiser, Person, Round
+from matcher.models import Attendee, Cafe, Group, GroupMember, Note, Organiser, Person, Round
 from matcher.times import iso, utc
 from matcher.trials import check_weights
 from matcher.validation import (
@@ -43,7 +44,9 @@ from solvers.model import History, Infeasible, Participant, Weights
 from solvers.rotation import CafeProblem, plan_cafe
 
 __all__ = [
+    "FORMATS",
     "CafeError",
+    "Format",
     "Joined",
     "add_time",
     "attendee_for_token",
@@ -83,6 +86,66 @@ class CafeError(ServiceError):
     """A café cannot do what was asked."""
 
 
+#: The latest a pledge may be mailed back, in days.
+MAX_REMINDER_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Format:
+    """A café's format: its name, its default questions (one per round) and,
+    for the reviews, the heading of each question's column in the grid."""
+
+    key: str
+    name: str
+    questions: tuple[str, ...]
+    headings: tuple[str, ...] = ()
+
+
+FORMATS = {f.key: f for f in (
+    Format("cafe", "Knowledge café", ()),
+    # The four questions of an After Action Review (US Army, TC 25-20, 1993).
+    Format("after-action-review", "After action review", (
+        "What was supposed to happen?", "What actually happened?",
+        "Why were there differences?", "What will we do next time?"),
+        ("Supposed to happen", "Actually happened", "Why the differences", "Next time")),
+    # The grid knowledge services used to review changes made in a crisis.
+    Format("keep-revert-stop", "Keep, revert, stop", (
+        "What new practice should we keep?", "What should go back to how it was?",
+        "What old practice should stop?"),
+        ("Keep", "Revert", "Stop")),
+)}
+
+
+def check_format(fields: dict[str, object]) -> tuple[str, list[object] | None, object]:
+    """A new café's ``format`` (400 naming it if unknown), and its ``questions``
+    and ``rounds`` with the format's defaults where they were left out: a review
+    has a round per question unless told otherwise."""
+    key = fields.get("format", "cafe")
+    if key is None:
+        key = "cafe"
+    if not isinstance(key, str) or key not in FORMATS:
+        raise CafeError(400, "invalid", "format must be one of " + ", ".join(FORMATS), "format")
+    chosen = FORMATS[key]
+    questions = fields.get("questions")
+    if not questions and chosen.questions:
+        questions = list(chosen.questions)
+    rounds = fields.get("rounds")
+    if rounds is None and chosen.questions:
+        rounds = len(questions) if isinstance(questions, list) else len(chosen.questions)
+    return key, questions, rounds
+
+
+def check_reminder_days(value: object) -> int | None:
+    """``pledge_reminder_days``: none, or a whole number of days from 1 to a year."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) \
+            or not 1 <= value <= MAX_REMINDER_DAYS:
+        raise CafeError(400, "invalid", "pledge_reminder_days must be a whole number from 1 "
+                        f"to {MAX_REMINDER_DAYS}", "pledge_reminder_days")
+    return value
+
+
 def _text(value: object, field: str, *, required: bool, limit: int = MAX_FIELD_LENGTH) -> str:
     return text(value, field, required=required, limit=limit, error=CafeError)
 
@@ -100,8 +163,16 @@ def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object
     ``round_minutes`` (default :data:`DEFAULT_ROUND_MINUTES`), ``questions`` (at
     most one per round),
     ``hosts`` (names, table 1 first: whoever joins under a host's name hosts
-    that table), ``weights``."""
+    that table), ``weights``; and for the harvest (docs/harvest.md)
+    ``format`` (its questions and rounds are the defaults), ``anonymous_notes``
+    and ``pledge_reminder_days``."""
     name = _text(fields.get("name"), "name", required=True)
+    fmt, questions, rounds = check_format(fields)
+    anonymous = fields.get("anonymous_notes", False)
+    if not isinstance(anonymous, bool):
+        raise CafeError(400, "invalid", "anonymous_notes must be true or false",
+                        "anonymous_notes")
+    reminder_days = check_reminder_days(fields.get("pledge_reminder_days"))
     tables, size = fields.get("tables"), fields.get("table_size")
     if tables is not None and size is not None:
         raise CafeError(400, "invalid", "give tables or table_size, not both", "tables")
@@ -110,10 +181,10 @@ def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object
     else:
         size = _whole(DEFAULT_TABLE_SIZE if size is None else size, "table_size", 2,
                       MAX_TABLE_SIZE)
-    rounds = _whole(fields.get("rounds"), "rounds", 1, MAX_ROUNDS)
+    rounds = _whole(rounds, "rounds", 1, MAX_ROUNDS)
     minutes = _whole(fields.get("round_minutes", DEFAULT_ROUND_MINUTES), "round_minutes", 1,
                      MAX_MINUTES)
-    questions = fields.get("questions") or []
+    questions = questions or []
     if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
         raise CafeError(400, "invalid", "questions must be a list of texts", "questions")
     if len(questions) > rounds:
@@ -137,7 +208,8 @@ def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object
                 screen_key=secrets.token_urlsafe(24), tables=tables, table_size=size,
                 rounds=rounds, round_minutes=minutes, questions=questions,
                 host_names=host_names, weights=weights,
-                status="lobby", current_round=0, plan={})
+                status="lobby", current_round=0, plan={}, format=fmt,
+                anonymous_notes=anonymous, pledge_reminder_days=reminder_days)
     session.add(cafe)
     session.flush()
     return cafe
@@ -464,8 +536,38 @@ def _current(cafe: Cafe) -> Round | None:
     return cafe.played[-1]
 
 
+def author_of(note: Note) -> dict[str, str]:
+    """``{"author": name}``, or nothing for a note that keeps no author."""
+    return {"author": note.author.name} if note.author is not None else {}
+
+
+def notes_by_table(session: Session, cafe: Cafe) -> dict[int, list[Note]]:
+    """The café's visible notes by table, oldest first (one query: every
+    phone's seat is made from it)."""
+    by_table: dict[int, list[Note]] = defaultdict(list)
+    for note in session.scalars(select(Note).where(
+            Note.cafe_id == cafe.id, Note.hidden.is_(False), Note.merged_into_id.is_(None))
+            .order_by(Note.round_number, Note.id)):
+        by_table[note.table_number].append(note)
+    return by_table
+
+
+def earlier_notes(notes: list[Note], number: int) -> list[dict[str, object]]:
+    """``seat.earlier_notes``: the notes made at this table in rounds before
+    ``number``. Without authors: they are not this group's tablemates."""
+    return [{"note_id": n.id, "round": n.round_number, "text": n.text}
+            for n in notes if n.round_number < number]
+
+
+def table_notes(notes: list[Note], number: int) -> list[dict[str, object]]:
+    """``seat.notes``: this round's notes at this table so far (with their
+    authors' names, who are at the table, unless the café is anonymous)."""
+    return [{"note_id": n.id, "text": n.text} | author_of(n)
+            for n in notes if n.round_number == number]
+
+
 def _seat(cafe: Cafe, number: int, group: Group, person_id: int,
-          names: dict[int, Attendee]) -> dict[str, object]:
+          names: dict[int, Attendee], notes: list[Note]) -> dict[str, object]:
     me = names.get(person_id)
     return {
         "join_code": cafe.code, "cafe": cafe.code, "round": number, "table": group.number,
@@ -475,6 +577,7 @@ def _seat(cafe: Cafe, number: int, group: Group, person_id: int,
                        for m in group.members
                        if m.person_id != person_id and m.person_id in names],
         "question": question(cafe, number), "ends_at": iso(cafe.ends_at),
+        "earlier_notes": earlier_notes(notes, number), "notes": table_notes(notes, number),
     }
 
 
@@ -486,7 +589,9 @@ def round_seats(cafe: Cafe, stored: Round | None = None) -> dict[str, dict[str, 
     if stored is None:
         return {}
     names = {a.person_id: a for a in cafe.attendees}
-    return {member.person.public_id: _seat(cafe, stored.number, group, member.person_id, names)
+    notes = notes_by_table(object_session(cafe), cafe)
+    return {member.person.public_id: _seat(cafe, stored.number, group, member.person_id, names,
+                                           notes.get(group.number, []))
             for group in stored.groups for member in group.members}
 
 
@@ -507,7 +612,10 @@ def current_seat(attendee: Attendee) -> dict[str, object] | None:
     names = {a.person_id: a for a in session.scalars(select(Attendee).where(
         Attendee.cafe_id == cafe.id,
         Attendee.person_id.in_([m.person_id for m in group.members])))}
-    return _seat(cafe, cafe.current_round, group, attendee.person_id, names)
+    notes = session.scalars(select(Note).where(
+        Note.cafe_id == cafe.id, Note.table_number == group.number, Note.hidden.is_(False),
+        Note.merged_into_id.is_(None)).order_by(Note.round_number, Note.id)).all()
+    return _seat(cafe, cafe.current_round, group, attendee.person_id, names, list(notes))
 
 
 def screen_view(cafe: Cafe) -> dict[str, object]:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from matcher.errors import ServiceError
 from matcher.models import Feedback, GroupMember, Membership, Round
 from matcher.times import utc_now
-from matcher.validation import unprintable
+from matcher.validation import long_text
 
 __all__ = [
     "LEARNT_LIMIT",
@@ -69,22 +69,9 @@ def _flag(data: dict, field: str) -> bool | None:
 
 
 def _learnt(value: object) -> str:
-    """The free text: kept with its line breaks (trailing spaces and blank lines
-    at either end dropped), refused with other control characters or too long."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise FeedbackError(400, "invalid", "learnt must be text", "learnt")
-    lines = [line.rstrip() for line in value.replace("\r\n", "\n").replace("\r", "\n")
-             .split("\n")]
-    learnt = "\n".join(lines).strip()
-    if any(unprintable(line.replace("\t", " ")) for line in lines):
-        raise FeedbackError(400, "invalid", "learnt must not contain control characters",
-                            "learnt")
-    if len(learnt) > LEARNT_LIMIT:
-        raise FeedbackError(400, "invalid",
-                            f"learnt is longer than {LEARNT_LIMIT} characters", "learnt")
-    return learnt
+    """The free text: kept with its line breaks, refused with other control
+    characters or too long."""
+    return long_text(value, "learnt", required=False, limit=LEARNT_LIMIT, error=FeedbackError)
 
 
 def check_answers(data: dict) -> Answers:

@@ -43,8 +43,11 @@ __all__ = [
     "GroupMember",
     "Membership",
     "Message",
+    "Note",
+    "NoteVote",
     "Organiser",
     "Person",
+    "Pledge",
     "Round",
     "Trial",
     "UsedAction",
@@ -210,6 +213,10 @@ class Cafe(Base):
     ``current_round`` until ``ends_at``) or ``finished``. ``table_count`` is
     fixed when the café starts. ``plan`` holds the rounds still to come as last
     planned (table lists of public ids), for whom, and the plan's quality.
+    ``format`` is what the harvest is for (docs/harvest.md): ``cafe``,
+    ``after-action-review`` or ``keep-revert-stop``; with ``anonymous_notes``
+    no note keeps its author. ``pledge_reminder_days``: days after a pledge
+    when it is mailed back (``None``: never).
     """
 
     __tablename__ = "cafe"
@@ -232,6 +239,10 @@ class Cafe(Base):
     table_count: Mapped[int | None] = mapped_column(Integer)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     plan: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    format: Mapped[str] = mapped_column(String(24), default="cafe", server_default="cafe")
+    anonymous_notes: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=false())
+    pledge_reminder_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
     organiser: Mapped[Organiser] = relationship()
@@ -271,6 +282,67 @@ class Attendee(Base):
     cafe: Mapped[Cafe] = relationship(back_populates="attendees")
     # Joined: a café's code reads everyone's person (their public id) at once.
     person: Mapped[Person] = relationship(back_populates="attendances", lazy="joined")
+
+
+class Note(Base):
+    """What a table wrote down during a round of a café (docs/harvest.md).
+
+    ``author_id`` is the attendee who posted it; in a café with
+    ``anonymous_notes`` it is never set, so nothing links a note to its author.
+    ``hidden``: the organiser keeps it out of the record. ``merged_into_id``: a
+    duplicate the organiser merged into that note (its votes went there; it is
+    left out of the record as a hidden one is).
+    """
+
+    __tablename__ = "note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cafe_id: Mapped[int] = mapped_column(ForeignKey("cafe.id", ondelete="CASCADE"), index=True)
+    round_number: Mapped[int] = mapped_column(Integer)
+    table_number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attendee.id", ondelete="SET NULL"), index=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("note.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+
+    author: Mapped[Attendee | None] = relationship()
+    votes: Mapped[list[NoteVote]] = relationship(
+        back_populates="note", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class NoteVote(Base):
+    """One attendee's vote for one note (one per note per person)."""
+
+    __tablename__ = "note_vote"
+    __table_args__ = (UniqueConstraint("note_id", "attendee_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("note.id", ondelete="CASCADE"))
+    attendee_id: Mapped[int] = mapped_column(
+        ForeignKey("attendee.id", ondelete="CASCADE"), index=True)
+
+    note: Mapped[Note] = relationship(back_populates="votes")
+
+
+class Pledge(Base):
+    """The one action an attendee will take after a café (their latest word
+    replaces the earlier one). If the café mails pledges back, the outbox holds
+    one message for it (reason ``pledge:<café>:<attendee>``), composed with the
+    pledge as it is when the message is sent."""
+
+    __tablename__ = "pledge"
+    __table_args__ = (UniqueConstraint("cafe_id", "attendee_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cafe_id: Mapped[int] = mapped_column(ForeignKey("cafe.id", ondelete="CASCADE"), index=True)
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    pledged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+
+    attendee: Mapped[Attendee] = relationship()
 
 
 class Round(Base):

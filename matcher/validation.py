@@ -104,6 +104,28 @@ def text(value: object, field: str, *, required: bool, error: type[ServiceError]
                      field, error)
 
 
+def long_text(value: object, field: str, *, required: bool, limit: int,
+              error: type[ServiceError]) -> str:
+    """Free text that keeps its line breaks (a note, a pledge, what someone
+    learnt): trailing spaces and blank lines at either end dropped; refused
+    (400, naming ``field``) if missing when ``required``, too long, or with
+    any other control character."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise error(400, "invalid", f"{field} must be text", field)
+    lines = [line.rstrip() for line in value.replace("\r\n", "\n").replace("\r", "\n")
+             .split("\n")]
+    result = "\n".join(lines).strip()
+    if any(unprintable(line.replace("\t", " ")) for line in lines):
+        raise error(400, "invalid", f"{field} must not contain control characters", field)
+    if required and not result:
+        raise error(400, "invalid", f"{field} is required", field)
+    if len(result) > limit:
+        raise error(400, "invalid", f"{field} is longer than {limit} characters", field)
+    return result
+
+
 def check_email(value: object, *, required: bool, error: type[ServiceError]) -> str:
     """An email from a request, lower case; refused (400) unless it looks like
     an address and fits (measured after lowering: some letters grow)."""

@@ -274,7 +274,8 @@ def test_the_first_round_starts_the_cafe(session, organiser):
     assert state["ends_at"].endswith("Z")
     seat = current_seat(people[0])
     assert set(seat) == {"join_code", "cafe", "round", "table", "table_role", "companions",
-                         "question", "ends_at"}
+                         "question", "ends_at", "earlier_notes", "notes"}
+    assert (seat["earlier_notes"], seat["notes"]) == ([], [])
     assert seat["cafe"] == seat["join_code"]  # its first name, for older clients
     assert (seat["join_code"], seat["round"], seat["question"]) == (cafe.code, 1,
                                                               "What surprised you?")

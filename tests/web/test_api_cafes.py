@@ -280,7 +280,7 @@ def test_each_participant_receives_only_their_own_seat(client, cafe, organiser_t
         assert len(seats) == 1
         seat = seats[0]
         assert set(seat) == {"join_code", "cafe", "round", "table", "table_role",
-                             "companions", "question", "ends_at"}
+                             "companions", "question", "ends_at", "earlier_notes", "notes"}
         table = table_of[person["participant_id"]]
         assert (seat["join_code"], seat["round"], seat["table"]) == (
             cafe["join_code"], 1, table["table"])
