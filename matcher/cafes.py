@@ -29,7 +29,17 @@ from matcher.accounts import hash_token
 from matcher.errors import ServiceError
 from matcher.files import attribute_key
 from matcher.meetings import past_rounds, store_round
-from matcher.models import Attendee, Cafe, Group, GroupMember, Note, Organiser, Person, Round
+from matcher.models import (
+    Attendee,
+    Cafe,
+    Group,
+    GroupMember,
+    Note,
+    NoteVote,
+    Organiser,
+    Person,
+    Round,
+)
 from matcher.times import iso, utc
 from matcher.trials import check_weights
 from matcher.validation import (
@@ -618,11 +628,53 @@ def current_seat(attendee: Attendee) -> dict[str, object] | None:
     return _seat(cafe, cafe.current_round, group, attendee.person_id, names, list(notes))
 
 
+#: How many notes the big screen shows at the end.
+TOP_NOTES = 10
+
+
+def screen_notes(session: Session, cafe: Cafe) -> dict[str, object]:
+    """What the big screen's harvest wall shows: during a round, the current
+    question's notes from every table (newest first); after the last round,
+    the most voted notes of the café."""
+    if cafe.status == "running":
+        notes = session.scalars(select(Note).where(
+            Note.cafe_id == cafe.id, Note.round_number == cafe.current_round,
+            Note.hidden.is_(False), Note.merged_into_id.is_(None))
+            .order_by(Note.id.desc())).all()
+        return {"notes": [{"note_id": n.id, "table": n.table_number, "text": n.text}
+                          for n in notes], "top_notes": []}
+    if cafe.status == "finished":
+        top = _voted(session, cafe)[:TOP_NOTES]
+        return {"notes": [], "top_notes": [
+            {"note_id": n.id, "round": n.round_number, "table": n.table_number,
+             "text": n.text, "votes": votes} for n, votes in top]}
+    return {"notes": [], "top_notes": []}
+
+
+def vote_counts(session: Session, cafe: Cafe) -> dict[int, int]:
+    """Each voted note's number of votes, by note id."""
+    return dict(session.execute(
+        select(NoteVote.note_id, func.count()).join(Note, Note.id == NoteVote.note_id)
+        .where(Note.cafe_id == cafe.id).group_by(NoteVote.note_id)).all())
+
+
+def _voted(session: Session, cafe: Cafe) -> list[tuple[Note, int]]:
+    """Visible notes with their votes, most voted first (then oldest first)."""
+    counts = vote_counts(session, cafe)
+    notes = session.scalars(select(Note).where(
+        Note.cafe_id == cafe.id, Note.hidden.is_(False), Note.merged_into_id.is_(None))
+        .order_by(Note.id)).all()
+    ranked = [(n, counts.get(n.id, 0)) for n in notes]
+    ranked.sort(key=lambda pair: -pair[1])
+    return ranked
+
+
 def screen_view(cafe: Cafe) -> dict[str, object]:
     """What the big screen shows: the state, and during a round every table with
-    its people (name, department, host) and the question."""
+    its people (name, department, host) and the question; and its harvest
+    wall (:func:`screen_notes`)."""
     view = cafe_state(cafe) | {"name": cafe.name, "question": question(cafe, cafe.current_round),
-                               "tables": []}
+                               "tables": []} | screen_notes(object_session(cafe), cafe)
     stored = _current(cafe)
     if stored is not None:
         names = {a.person_id: a for a in cafe.attendees}

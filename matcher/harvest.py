@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
-from matcher.cafes import FORMATS, CafeError, author_of, question
+from matcher.cafes import FORMATS, CafeError, author_of, question, vote_counts
 from matcher.exports import spreadsheet_safe
 from matcher.mail import Mail, compose
 from matcher.models import (
@@ -39,6 +39,7 @@ from matcher.models import (
     Message,
     Note,
     NoteVote,
+    Person,
     Pledge,
     Round,
 )
@@ -58,10 +59,12 @@ __all__ = [
     "pledge_composer",
     "pledge_of",
     "pledge_open",
+    "pledge_view",
     "post_note",
     "post_pledge",
-    "screen_notes",
+    "record_date",
     "seated_table",
+    "table_people",
     "vote",
     "votes_open",
     "voting_notes",
@@ -70,8 +73,6 @@ __all__ = [
 #: The longest note and pledge, in characters.
 NOTE_LIMIT = 500
 PLEDGE_LIMIT = 500
-#: How many notes the big screen shows at the end.
-TOP_NOTES = 10
 
 
 # -- notes ---------------------------------------------------------------------------------
@@ -117,42 +118,6 @@ def note_event(cafe: Cafe, note: Note) -> dict[str, object]:
     """docs/events.md ``note``: to the note's table, the console and the screen."""
     return {"cafe": cafe.code, "round": note.round_number, "table": note.table_number,
             "note_id": note.id, "text": note.text} | author_of(note)
-
-
-def screen_notes(session: Session, cafe: Cafe) -> dict[str, object]:
-    """What the big screen's harvest wall shows: during a round, the current
-    question's notes from every table (newest first); after the last round,
-    the most voted notes of the café."""
-    if cafe.status == "running":
-        notes = session.scalars(select(Note).where(
-            Note.cafe_id == cafe.id, Note.round_number == cafe.current_round,
-            Note.hidden.is_(False), Note.merged_into_id.is_(None))
-            .order_by(Note.id.desc())).all()
-        return {"notes": [{"note_id": n.id, "table": n.table_number, "text": n.text}
-                          for n in notes], "top_notes": []}
-    if cafe.status == "finished":
-        top = _voted(session, cafe)[:TOP_NOTES]
-        return {"notes": [], "top_notes": [
-            {"note_id": n.id, "round": n.round_number, "table": n.table_number,
-             "text": n.text, "votes": votes} for n, votes in top]}
-    return {"notes": [], "top_notes": []}
-
-
-def _vote_counts(session: Session, cafe: Cafe) -> dict[int, int]:
-    return dict(session.execute(
-        select(NoteVote.note_id, func.count()).join(Note, Note.id == NoteVote.note_id)
-        .where(Note.cafe_id == cafe.id).group_by(NoteVote.note_id)).all())
-
-
-def _voted(session: Session, cafe: Cafe) -> list[tuple[Note, int]]:
-    """Visible notes with their votes, most voted first (then oldest first)."""
-    counts = _vote_counts(session, cafe)
-    notes = session.scalars(select(Note).where(
-        Note.cafe_id == cafe.id, Note.hidden.is_(False), Note.merged_into_id.is_(None))
-        .order_by(Note.id)).all()
-    ranked = [(n, counts.get(n.id, 0)) for n in notes]
-    ranked.sort(key=lambda pair: -pair[1])
-    return ranked
 
 
 # -- votes ---------------------------------------------------------------------------------
@@ -211,7 +176,7 @@ def voting_notes(session: Session, attendee: Attendee) -> list[dict[str, object]
     its question, the table, the text, the votes and whether they voted. No
     authors: most of them were not this person's tablemates."""
     cafe = attendee.cafe
-    counts = _vote_counts(session, cafe)
+    counts = vote_counts(session, cafe)
     mine = set(session.scalars(select(NoteVote.note_id).join(Note, Note.id == NoteVote.note_id)
                                .where(Note.cafe_id == cafe.id,
                                       NoteVote.attendee_id == attendee.id)))
@@ -285,6 +250,26 @@ def pledge_of(session: Session, attendee: Attendee) -> Pledge | None:
 
 def _reason(cafe: Cafe, attendee: Attendee) -> str:
     return f"pledge:{cafe.id}:{attendee.id}"
+
+
+def pledge_view(session: Session, pledge: Pledge) -> dict[str, object]:
+    """docs/api.md ``POST /cafes/{code}/pledges``: the pledge, and when it will be
+    mailed back (``None``: it will not, or it has been)."""
+    message = session.scalar(select(Message).where(
+        Message.reason == _reason(pledge.attendee.cafe, pledge.attendee)))
+    due = message.due_at if message is not None and message.status == "queued" else None
+    return {"text": pledge.text, "pledged_at": iso(pledge.pledged_at), "mailed_back_at": iso(due)}
+
+
+def table_people(session: Session, cafe: Cafe, note: Note) -> list[str]:
+    """The public ids of everyone at the note's table in its round (whom its
+    ``note`` push goes to)."""
+    return list(session.scalars(
+        select(Person.public_id).join(GroupMember, GroupMember.person_id == Person.id)
+        .join(Group, Group.id == GroupMember.group_id)
+        .join(Round, Round.id == Group.round_id)
+        .where(Round.cafe_id == cafe.id, Round.number == note.round_number,
+               Group.number == note.table_number)))
 
 
 def post_pledge(session: Session, attendee: Attendee, text: object, *, sender: str,
@@ -373,7 +358,7 @@ def harvest(session: Session, cafe: Cafe, *, hidden: bool = False) -> dict[str, 
     page); the record and its exports leave them out. ``author`` is absent in
     an anonymous café, in the notes and the pledges alike."""
     chosen = FORMATS.get(cafe.format, FORMATS["cafe"])
-    counts = _vote_counts(session, cafe)
+    counts = vote_counts(session, cafe)
     notes = session.scalars(select(Note).where(Note.cafe_id == cafe.id)
                             .order_by(Note.round_number, Note.table_number, Note.id)).all()
     anonymous = cafe.anonymous_notes
@@ -418,7 +403,8 @@ def harvest(session: Session, cafe: Cafe, *, hidden: bool = False) -> dict[str, 
     }
 
 
-def _date(record: dict[str, object]) -> str:
+def record_date(record: dict[str, object]) -> str:
+    """The record's date as people write it (1 December 2026)."""
     return datetime.fromisoformat(str(record["date"]).replace("Z", "+00:00")).strftime(
         "%-d %B %Y")
 
@@ -437,7 +423,7 @@ def _md(text: str) -> str:
 def harvest_markdown(record: dict[str, object]) -> str:
     """The lessons-learnt record as Markdown (hidden and merged notes left out)."""
     out = [f"# {_md(record['name'])}: lessons learnt", "",
-           f"{record['format_name']}, {_date(record)}. "
+           f"{record['format_name']}, {record_date(record)}. "
            f"{'Notes are anonymous. ' if record['anonymous_notes'] else ''}"
            "Notes are listed most voted first.", ""]
     if record["grid"]:

@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from matcher import db
 from matcher.actions import action_token
+from matcher.harvest import pledge_composer
 from matcher.introductions import Links, composers, sealed_page
 from matcher.jobs import make_jobs
 from matcher.mail import mailer_for
@@ -191,5 +192,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["matcher.jobs"].outbox.composers.update(composers(
         Links(sealed_page(seal, link_for), action_for), mailer.sender, trial_schedule))
+    app.extensions["matcher.jobs"].outbox.composers.update(pledge_composer(mailer.sender))
     init_security(app)
     return app

@@ -4,7 +4,7 @@ the big screen. (The host console is in :mod:`web.organiser`.)"""
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from matcher.cafes import (
     CafeError,
@@ -17,8 +17,20 @@ from matcher.cafes import (
     leave_cafe,
     screen_view,
 )
+from matcher.harvest import (
+    NOTE_LIMIT,
+    PLEDGE_LIMIT,
+    pledge_of,
+    pledge_open,
+    pledge_view,
+    post_note,
+    post_pledge,
+    vote,
+    votes_open,
+    voting_notes,
+)
 from web.extensions import session, socketio
-from web.push import push_cafe
+from web.push import push_cafe, push_note, push_screen
 
 __all__ = ["blueprint", "qr_svg"]
 
@@ -93,12 +105,78 @@ def _attendee(token: str):
 
 @blueprint.get("/cafe/me/<token>")
 def me_page(token: str):
-    """A participant's page (secret link): waiting, then their table each round, live."""
-    attendee = _attendee(token)
+    """A participant's page (secret link): waiting, then their table each round, live,
+    with its notes; the pledge in the last round; the votes at the end."""
+    return _me(token, _attendee(token))
+
+
+def _me(token: str, attendee, error: CafeError | None = None, values: dict | None = None):
     cafe = attendee.cafe
-    return render_template("cafes/me.html", token=token, attendee=attendee, cafe=cafe,
-                           state=cafe_state(cafe),
-                           seat=current_seat(attendee) if attendee.present else None)
+    db = session()
+    pledge = pledge_of(db, attendee)
+    status = error.status if error is not None else 200
+    return render_template(
+        "cafes/me.html", token=token, attendee=attendee, cafe=cafe, state=cafe_state(cafe),
+        seat=current_seat(attendee) if attendee.present else None,
+        pledge=pledge_view(db, pledge) if pledge else None, pledge_open=pledge_open(cafe),
+        votes_open=votes_open(cafe),
+        voting=voting_notes(db, attendee) if votes_open(cafe) and attendee.present else [],
+        note_limit=NOTE_LIMIT, pledge_limit=PLEDGE_LIMIT, error=error,
+        values=values or {}), status
+
+
+def _form_action(token: str, action, field_values: dict | None = None):
+    """Run ``action(attendee)`` for a page's form: back to the page (303), or the page
+    with the error where it happened."""
+    attendee = _attendee(token)
+    db = session()
+    try:
+        after = action(db, attendee)
+    except CafeError as exc:
+        db.rollback()
+        return _me(token, attendee, exc, field_values)
+    db.commit()
+    if after is not None:
+        after(attendee)
+    return redirect(url_for("cafes.me_page", token=token) + "#harvest", 303)
+
+
+@blueprint.post("/cafe/me/<token>/notes")
+def note_submit(token: str):
+    """A note of the participant's table (the page's form, without JavaScript)."""
+    text = request.form.get("text", "")
+
+    def action(db, attendee):
+        note = post_note(db, attendee, text)
+        return lambda a: push_note(socketio, a.cafe, note)
+
+    return _form_action(token, action, {"note": text})
+
+
+@blueprint.post("/cafe/me/<token>/pledge")
+def pledge_submit(token: str):
+    """The participant's pledge (the page's form)."""
+    text = request.form.get("text", "")
+
+    def action(db, attendee):
+        _, message = post_pledge(db, attendee, text,
+                                 sender=current_app.extensions["matcher.mailer"].sender)
+        due = message.due_at if message is not None else None
+        return lambda a: current_app.extensions["matcher.jobs"].wake_at(due)
+
+    return _form_action(token, action, {"pledge": text})
+
+
+@blueprint.post("/cafe/me/<token>/notes/<int:note_id>/vote")
+def vote_submit(token: str, note_id: int):
+    """Vote for a note, or (``vote=no``) take the vote back (the page's form)."""
+    on = request.form.get("vote", "yes") != "no"
+
+    def action(db, attendee):
+        vote(db, attendee, note_id, on=on)
+        return lambda a: push_screen(socketio, a.cafe)
+
+    return _form_action(token, action)
 
 
 @blueprint.post("/cafe/me/<token>/leave")

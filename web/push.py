@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from matcher.cafes import cafe_state, round_seats, screen_view
 from matcher.errors import ServiceError
+from matcher.harvest import note_event, table_people
 from matcher.introductions import mail_due_at, queue_check_ins, queue_reminders, queue_round_mail
-from matcher.models import Cafe, Membership, Round, Trial
+from matcher.models import Cafe, Membership, Note, Round, Trial
 from matcher.times import utc_now
 from matcher.trials import due_trials, publish_round, publish_scheduled, round_matches
 from web.extensions import session, socketio
@@ -29,6 +30,8 @@ __all__ = [
     "push_round",
     "push_cafe",
     "push_match",
+    "push_note",
+    "push_screen",
     "push_seats",
     "screen_room",
     "seat_room",
@@ -175,6 +178,24 @@ def push_cafe(socketio, cafe: Cafe) -> None:
     view = screen_view(cafe)
     socketio.emit("cafe_screen", view, to=screen_room(cafe))
     socketio.emit("cafe_screen", view, to=console_room(cafe))
+
+
+def push_screen(socketio, cafe: Cafe) -> None:
+    """After a vote, or a note hidden or merged: ``cafe_screen`` to the café's
+    screens and console only (the phones' state has not changed)."""
+    view = screen_view(cafe)
+    socketio.emit("cafe_screen", view, to=screen_room(cafe))
+    socketio.emit("cafe_screen", view, to=console_room(cafe))
+
+
+def push_note(socketio, cafe: Cafe, note: Note) -> None:
+    """After a note is committed: ``note`` to each phone at its table, the console
+    and the screens (and to no other table)."""
+    payload = note_event(cafe, note)
+    for public_id in table_people(session(), cafe, note):
+        socketio.emit("note", payload, to=seat_room(cafe, public_id))
+    socketio.emit("note", payload, to=console_room(cafe))
+    socketio.emit("note", payload, to=screen_room(cafe))
 
 
 def emit_seats(socketio, cafe: Cafe, *, here_only: bool = False) -> None:

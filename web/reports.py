@@ -1,7 +1,9 @@
-"""The evaluation report as documents an organiser sends on (docs/evaluation.md):
-PDF (WeasyPrint, from the page's own HTML), Word (python-docx, with the
-page's pictures drawn as PNG by CairoSVG), Markdown and CSV (the figures,
-:mod:`matcher.evaluation`'s). Every one carries the method and no names."""
+"""Documents an organiser sends on or files. The evaluation report
+(docs/evaluation.md): PDF (WeasyPrint, from the page's own HTML), Word
+(python-docx, with the page's pictures drawn as PNG by CairoSVG), Markdown and
+CSV (the figures, :mod:`matcher.evaluation`'s); every one carries the method
+and no names. A café's lessons-learnt record (docs/harvest.md): the same four
+kinds, from :func:`matcher.harvest.harvest`, hidden and merged notes left out."""
 
 from __future__ import annotations
 
@@ -19,11 +21,12 @@ from matcher.evaluation import (
     network_rows,
     percent,
 )
+from matcher.harvest import harvest_csv, harvest_markdown, record_date
 from matcher.times import utc_now
 from web.charts import network_view, useful_view
 
-__all__ = ["FORMATS", "LABELS", "report_context", "report_download", "report_docx",
-           "report_pdf"]
+__all__ = ["FORMATS", "LABELS", "harvest_download", "report_context", "report_download",
+           "report_docx", "report_pdf"]
 
 #: The documents, as the URL names them, with their media types.
 FORMATS = {
@@ -151,3 +154,83 @@ def report_download(e: Evaluation, kind: str) -> Response:
         body = evaluation_csv(e)
     return Response(body, content_type=FORMATS[kind], headers={
         "Content-Disposition": f'attachment; filename="{_stem(e)}.{kind}"'})
+
+
+def _record_stem(record: dict[str, object]) -> str:
+    name = re.sub(r"[^a-z0-9]+", "-", str(record["name"]).lower()).strip("-")[:40] or "cafe"
+    return f"harvest-{record['cafe']}-{name}"
+
+
+def harvest_pdf(record: dict[str, object]) -> bytes:
+    """The record as PDF, from the same HTML as the harvest page (nothing fetched)."""
+    from weasyprint import HTML  # here, as in report_pdf
+
+    html = render_template("organiser/harvest_document.html", record=record, made=utc_now(),
+                           date=record_date(record))
+    return HTML(string=html, url_fetcher=_no_fetching).write_pdf()
+
+
+def harvest_docx(record: dict[str, object]) -> bytes:
+    """The record as a Word document: the grid (review formats), every round's
+    notes by table with their votes, and the pledges."""
+    from docx import Document  # here, as in report_pdf
+    from docx.shared import Pt
+
+    document = Document()
+    title = f"{record['name']}: lessons learnt"
+    document.core_properties.title = title
+    document.core_properties.author = "matcher"
+    document.styles["Normal"].font.size = Pt(10)
+    document.add_heading(title, level=0)
+    document.add_paragraph(f"{record['format_name']}, {record_date(record)}. "
+                           + ("Notes are anonymous. " if record["anonymous_notes"] else "")
+                           + f"Made by matcher on {utc_now():%-d %B %Y}; notes are listed "
+                           "most voted first.")
+    if record["grid"]:
+        document.add_heading("The grid", level=1)
+        for column in record["grid"]:
+            document.add_heading(f"{column['heading']}: {column['question']}", level=2)
+            _notes(document, column["notes"])
+    document.add_heading("Round by round", level=1)
+    for one in record["rounds"]:
+        document.add_heading(f"Round {one['round']}" + (f": {one['question']}"
+                                                        if one["question"] else ""), level=2)
+        for table in one["tables"]:
+            document.add_heading(f"Table {table['table']}", level=3)
+            _notes(document, table["notes"])
+    document.add_heading("Pledges", level=1)
+    if not record["pledges"]:
+        document.add_paragraph("No pledges.")
+    for pledge in record["pledges"]:
+        document.add_paragraph(pledge["text"] + (f" ({pledge['author']})"
+                                                 if pledge.get("author") else ""),
+                               style="List Bullet")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _notes(document, notes: list[dict[str, object]]) -> None:
+    if not notes:
+        document.add_paragraph("No notes.")
+    for note in notes:
+        votes = note["votes"]
+        extra = f"{votes} vote{'s' if votes != 1 else ''}"
+        if note.get("author"):
+            extra += f"; {note['author']}"
+        document.add_paragraph(f"{note['text']} ({extra})", style="List Bullet")
+
+
+def harvest_download(record: dict[str, object], kind: str) -> Response:
+    """The lessons-learnt record as a download of ``kind`` (one of :data:`FORMATS`)."""
+    body: bytes | str
+    if kind == "pdf":
+        body = harvest_pdf(record)
+    elif kind == "docx":
+        body = harvest_docx(record)
+    elif kind == "md":
+        body = harvest_markdown(record)
+    else:
+        body = harvest_csv(record)
+    return Response(body, content_type=FORMATS[kind], headers={
+        "Content-Disposition": f'attachment; filename="{_record_stem(record)}.{kind}"'})

@@ -11,6 +11,8 @@ limit across the whole app, Socket.IO connections included.
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Flask, abort, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter, RateLimitExceeded
@@ -29,6 +31,10 @@ FAILED_GUESSES = "60 per minute;600 per hour"
 SIGNUPS = "2000 per 10 minutes"
 #: Joins of one café per address: 1,000 in two minutes must all succeed.
 CAFE_JOINS = "3000 per 2 minutes"
+#: Notes and votes per participant: a table typing freely (a note every few
+#: seconds from each person) stays well inside; a script posting hundreds does not.
+NOTES = "30 per minute;300 per hour"
+VOTES = "240 per minute"
 #: Status codes that mean a guess failed.
 FAILURES = (401, 403, 404)
 
@@ -60,7 +66,11 @@ def init_security(app: Flask) -> None:
     limiter.init_app(app)
     for endpoint, limit in (("api.signup_to_trial", SIGNUPS), ("trials.join_submit", SIGNUPS),
                             ("api.join", CAFE_JOINS), ("cafes.join_submit", CAFE_JOINS)):
-        limiter.limit(limit, key_func=_address_and_target)(app.view_functions[endpoint])
+        _limit(app, endpoint, limit, _address_and_target)
+    for endpoint, limit in (("api.new_note", NOTES), ("cafes.note_submit", NOTES),
+                            ("api.vote_for", VOTES), ("api.take_vote_back", VOTES),
+                            ("cafes.vote_submit", VOTES)):
+        _limit(app, endpoint, limit, _participant)
     proxies = int(app.config.get("PROXIES") or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
@@ -121,10 +131,26 @@ _PAGE_ERRORS = {
 }
 
 
+def _limit(app: Flask, endpoint: str, limit: str, key) -> None:
+    """Give the view of ``endpoint`` its own limit. The limited view replaces the
+    registered one: Flask-Limiter checks a decorated limit when the decorated
+    function runs, so a decorated copy left unregistered would never count."""
+    app.view_functions[endpoint] = limiter.limit(limit, key_func=key)(
+        app.view_functions[endpoint])
+
+
 def _address_and_target() -> str:
     """Limits per address and per trial or café (one event does not use up another's)."""
     target = request.view_args or {}
     return f"{get_remote_address()}:{target.get('trial_id') or target.get('code') or ''}"
+
+
+def _participant() -> str:
+    """Limits per participant: their token (a bearer, or their page's link), hashed
+    so that no limiter storage holds it."""
+    header = request.headers.get("Authorization", "")
+    token = header.partition(" ")[2].strip() or (request.view_args or {}).get("token", "")
+    return "participant:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 _GUESSES = [parse(one) for one in FAILED_GUESSES.split(";")]

@@ -74,6 +74,8 @@ def cafe_details(code: str):
         "id": cafe.id, "name": cafe.name, "tables": cafe.tables,
         "table_size": cafe.table_size, "table_count": cafe.table_count,
         "round_minutes": cafe.round_minutes, "questions": cafe.questions,
+        "format": cafe.format, "anonymous_notes": cafe.anonymous_notes,
+        "pledge_reminder_days": cafe.pledge_reminder_days,
         "attendees": [{"participant_id": a.person.public_id, "name": a.name,
                        "department": a.department, "organisation": a.organisation,
                        "host_table": a.host_table, "present": a.present}

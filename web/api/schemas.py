@@ -18,8 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.json_schema import SkipJsonSchema
 
 from matcher.analytics import CHARTS
-from matcher.cafes import MAX_MINUTES, MAX_QUESTION_LENGTH, MAX_ROUNDS, MAX_TABLE_SIZE, MAX_TABLES
+from matcher.cafes import (
+    FORMATS,
+    MAX_MINUTES,
+    MAX_QUESTION_LENGTH,
+    MAX_REMINDER_DAYS,
+    MAX_ROUNDS,
+    MAX_TABLE_SIZE,
+    MAX_TABLES,
+)
 from matcher.feedback import LEARNT_LIMIT
+from matcher.harvest import NOTE_LIMIT, PLEDGE_LIMIT
 from matcher.schedules import MAX_SCHEDULED_ROUNDS
 from matcher.trials import ICEBREAKER_LENGTH, MAX_GROUP_SIZE, MAX_ICEBREAKERS, MAX_WEIGHT
 from matcher.validation import (
@@ -386,6 +395,9 @@ class FeedbackOut(Body):
 # -- knowledge cafés ----------------------------------------------------------------------
 
 
+CafeFormat = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
+
+
 class CafeSettings(Body):
     """A new café: its name, its rounds, and its tables or their size."""
 
@@ -394,12 +406,19 @@ class CafeSettings(Body):
         None, description="the number of tables (or give table_size)")
     table_size: Annotated[int, Field(ge=2, le=MAX_TABLE_SIZE)] = Field(
         DEFAULT_TABLE_SIZE, description="people per table")
-    rounds: Annotated[int, Field(ge=1, le=MAX_ROUNDS)]
+    rounds: Annotated[int, Field(ge=1, le=MAX_ROUNDS)] = Field(
+        None, description="required, except for a review format: one round per question")
     round_minutes: Annotated[int, Field(ge=1, le=MAX_MINUTES)] = DEFAULT_ROUND_MINUTES
     questions: list[Annotated[str, Field(max_length=MAX_QUESTION_LENGTH)]] = Field(
-        None, description="at most one per round")
+        None, description="at most one per round (left out: the format's own)")
     hosts: list[Name] = Field(None, description="table hosts by name, table 1 first")
     weights: Weights = None
+    format: CafeFormat = Field("cafe", description="what the harvest is for (docs/harvest.md)")
+    anonymous_notes: bool = Field(False, description="true: no note keeps its author, "
+                                                     "anywhere")
+    pledge_reminder_days: Annotated[int, Field(ge=1, le=MAX_REMINDER_DAYS)] = Field(
+        None, description="mail each pledge back this many days later (to those who gave "
+                          "an email)")
 
 
 class CafeCreated(Body):
@@ -463,6 +482,9 @@ class Cafe(CafeState):
     table_count: int | None
     round_minutes: int
     questions: list[str]
+    format: CafeFormat
+    anonymous_notes: bool
+    pledge_reminder_days: int | None
     attendees: list[Attendee]
     plan: Plan
 
@@ -667,3 +689,113 @@ class Evaluation(Closed):
 
 #: The charts whose numbers ``…/analytics/{chart}.csv`` gives.
 Chart = Literal[CHARTS]  # type: ignore[valid-type]
+
+
+# -- harvest -----------------------------------------------------------------------------
+
+NoteText = Annotated[str, Field(min_length=1, max_length=NOTE_LIMIT)]
+
+
+class NoteIn(Body):
+    """A note of your table in the current round."""
+
+    text: NoteText
+
+
+class NoteCreated(Body):
+    note_id: int
+    round: int
+    table: int
+
+
+class PledgeIn(Body):
+    """The one action you will take (replaces your earlier pledge)."""
+
+    text: Annotated[str, Field(min_length=1, max_length=PLEDGE_LIMIT)]
+
+
+class PledgeOut(Body):
+    text: str
+    pledged_at: Time
+    mailed_back_at: Time | None = Field(description="when it will be mailed back to you "
+                                                    "(null: it will not)")
+
+
+class VoteResult(Body):
+    note_id: int
+    votes: Count
+    voted: bool = Field(description="whether you vote for it now")
+
+
+class VotingNote(Body):
+    note_id: int
+    round: int
+    question: str
+    table: int
+    text: str
+    votes: Count
+    voted: bool
+
+
+class VotingNotes(Body):
+    votes_open: bool = Field(description="false until the café's last round is over")
+    notes: list[VotingNote] = Field(description="every note kept, without authors "
+                                                "(empty until votes open)")
+
+
+class HideRequest(Body):
+    hidden: bool
+
+
+class MergeRequest(Body):
+    into: int | None = Field(description="the note this duplicate is merged into (null: "
+                                         "take it back into the record)")
+
+
+class HarvestNote(Body):
+    note_id: int
+    text: str
+    author: str = Field(None, description="absent when the café's notes are anonymous")
+    votes: Count
+    hidden: bool
+    merged_into: int | None = Field(description="the note it was merged into, if any")
+
+
+class HarvestTable(Body):
+    table: int
+    notes: list[HarvestNote] = Field(description="most voted first")
+
+
+class HarvestRound(Body):
+    round: int
+    question: str
+    tables: list[HarvestTable]
+
+
+class GridColumn(Body):
+    heading: str = Field(description="e.g. Keep, Revert, Stop")
+    round: int
+    question: str
+    notes: list[HarvestNote] = Field(description="from every table, most voted first")
+
+
+class HarvestPledge(Body):
+    text: str
+    author: str = Field(None, description="absent when the café's notes are anonymous")
+
+
+class Harvest(Body):
+    """The café's harvest: every played round's notes by table, the grid of the
+    review formats, and the pledges."""
+
+    cafe: str = Field(description="the join code")
+    name: str
+    format: CafeFormat
+    format_name: str
+    date: Time
+    anonymous_notes: bool
+    questions: list[str]
+    rounds: list[HarvestRound]
+    grid: list[GridColumn] = Field(description="the review formats only: a column per "
+                                               "question")
+    pledges: list[HarvestPledge]

@@ -51,6 +51,7 @@ PARAMETERS = {
     "participant_id": "a participant's public id",
     "kind": "the export's format",
     "chart": "the chart whose numbers to give",
+    "note_id": "a note's id",
     "format": "the document's format",
 }
 
@@ -184,6 +185,12 @@ _BESIDES: dict[str, dict[str, Any]] = {
          "schema": {"type": "string", "format": "date"}}]}
        for operation_id in ("trialEvaluation", "trialEvaluationDocument")},
     "trialEvaluationDocument": {"responses": {"200": {"content": {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+            "schema": {"type": "string", "format": "binary"}},
+        "text/markdown": {"schema": {"type": "string"}},
+        "text/csv": {"schema": {"type": "string"}}}}}},
+    "cafeHarvestDocument": {"responses": {"200": {"content": {
         "application/pdf": {"schema": {"type": "string", "format": "binary"}},
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
             "schema": {"type": "string", "format": "binary"}},

@@ -95,4 +95,144 @@
     }
   });
   setInterval(tick, 1000);
+
+  // The harvest (docs/harvest.md): the table's notes live, a note box, the
+  // pledge in the last round, the votes at the end. Posting goes through the
+  // JSON API with the page's token; the forms still work without JavaScript.
+  var harvest = document.getElementById("harvest");
+  if (!harvest) { return; }
+  var code = harvest.dataset.code;
+  var notesArea = document.getElementById("notes-area");
+  var tableNotes = document.getElementById("table-notes");
+  var earlierNotes = document.getElementById("earlier-notes");
+  var earlierHeading = document.getElementById("earlier-heading");
+  var noNotes = document.getElementById("no-notes");
+  var noteForm = document.getElementById("note-form");
+  var noteText = document.getElementById("note-text");
+  var noteError = document.getElementById("note-error");
+  var pledgeArea = document.getElementById("pledge-area");
+  var voteArea = document.getElementById("vote-area");
+  var voteList = document.getElementById("vote-notes");
+  var api = "/api/v1/cafes/" + encodeURIComponent(code);
+  var headers = { "Authorization": "Bearer " + harvest.dataset.token,
+                  "Content-Type": "application/json" };
+
+  function noteItem(note, meta) {
+    var item = element("li", note.text);
+    item.dataset.note = String(note.note_id);
+    if (meta) {
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(element("span", "(" + meta + ")", "note-meta"));
+    }
+    return item;
+  }
+
+  function addTableNote(note) {
+    if (tableNotes.querySelector('[data-note="' + note.note_id + '"]')) { return; }
+    tableNotes.appendChild(noteItem(note, note.author));
+    noNotes.hidden = true;
+  }
+
+  function showSeatNotes(next) {
+    earlierNotes.replaceChildren();
+    (next.earlier_notes || []).forEach(function (note) {
+      earlierNotes.appendChild(noteItem(note, "round " + note.round));
+    });
+    earlierHeading.hidden = !(next.earlier_notes || []).length;
+    tableNotes.replaceChildren();
+    noNotes.hidden = false;
+    (next.notes || []).forEach(addTableNote);
+    harvest.dataset.table = String(next.table);
+    harvest.dataset.round = String(next.round);
+  }
+
+  function showAreas() {
+    if (!state) { return; }
+    var running = state.status === "running";
+    var seated = seat && running && seat.round === state.round;
+    notesArea.hidden = !seated;
+    pledgeArea.hidden = !(state.status === "finished" ||
+                          (running && state.round >= state.rounds));
+    if (state.status === "finished" && voteArea.hidden) { loadVotes(); }
+  }
+
+  function voteButton(note) {
+    var button = element("button", note.voted ? "Voted " : "Vote ", "small");
+    button.type = "button";
+    button.setAttribute("aria-pressed", note.voted ? "true" : "false");
+    button.appendChild(element("span", String(note.votes), "vote-count"));
+    button.appendChild(element("span", " votes", "visually-hidden"));
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      fetch(api + "/notes/" + note.note_id + "/vote",
+            { method: note.voted ? "DELETE" : "POST", headers: headers })
+        .then(function (reply) { return reply.json().then(function (body) {
+          if (!reply.ok) { throw new Error(body.error ? body.error.message : "not saved"); }
+          note.voted = body.voted;
+          note.votes = body.votes;
+          button.replaceWith(voteButton(note));
+        }); })
+        .catch(function (error) { button.disabled = false; button.title = error.message; });
+    });
+    return button;
+  }
+
+  function loadVotes() {
+    fetch(api + "/notes", { headers: headers })
+      .then(function (reply) { return reply.ok ? reply.json() : null; })
+      .then(function (body) {
+        if (!body || !body.votes_open) { return; }
+        voteList.replaceChildren();
+        body.notes.forEach(function (note) {
+          var item = element("li");
+          item.dataset.note = String(note.note_id);
+          item.appendChild(element("span", note.text, "note-text"));
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(element("span", "(round " + note.round + ", table " + note.table + ")",
+                                   "note-meta"));
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(voteButton(note));
+          voteList.appendChild(item);
+        });
+        if (!body.notes.length) { voteList.appendChild(element("li", "No notes were kept.")); }
+        voteArea.hidden = false;
+      });
+  }
+
+  // The vote forms the page came with become buttons that do not reload it.
+  if (!voteArea.hidden) { loadVotes(); }
+
+  noteForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = noteText.value.trim();
+    if (!text) {
+      noteError.textContent = "Write the note first.";
+      noteError.hidden = false;
+      noteText.setAttribute("aria-invalid", "true");
+      noteText.focus();
+      return;
+    }
+    var button = noteForm.querySelector("button");
+    button.disabled = true;
+    fetch(api + "/notes", { method: "POST", headers: headers,
+                            body: JSON.stringify({ text: text }) })
+      .then(function (reply) { return reply.json().then(function (body) {
+        if (!reply.ok) { throw new Error(body.error ? body.error.message : "not saved"); }
+        noteText.value = "";
+        noteText.removeAttribute("aria-invalid");
+        noteError.hidden = true;
+      }); })
+      .catch(function (error) {
+        noteError.textContent = "Not saved: " + error.message;
+        noteError.hidden = false;
+        noteText.setAttribute("aria-invalid", "true");
+      })
+      .then(function () { button.disabled = false; });
+  });
+
+  socket.on("seat", function (next) { showSeatNotes(next); showAreas(); });
+  socket.on("cafe_state", function () { showAreas(); });
+  socket.on("note", function (note) {
+    if (seat && note.round === seat.round && note.table === seat.table) { addTableNote(note); }
+  });
 })();
