@@ -162,7 +162,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    from web import actions, analytics, api, cafes, evaluation, organiser, trials
+    from web import actions, analytics, api, cafes, evaluation, harvest, organiser, trials
 
     app.register_blueprint(api.blueprint)
     app.register_blueprint(actions.blueprint)
@@ -171,6 +171,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(cafes.blueprint)
     app.register_blueprint(analytics.blueprint)
     app.register_blueprint(evaluation.blueprint)
+    app.register_blueprint(harvest.blueprint)
     # Socket.IO accepts browsers from this site only (its default same-origin check).
     # Processes share a queue channel when they share a database: two
     # deployments (or test runs) on one Redis never hear each other's events.

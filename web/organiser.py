@@ -28,6 +28,7 @@ from sqlalchemy import select
 from matcher.accounts import check_password
 from matcher.analytics import trial_figures
 from matcher.cafes import (
+    FORMATS,
     CafeError,
     add_time,
     cafe_state,
@@ -135,6 +136,7 @@ def _dashboard(trials, error: str | None = None, cafe_error: str | None = None):
     return render_template("organiser/dashboard.html", trials=trials, figures=figures,
                            evaluations=evaluations,
                            error=error, cafes=cafes, cafe_error=cafe_error,
+                           cafe_formats=FORMATS,
                            cafe_form=request.form if cafe_error else {})
 
 
@@ -404,12 +406,16 @@ def new_cafe():
                           if line.strip()],
             "hosts": [line.strip() for line in form.get("hosts", "").splitlines()
                       if line.strip()],
+            "format": form.get("format") or "cafe",
+            "anonymous_notes": form.get("anonymous_notes") == "yes",
+            "pledge_reminder_days": _number(form, "pledge_reminder_days"),
         }
         by = form.get("by", "table_size")
         fields["tables" if by == "tables" else "table_size"] = _number(form, "table_count")
         # A box left empty takes the café's default, as a field left out of the API's body.
-        if fields["round_minutes"] is None:
-            del fields["round_minutes"]
+        for key in ("round_minutes", "rounds"):
+            if fields[key] is None:
+                del fields[key]
         cafe = create_cafe(db, g.organiser, fields)
     except CafeError as exc:
         db.rollback()
@@ -430,6 +436,7 @@ def _console(cafe: Cafe, error: str | None = None, status: int = 200):
     join_url = url_for("cafes.join_page", code=cafe.code, _external=True)
     page = render_template(
         "organiser/cafe.html", cafe=cafe, state=cafe_state(cafe), view=screen_view(cafe),
+        cafe_format_name=FORMATS[cafe.format].name,
         plan=plan_view(cafe), error=error, join_url=join_url, qr=qr_svg(join_url),
         screen_url=url_for("cafes.screen", key=cafe.screen_key, _external=True),
         attendees=sorted((a for a in cafe.attendees if a.present),

@@ -8,6 +8,7 @@ the whole trial journey in test_journeys.py."""
 
 import os
 
+from tests.support.browser import assert_good_page
 from tests.support.servers import call
 
 
@@ -138,4 +139,43 @@ def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(site, co
             for other, (other_table, _) in seen_tables.items():
                 if other != name:
                     assert (other in text) == (other_table == table)
+        # The harvest: a phone posts a note; its table, the console and the big
+        # screen show it without a reload, as text (never as markup).
+        name, phone = phones[0]
+        note = f"<b>Round {number}</b>: {name} says share the rota"
+        phone.get_by_label("Add a note for your table").fill(note)
+        phone.get_by_role("button", name="Add the note").click()
+        phone.wait_for_function(
+            "text => document.getElementById('table-notes').innerText.includes(text)", arg=note)
+        assert phone.get_by_label("Add a note for your table").input_value() == ""
+        screen.wait_for_function(
+            "text => document.getElementById('wall-notes').innerText.includes(text)", arg=note)
+        host.wait_for_function(
+            "text => document.getElementById('console-notes').innerText.includes(text)", arg=note)
+        assert screen.locator("#wall-notes b").count() == 0
+        for other, other_phone in phones[1:]:
+            shown = other_phone.inner_text("#table-notes")
+            assert (note in shown) == (seen_tables[other][0] == seen_tables[name][0])
+        if number == 1:
+            assert_good_page(phone, errors)
+            # An empty note is refused on the page, and nothing is sent.
+            phone.get_by_role("button", name="Add the note").click()
+            assert phone.inner_text("#note-error") == "Write the note first."
+    # The last round: the pledge; after the end, the votes and the screen's top notes.
+    name, phone = phones[1]
+    phone.get_by_label("One action you will take after today").fill("Visit the pharmacy")
+    phone.get_by_role("button", name="Save my pledge").click()
+    phone.wait_for_selector("text=Saved")
+    host.get_by_role("button", name="End the café").click()
+    host.wait_for_selector("#console")
+    phone.wait_for_selector("#vote-notes button")
+    phone.locator("#vote-notes li", has_text="Round 2").get_by_role("button").click()
+    phone.wait_for_selector("#vote-notes button[aria-pressed=true]")
+    screen.wait_for_function(
+        "document.getElementById('wall-heading').textContent === 'What mattered most'")
+    assert "1 vote" in screen.inner_text("#wall-notes li:first-child")
+    assert_good_page(phone, errors)
+    host.goto(host.url.split("#")[0] + "/harvest")
+    assert "Visit the pharmacy" in host.inner_text("#record")
+    assert_good_page(host, errors, width=1100)
     assert errors == []

@@ -63,9 +63,36 @@
       }
     }
   });
+  // The harvest panel: this round's notes from every table, newest first.
+  var notes = document.getElementById("console-notes");
+  var noNotes = document.getElementById("console-no-notes");
+  var notesRound = null;
+
+  function noteItem(note) {
+    var item = element("li", note.text + " ");
+    item.dataset.note = String(note.note_id);
+    var meta = element("span", "(table " + note.table + (note.author ? ", " + note.author : "") + ")");
+    meta.className = "note-meta";
+    item.appendChild(meta);
+    return item;
+  }
+
+  socket.on("note", function (note) {
+    if (note.cafe !== code || (notesRound !== null && note.round !== notesRound)) { return; }
+    if (notes.querySelector('[data-note="' + note.note_id + '"]')) { return; }
+    notes.insertBefore(noteItem(note), notes.firstChild);
+    noNotes.hidden = true;
+  });
+
   socket.on("cafe_screen", function (view) {
     if (view.join_code !== code) { return; }
     present.textContent = String(view.present);
+    if (view.round !== notesRound) {
+      notesRound = view.round;
+      notes.replaceChildren();
+      (view.notes || []).forEach(function (note) { notes.appendChild(noteItem(note)); });
+      noNotes.hidden = notes.children.length > 0;
+    }
     if (!view.tables.length) { return; }
     tables.replaceChildren();
     view.tables.forEach(function (table) {

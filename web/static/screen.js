@@ -12,8 +12,12 @@
   var present = document.getElementById("screen-present");
   var timer = document.getElementById("screen-timer");
   var hint = document.getElementById("screen-join-hint");
+  var wall = document.getElementById("wall");
+  var wallHeading = document.getElementById("wall-heading");
+  var wallNotes = document.getElementById("wall-notes");
   var endsAt = timer.dataset.endsAt || null;
   var status = null;
+  var shownRound = null;
 
   function element(tag, text, className) {
     var node = document.createElement(tag);
@@ -57,7 +61,36 @@
       card.appendChild(list);
       tables.appendChild(card);
     });
+    showWall(view);
     tick();
+  });
+
+  // The harvest wall: the current question's notes as they come during a round,
+  // the most voted at the end.
+  function wallItem(note, meta) {
+    var item = element("li", note.text + " ");
+    item.dataset.note = String(note.note_id);
+    item.appendChild(element("span", meta));
+    return item;
+  }
+
+  function showWall(view) {
+    shownRound = view.round;
+    wallNotes.replaceChildren();
+    var top = view.top_notes || [];
+    wallHeading.textContent = top.length ? "What mattered most" : "What the tables are saying";
+    (top.length ? top : view.notes || []).forEach(function (note) {
+      wallNotes.appendChild(wallItem(note, top.length
+        ? note.votes + (note.votes === 1 ? " vote" : " votes") : "table " + note.table));
+    });
+    wall.hidden = !wallNotes.children.length;
+  }
+
+  socket.on("note", function (note) {
+    if (status !== "running" || note.round !== shownRound) { return; }
+    if (wallNotes.querySelector('[data-note="' + note.note_id + '"]')) { return; }
+    wallNotes.insertBefore(wallItem(note, "table " + note.table), wallNotes.firstChild);
+    wall.hidden = false;
   });
   socket.on("cafe_state", function (state) {
     present.textContent = String(state.present);

@@ -1,0 +1,80 @@
+"""A café's harvest page for its organiser (docs/harvest.md): every round's notes
+by table with their votes, the review formats' grid, the pledges; hiding and
+merging notes; the lessons-learnt record's downloads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from matcher.cafes import CafeError
+from matcher.harvest import harvest, hide_note, merge_note
+from web.extensions import session, socketio
+from web.organiser import own_cafe, signed_in
+from web.push import push_screen
+from web.reports import FORMATS, harvest_download
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("harvest", __name__, url_prefix="/organiser")
+
+#: What the page calls each download of the record.
+LABELS = {"pdf": "PDF", "docx": "Word (.docx)", "md": "Markdown", "csv": "CSV"}
+
+
+def _page(cafe, error: str | None = None, status: int = 200):
+    record = harvest(session(), cafe, hidden=True)
+    choices = [(n["note_id"], f"Round {r['round']}, table {t['table']}: {n['text'][:60]}")
+               for r in record["rounds"] for t in r["tables"] for n in t["notes"]
+               if not n["hidden"] and n["merged_into"] is None]
+    return render_template("organiser/harvest.html", cafe=cafe, all_notes=record, error=error,
+                           record=harvest(session(), cafe), choices=choices,
+                           formats=list(LABELS.items())), status
+
+
+@blueprint.get("/cafes/<int:cafe_id>/harvest")
+@signed_in
+def cafe_page(cafe_id: int):
+    """The café's harvest, with the organiser's hide and merge buttons."""
+    return _page(own_cafe(cafe_id))
+
+
+def _change(cafe_id: int, change):
+    cafe = own_cafe(cafe_id)
+    db = session()
+    try:
+        change(db, cafe)
+    except CafeError as exc:
+        db.rollback()
+        return _page(cafe, str(exc), exc.status)
+    db.commit()
+    push_screen(socketio, cafe)
+    return redirect(url_for("harvest.cafe_page", cafe_id=cafe.id) + "#record", 303)
+
+
+@blueprint.post("/cafes/<int:cafe_id>/notes/<int:note_id>/hide")
+@signed_in
+def hide(cafe_id: int, note_id: int):
+    """Hide a note from the record (``hidden=no``: show it again)."""
+    hidden = request.form.get("hidden", "yes") != "no"
+    return _change(cafe_id, lambda db, cafe: hide_note(db, cafe, note_id, hidden))
+
+
+@blueprint.post("/cafes/<int:cafe_id>/notes/<int:note_id>/merge")
+@signed_in
+def merge(cafe_id: int, note_id: int):
+    """Merge a duplicate into the note chosen (``into`` empty: take it back)."""
+    into = request.form.get("into", "").strip()
+    if into and not into.isdigit():
+        into_id: object = into
+    else:
+        into_id = int(into) if into else None
+    return _change(cafe_id, lambda db, cafe: merge_note(db, cafe, note_id, into_id))
+
+
+@blueprint.get("/cafes/<int:cafe_id>/harvest.<kind>")
+@signed_in
+def download(cafe_id: int, kind: str):
+    """The lessons-learnt record as a PDF, Word, Markdown or CSV download."""
+    if kind not in FORMATS:
+        abort(404)
+    return harvest_download(harvest(session(), own_cafe(cafe_id)), kind)
