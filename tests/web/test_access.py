@@ -122,7 +122,12 @@ def build_world(app, client):
             expires_at=utc_now() + timedelta(days=30))
     attendee, spare_attendee = join(cafe, 1), join(spare_cafe, 2)
     join(cafe, 3)
-    return {
+    # The café under way, with a note of its one table (the harvest's routes).
+    assert client.post(f"/api/v1/cafes/{cafe['code']}/rounds/next", json={"seed": 1},
+                       headers=headers).status_code == 200
+    note = client.post(f"/api/v1/cafes/{cafe['code']}/notes", json={"text": "A note"},
+                       headers={"Authorization": f"Bearer {attendee['token']}"}).get_json()
+    return {"note": note["note_id"],
         "owner": owner, "other": other, "trial": trial, "cafe": cafe,
         "member": member, "spare_member": spare_member,
         "attendee": attendee, "spare_attendee": spare_attendee,
@@ -138,7 +143,7 @@ def _fill(path: str, world) -> str:
         "action_token": world["member"]["action_token"],
         "cafe_token": world["attendee"]["token"],
         "screen_key": world["cafe"]["screen_url"].rsplit("/", 1)[1],
-        "cafe": world["cafe"]["id"],
+        "cafe": world["cafe"]["id"], "note": world["note"],
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
@@ -154,6 +159,12 @@ def _body(path: str, note: str, world) -> dict | None:
         return {"name": "New", "department": "IT"}
     if path.endswith("/time"):
         return {"minutes": 5}
+    if path.endswith(("/notes", "/pledges", "/pledge")):
+        return {"text": "A note"}
+    if path.endswith("/hide"):
+        return {"hidden": True}
+    if path.endswith("/merge"):
+        return {"into": None}
     return {}
 
 

@@ -285,14 +285,12 @@ def test_pledges_open_in_the_last_round_and_replace_each_other(client, organiser
     assert error_of(client.post(url, json={"text": "x"}, headers=mine))[0] == 409  # round 1 of 2
     next_round(client, cafe, organiser_token)
     assert error_of(client.post(url, json={"text": ""}, headers=mine)) == (400, "text")
-    assert client.get(url + "/mine", headers=mine).status_code == 404
     first = client.post(url, json={"text": "Ask a pharmacist"}, headers=mine)
     assert first.status_code == 201
     assert first.get_json()["mailed_back_at"] is None  # the café does not mail them back
     end(client, cafe, organiser_token)
     again = client.post(url, json={"text": "Visit the pharmacy"}, headers=mine)
     assert again.status_code == 201 and again.get_json()["text"] == "Visit the pharmacy"
-    assert client.get(url + "/mine", headers=mine).get_json()["text"] == "Visit the pharmacy"
     assert record(client, cafe, organiser_token)["pledges"] == [
         {"text": "Visit the pharmacy", "author": "Person 0"}]
 

@@ -11,7 +11,6 @@ from matcher.harvest import (
     harvest,
     hide_note,
     merge_note,
-    pledge_of,
     pledge_view,
     post_note,
     post_pledge,
@@ -21,7 +20,7 @@ from matcher.harvest import (
 )
 from matcher.models import Attendee
 from web.api import schemas
-from web.api.base import bearer, blueprint, body, error, organiser_required
+from web.api.base import bearer, blueprint, body, organiser_required
 from web.api.cafes import own_cafe
 from web.api.spec import ORGANISER, PARTICIPANT, operation
 from web.extensions import session, socketio
@@ -114,18 +113,6 @@ def new_pledge(code: str):
     if message is not None:
         current_app.extensions["matcher.jobs"].wake_at(message.due_at)
     return jsonify(pledge_view(db, made)), 201
-
-
-@blueprint.get("/cafes/<code>/pledges/mine")
-@operation("myPledge", {200: schemas.PledgeOut}, (403, 404), security=PARTICIPANT,
-           tag="cafes")
-def my_pledge(code: str):
-    """Your pledge at this café (404 if you have made none)."""
-    attendee = _attendee(code)
-    made = pledge_of(session(), attendee)
-    if made is None:
-        return error(404, "not_found", "you have made no pledge here")
-    return jsonify(pledge_view(session(), made))
 
 
 @blueprint.post("/cafes/<code>/notes/<int:note_id>/hide")
