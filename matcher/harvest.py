@@ -134,7 +134,9 @@ def votes_open(cafe: Cafe, now: datetime | None = None) -> bool:
 
 
 def _note(session: Session, cafe: Cafe, note_id: object) -> Note:
-    if not isinstance(note_id, int) or isinstance(note_id, bool):
+    # Ids are 32-bit: a larger number is no note (and PostgreSQL would refuse it).
+    if not isinstance(note_id, int) or isinstance(note_id, bool) \
+            or not 1 <= note_id <= 2**31 - 1:
         raise CafeError(404, "not_found", "no such note")
     note = session.get(Note, note_id)
     if note is None or note.cafe_id != cafe.id:

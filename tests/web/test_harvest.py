@@ -376,7 +376,9 @@ def test_votes_open_after_the_last_round_one_per_note_per_person(client, organis
     assert client.post(vote, headers=auth(people[1]["token"])).get_json()["votes"] == 2
     back = client.delete(vote, headers=auth(people[1]["token"]))
     assert back.get_json() == {"note_id": notes[0], "votes": 1, "voted": False}
-    assert client.post(f"{url}/999999/vote", headers=auth(people[0]["token"])).status_code == 404
+    for missing in (999999, 2**40):  # a number beyond any id is no note either
+        assert client.post(f"{url}/{missing}/vote",
+                           headers=auth(people[0]["token"])).status_code == 404
     assert client.post(vote).status_code == 401
     with client.application.extensions["matcher.sessions"]() as db:
         assert len(db.scalars(select(NoteVote)).all()) == 1
@@ -404,6 +406,8 @@ def test_hidden_and_merged_notes_leave_the_record(client, organiser_token, other
     merge = f"{base}/{notes[2]}/merge"
     assert error_of(client.post(merge, json={"into": notes[2]},
                                 headers=auth(organiser_token))) == (400, "into")
+    assert client.post(merge, json={"into": 2**40},
+                       headers=auth(organiser_token)).status_code == 404
     reply = client.post(merge, json={"into": notes[1]}, headers=auth(organiser_token))
     assert reply.get_json()["merged_into"] == notes[1]
     got = record(client, cafe, organiser_token)
