@@ -5,7 +5,9 @@ client:
 - a coffee trial: 20 participants each receive their own match;
 - a live café: 30 people join over HTTP and follow it (half over WebSocket, half
   long-polling); the host runs three rounds and every phone gets its own seat in
-  each, at once again after a reconnect."""
+  each, at once again after a reconnect; a note at every table in every round
+  reaches that table's phones only, the next group sees it, and the harvest
+  holds each exactly once."""
 
 import threading
 import time
@@ -80,12 +82,14 @@ class Phone:
         self.base, self.person, self.transports, self.log = base, person, transports, log
         self.seats = []
         self.states = []
+        self.notes = []
         self.client = None
 
     def connect(self):
         client = socketio.Client(reconnection=False)
         client.on("seat", self._seat)
         client.on("cafe_state", self._state)
+        client.on("note", self._note)
         client.connect(self.base, auth={"token": self.person["token"]},
                        transports=self.transports, wait_timeout=10)
         self.client = client
@@ -98,6 +102,11 @@ class Phone:
     def _state(self, data):
         with self.log.changed:
             self.states.append(data)
+            self.log.changed.notify_all()
+
+    def _note(self, data):
+        with self.log.changed:
+            self.notes.append(data)
             self.log.changed.notify_all()
 
     def seats_of(self, number):
@@ -142,6 +151,7 @@ def test_thirty_phones_follow_a_live_cafe(module_server):
     log = Log()
     phones = [Phone(base, person, ["websocket"] if k % 2 else ["polling"], log)
               for k, person in enumerate(people)]
+    written = {}  # note id: (round, table)
     try:
         for phone in phones:
             phone.connect()
@@ -169,6 +179,32 @@ def test_thirty_phones_follow_a_live_cafe(module_server):
                     names[m] for m in table["members"] if m != me)
                 assert all(set(c) == {"name", "department"} for c in seat["companions"])
 
+            # The group at each table sees the notes written there before.
+            for phone in phones:
+                seat, me = phone.seats_of(number)[0], phone.person["participant_id"]
+                assert sorted(n["note_id"] for n in seat["earlier_notes"]) == sorted(
+                    n for n, (_, t) in written.items() if t == table_of[me]["table"])
+            # A note at every table, from one of its people: it reaches that table's
+            # phones, and no other table's.
+            round_notes = {}
+            for table in body["tables"]:
+                writer = next(p for p in phones
+                              if p.person["participant_id"] == table["members"][0])
+                status, made = call(base, "POST", f"/api/v1/cafes/{code}/notes",
+                                    {"text": f"Round {number}, table {table['table']}"},
+                                    writer.person["token"])
+                assert status == 201, made
+                round_notes[made["note_id"]] = (number, table["table"])
+            written.update(round_notes)
+            log.wait(lambda n=number: all(
+                len([x for x in p.notes if x["round"] == n]) >= 1 for p in phones),
+                f"the notes of round {number}")
+            for phone in phones:
+                got = [x for x in phone.notes if x["round"] == number]
+                mine = table_of[phone.person["participant_id"]]["table"]
+                assert [(x["round"], x["table"]) for x in got] == [(number, mine)], \
+                    "a note reached another table, or twice"
+
             if number == 2:
                 # Two phones (one of each transport) drop out mid-round and come back.
                 for phone in phones[:2]:
@@ -177,7 +213,12 @@ def test_thirty_phones_follow_a_live_cafe(module_server):
                     phone.seats.clear()
                     phone.connect()
                     log.wait(lambda p=phone: p.seats, "the seat after a reconnect")
-                    assert phone.seats == [before]
+                    [again] = phone.seats
+                    # The same seat, now with the notes its table wrote this round.
+                    assert {k: v for k, v in again.items() if k != "notes"} == {
+                        k: v for k, v in before.items() if k != "notes"}
+                    assert [n["text"] for n in again["notes"]] == [
+                        f"Round 2, table {before['table']}"]
 
         status, details = call(base, "GET", f"/api/v1/cafes/{code}", None, organiser)
         assert status == 200
@@ -188,6 +229,14 @@ def test_thirty_phones_follow_a_live_cafe(module_server):
         assert status == 200 and state["status"] == "finished"
         log.wait(lambda: all(p.states[-1]["status"] == "finished" for p in phones),
                  "the end on every phone")
+        # The harvest: every note exactly once, at its round and table.
+        status, record = call(base, "GET", f"/api/v1/cafes/{code}/harvest", None, organiser)
+        assert status == 200
+        kept = [(n["note_id"], r["round"], t["table"], n["text"]) for r in record["rounds"]
+                for t in r["tables"] for n in t["notes"]]
+        assert sorted(kept) == sorted((i, r, t, f"Round {r}, table {t}")
+                                      for i, (r, t) in written.items())
+        assert len(kept) == ROUNDS * TABLES
     finally:
         for phone in phones:
             if phone.client is not None and phone.client.connected:
