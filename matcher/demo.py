@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.accounts import create_organiser, hash_token
-from matcher.cafes import create_cafe
+from matcher.cafes import create_cafe, end_cafe, next_round
 from matcher.files import read_people, read_table
 from matcher.models import (
     Attendee,
@@ -23,8 +23,11 @@ from matcher.models import (
     Group,
     GroupMember,
     Membership,
+    Note,
+    NoteVote,
     Organiser,
     Person,
+    Pledge,
     Round,
     Trial,
 )
@@ -117,7 +120,9 @@ def load_demo(session: Session, seeds: Path = SEEDS, *, seal: Fernet | None = No
         session.add(GroupMember(round=rounds[label], group=group, person=person, met=met))
     session.flush()
     _demo_feedback(session, trial, seeds, rounds, persons)
-    return Demo(token, trial, tokens, _demo_cafe(session, organiser, people, persons))
+    cafe = _demo_cafe(session, organiser, people, persons)
+    _demo_review(session, organiser, people, persons, seeds)
+    return Demo(token, trial, tokens, cafe)
 
 
 def _demo_feedback(session: Session, trial: Trial, seeds: Path, rounds: dict[str, Round],
@@ -163,5 +168,58 @@ def _demo_cafe(session: Session, organiser: Organiser, people, persons) -> Cafe:
                              department=row.department, organisation=row.organisation,
                              host_table=k + 1 if k < 2 else None,
                              token_hash=hash_token(secrets.token_urlsafe(32))))
+    session.flush()
+    return cafe
+
+
+#: The demo's after action review: who came, when, and its rounds' seeds.
+REVIEW_PEOPLE = 12
+REVIEW_DAY = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
+
+
+def _demo_review(session: Session, organiser: Organiser, people, persons,
+                 seeds: Path) -> Cafe:
+    """A finished after action review of last winter, held as a café of three
+    tables: its four rounds played by the café engine, each table's notes
+    (``harvest.csv``), four pledges and a few votes, so its record is there to
+    read and download."""
+    rows = [row for row in people.active_rows if row.id in persons][40:40 + REVIEW_PEOPLE]
+    cafe = create_cafe(session, organiser, {
+        "name": "Winter pressures: after action review", "tables": 3,
+        "format": "after-action-review", "round_minutes": 20})
+    cafe.created_at = REVIEW_DAY
+    attendees = []
+    for row in rows:
+        attendee = Attendee(cafe=cafe, person=persons[row.id], name=row.name,
+                            department=row.department, organisation=row.organisation,
+                            token_hash=hash_token(secrets.token_urlsafe(32)))
+        session.add(attendee)
+        attendees.append(attendee)
+    session.flush()
+    harvest = read_table(seeds / "harvest.csv").records
+    notes: list[Note] = []
+    for number in range(1, cafe.rounds + 1):
+        stored = next_round(session, cafe, seed=number, steps=2_000, time_limit=5.0)
+        stored.published_at = REVIEW_DAY + timedelta(minutes=20 * (number - 1))
+        writers = {g.number: g.members[0].person_id for g in stored.groups}
+        by_person = {a.person_id: a for a in attendees}
+        for record in harvest:
+            if record.get("kind") == "note" and int(record.get("round")) == number:
+                table = int(record.get("table"))
+                notes.append(Note(cafe_id=cafe.id, round_number=number, table_number=table,
+                                  text=record.get("text"), author=by_person[writers[table]],
+                                  created_at=stored.published_at + timedelta(minutes=10)))
+    session.add_all(notes)
+    pledges = [r.get("text") for r in harvest if r.get("kind") == "pledge"]
+    for attendee, text in zip(attendees, pledges, strict=False):
+        session.add(Pledge(cafe_id=cafe.id, attendee=attendee, text=text,
+                           pledged_at=REVIEW_DAY + timedelta(hours=1, minutes=20)))
+    session.flush()
+    # The votes at the end: the last question's notes matter most to most people.
+    for k, attendee in enumerate(attendees):
+        for note in notes[-3:][: 1 + k % 3] + notes[k % 4: k % 4 + 1]:
+            if not any(v.attendee_id == attendee.id for v in note.votes):
+                note.votes.append(NoteVote(attendee_id=attendee.id))
+    end_cafe(session, cafe)
     session.flush()
     return cafe

@@ -8,7 +8,9 @@ deterministic (fixed seed, stdlib only) and is written next to this file:
 - ``history.csv`` -- four earlier rounds of a coffee trial (history format);
 - ``avoid.csv``   -- a handful of pairs never to be placed together;
 - ``feedback.csv`` -- what participants said about those rounds (the answers of
-  the feedback form, docs/evaluation.md).
+  the feedback form, docs/evaluation.md);
+- ``harvest.csv`` -- the notes and pledges of an after action review of last
+  winter, as a café (docs/harvest.md).
 
 Every name, organisation, site and address is invented; the e-mail domain is
 under ``.example`` (RFC 2606), so nothing here can reach a real mailbox.
@@ -348,6 +350,39 @@ def make_feedback(history: list[list[str]]) -> list[list[str]]:
     return rows
 
 
+#: The demo's after action review of last winter (docs/harvest.md): what each
+#: table wrote for each of the four questions, and the pledges at the end.
+REVIEW_NOTES = (
+    ("Keep every ward open through January without cancelling planned surgery.",
+     "Discharge before noon on most days, with the pharmacy ready.",
+     "Flu vaccination for 90% of front-line staff by December."),
+    ("Two wards closed for norovirus in the second week of January.",
+     "Discharges slipped to the evening: patients waited for medicines to take home.",
+     "Vaccination reached 78%, higher on the wards than in the community teams."),
+    ("Pharmacy was not told which patients were going home until the afternoon.",
+     "Bank staff did not know the infection-control routine of each ward.",
+     "Community staff could not book vaccination slots around their visits."),
+    ("Share the next day's likely discharges with pharmacy at the evening huddle.",
+     "A one-page infection-control card per ward, handed to bank staff at the door.",
+     "Vaccination clinics at the community bases, at the start and end of the day."),
+)
+REVIEW_PLEDGES = (
+    "I will bring tomorrow's discharge list to the evening huddle.",
+    "I will write the infection-control card for Ward 7 by Friday.",
+    "I will ask occupational health for a clinic at the Vale base.",
+    "I will meet the pharmacy lead about take-home medicines.",
+)
+
+
+def make_harvest() -> list[list[str]]:
+    """The review's notes (``note``, round, table, text: a question per round) and
+    pledges (``pledge``, text)."""
+    rows = [["note", str(number), str(table), text]
+            for number, texts in enumerate(REVIEW_NOTES, 1)
+            for table, text in enumerate(texts, 1)]
+    return rows + [["pledge", "", "", text] for text in REVIEW_PLEDGES]
+
+
 def write_csv(name: str, header: list[str], rows: list[list[str]]) -> None:
     with open(OUT_DIR / name, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
@@ -384,7 +419,8 @@ def main() -> None:
     write_csv("avoid.csv", ["person_a", "person_b"], [list(pair) for pair in avoid])
     write_csv("feedback.csv", ["round", "person_id", "met", "knew_before", "useful", "again",
                                "learnt", "share"], make_feedback(history))
-    print(f"wrote people.csv, history.csv, avoid.csv, feedback.csv to {OUT_DIR}")
+    write_csv("harvest.csv", ["kind", "round", "table", "text"], make_harvest())
+    print(f"wrote people.csv, history.csv, avoid.csv, feedback.csv, harvest.csv to {OUT_DIR}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from matcher.evaluation import EvaluationError, evaluate, read_period, written_answers
 from web.extensions import session
 from web.organiser import own_trial, signed_in
-from web.reports import FORMATS, LABELS, report_context, report_download
+from web.reports import DOCUMENT_TYPES, LABELS, report_context, report_download
 
 __all__ = ["blueprint"]
 
@@ -47,7 +47,7 @@ def trial_page(trial_id: int):
 @signed_in
 def trial_download(trial_id: int, kind: str):
     """The report as a PDF, Word, Markdown or CSV download."""
-    if kind not in FORMATS:
+    if kind not in DOCUMENT_TYPES:
         abort(404)
     trial = own_trial(trial_id)
     try:

@@ -11,7 +11,7 @@ from matcher.harvest import harvest, hide_note, merge_note
 from web.extensions import session, socketio
 from web.organiser import own_cafe, signed_in
 from web.push import push_screen
-from web.reports import FORMATS, harvest_download
+from web.reports import DOCUMENT_TYPES, harvest_download
 
 __all__ = ["blueprint"]
 
@@ -75,6 +75,6 @@ def merge(cafe_id: int, note_id: int):
 @signed_in
 def download(cafe_id: int, kind: str):
     """The lessons-learnt record as a PDF, Word, Markdown or CSV download."""
-    if kind not in FORMATS:
+    if kind not in DOCUMENT_TYPES:
         abort(404)
     return harvest_download(harvest(session(), own_cafe(cafe_id)), kind)

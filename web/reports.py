@@ -25,11 +25,11 @@ from matcher.harvest import harvest_csv, harvest_markdown, record_date
 from matcher.times import utc_now
 from web.charts import network_view, useful_view
 
-__all__ = ["FORMATS", "LABELS", "harvest_download", "report_context", "report_download",
+__all__ = ["DOCUMENT_TYPES", "LABELS", "harvest_download", "report_context", "report_download",
            "report_docx", "report_pdf"]
 
 #: The documents, as the URL names them, with their media types.
-FORMATS = {
+DOCUMENT_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "md": "text/markdown; charset=utf-8",
@@ -142,7 +142,7 @@ def report_docx(e: Evaluation) -> bytes:
 
 
 def report_download(e: Evaluation, kind: str) -> Response:
-    """The report as a download of ``kind`` (one of :data:`FORMATS`)."""
+    """The report as a download of ``kind`` (one of :data:`DOCUMENT_TYPES`)."""
     body: bytes | str
     if kind == "pdf":
         body = report_pdf(e)
@@ -152,7 +152,7 @@ def report_download(e: Evaluation, kind: str) -> Response:
         body = evaluation_markdown(e)
     else:
         body = evaluation_csv(e)
-    return Response(body, content_type=FORMATS[kind], headers={
+    return Response(body, content_type=DOCUMENT_TYPES[kind], headers={
         "Content-Disposition": f'attachment; filename="{_stem(e)}.{kind}"'})
 
 
@@ -222,7 +222,7 @@ def _notes(document, notes: list[dict[str, object]]) -> None:
 
 
 def harvest_download(record: dict[str, object], kind: str) -> Response:
-    """The lessons-learnt record as a download of ``kind`` (one of :data:`FORMATS`)."""
+    """The lessons-learnt record as a download of ``kind`` (one of :data:`DOCUMENT_TYPES`)."""
     body: bytes | str
     if kind == "pdf":
         body = harvest_pdf(record)
@@ -232,5 +232,5 @@ def harvest_download(record: dict[str, object], kind: str) -> Response:
         body = harvest_markdown(record)
     else:
         body = harvest_csv(record)
-    return Response(body, content_type=FORMATS[kind], headers={
+    return Response(body, content_type=DOCUMENT_TYPES[kind], headers={
         "Content-Disposition": f'attachment; filename="{_record_stem(record)}.{kind}"'})

@@ -16,7 +16,8 @@ def test_demo_loads_once_and_makes_a_good_next_round(database_url):
         demo = load_demo(session)
         session.commit()
         assert demo.organiser_token and len(demo.participant_tokens) == 145
-        assert session.scalar(select(func.count()).select_from(Round)) == 4
+        assert session.scalar(select(func.count()).select_from(Round)
+                              .where(Round.trial_id == demo.trial.id)) == 4
         again = load_demo(session)
         assert again.organiser_token is None and again.trial.id == demo.trial.id
         assert session.scalar(select(func.count()).select_from(Membership)) == 145
@@ -108,3 +109,36 @@ def test_the_demo_trials_evaluation_matches_its_answers(database_url):
                               if row["share"] == "yes" and row["learnt"]]
     assert e.after.department_pairs_connected > e.before.department_pairs_connected
     assert f"{100 * e.met.value:.0f}%" in evaluation_markdown(e)
+
+
+def test_the_demo_has_a_finished_after_action_review_with_its_record(database_url):
+    """The review's record is the seed file's notes and pledges, each at its
+    round and table, with the four questions as the grid."""
+    import csv
+
+    from matcher.harvest import harvest, harvest_markdown
+    from matcher.models import Cafe
+    from seeds import SEEDS
+
+    seeded = list(csv.DictReader(open(SEEDS / "harvest.csv", encoding="utf-8")))
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    with db.make_session_factory(engine)() as session:
+        demo = load_demo(session)
+        session.commit()
+        review = session.scalar(select(Cafe).where(Cafe.format == "after-action-review"))
+        assert demo.cafe.status == "lobby" and review.status == "finished"
+        record = harvest(session, review)
+    engine.dispose()
+    assert [c["heading"] for c in record["grid"]] == [
+        "Supposed to happen", "Actually happened", "Why the differences", "Next time"]
+    notes = sorted((str(r["round"]), str(t["table"]), n["text"]) for r in record["rounds"]
+                   for t in r["tables"] for n in t["notes"])
+    assert notes == sorted((row["round"], row["table"], row["text"]) for row in seeded
+                           if row["kind"] == "note")
+    assert [p["text"] for p in record["pledges"]] == [
+        row["text"] for row in seeded if row["kind"] == "pledge"]
+    assert all(n["author"] for r in record["rounds"] for t in r["tables"] for n in t["notes"])
+    votes = [n["votes"] for c in record["grid"] for n in c["notes"]]
+    assert sum(votes) > 0 and max(votes) == record["grid"][3]["notes"][0]["votes"]
+    assert "## The grid" in harvest_markdown(record)

@@ -9,8 +9,11 @@ client:
   reaches that table's phones only, the next group sees it, and the harvest
   holds each exactly once."""
 
+import csv
+import io
 import threading
 import time
+import urllib.request
 
 import pytest
 import socketio
@@ -237,6 +240,12 @@ def test_thirty_phones_follow_a_live_cafe(module_server):
         assert sorted(kept) == sorted((i, r, t, f"Round {r}, table {t}")
                                       for i, (r, t) in written.items())
         assert len(kept) == ROUNDS * TABLES
+        request = urllib.request.Request(f"{base}/api/v1/cafes/{code}/harvest.csv",
+                                         headers={"Authorization": f"Bearer {organiser}"})
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            rows = list(csv.DictReader(io.StringIO(reply.read().decode())))
+        assert sorted((int(r["round"]), int(r["table"]), r["text"]) for r in rows) == sorted(
+            (r, t, f"Round {r}, table {t}") for r, t in written.values())
     finally:
         for phone in phones:
             if phone.client is not None and phone.client.connected:

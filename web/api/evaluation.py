@@ -12,11 +12,11 @@ from web.api.base import blueprint, organiser_required
 from web.api.spec import ORGANISER, operation
 from web.api.trials import own_trial
 from web.extensions import session
-from web.reports import FORMATS, report_download
+from web.reports import DOCUMENT_TYPES, report_download
 
 __all__: list[str] = []
 
-_FORMAT = "any(" + ", ".join(f"'{kind}'" for kind in FORMATS) + "):kind"
+_FORMAT = "any(" + ", ".join(f"'{kind}'" for kind in DOCUMENT_TYPES) + "):kind"
 
 
 def _evaluation(trial_id: int):

@@ -25,11 +25,11 @@ from web.api.cafes import own_cafe
 from web.api.spec import ORGANISER, PARTICIPANT, operation
 from web.extensions import session, socketio
 from web.push import push_note, push_screen
-from web.reports import FORMATS, harvest_download
+from web.reports import DOCUMENT_TYPES, harvest_download
 
 __all__: list[str] = []
 
-_FORMAT = "any(" + ", ".join(f"'{kind}'" for kind in FORMATS) + "):kind"
+_FORMAT = "any(" + ", ".join(f"'{kind}'" for kind in DOCUMENT_TYPES) + "):kind"
 
 
 def _attendee(code: str) -> Attendee:
