@@ -179,6 +179,46 @@ def test_cafe_pages_show_the_text(client, setup):
                          *(text for m in mates for text in names[m]))
 
 
+def test_harvest_pages_show_notes_and_pledges_as_text(client, setup):
+    """Notes and pledges of hostile text, on the phones, the screen, the console,
+    the harvest page and in the record's documents."""
+    cafe, attendees, org = setup["cafe"], setup["attendees"], auth(setup["token"])
+    for _ in range(cafe_rounds(client, cafe, org)):
+        assert client.post(f"{API}/cafes/{cafe['code']}/rounds/next", json={"seed": 3},
+                           headers=org).status_code == 200
+    one = next(iter(attendees.values()))
+    bearer = auth(one["token"])
+    for text in (XSS, SSTI, XSS_DEPARTMENT):
+        reply = client.post(f"{API}/cafes/{cafe['code']}/notes", json={"text": text},
+                            headers=bearer)
+        assert reply.status_code == 201, reply.get_json()
+    assert client.post(f"{API}/cafes/{cafe['code']}/pledges", json={"text": SSTI_ORGANISATION},
+                       headers=bearer).status_code == 201
+    notes = (XSS, SSTI, XSS_DEPARTMENT)
+    assert_text_only(client.get(_path(one["me_url"])).get_data(as_text=True), *notes)
+    assert_text_only(client.get(_path(cafe["screen_url"])).get_data(as_text=True), *notes)
+    console = f"/organiser/cafes/{cafe['id']}"
+    assert_text_only(client.get(console).get_data(as_text=True), *notes)
+    assert client.post(f"{API}/cafes/{cafe['code']}/end", headers=org).status_code == 200
+    assert_text_only(client.get(_path(one["me_url"])).get_data(as_text=True), *notes,
+                     SSTI_ORGANISATION)
+    assert_text_only(client.get(console + "/harvest").get_data(as_text=True), *notes,
+                     SSTI_ORGANISATION)
+    markdown = client.get(f"{API}/cafes/{cafe['code']}/harvest.md", headers=org).get_data(
+        as_text=True)
+    # Markdown keeps HTML as HTML unless each bracket is escaped: none is left bare.
+    assert re.search(r"(?<!\\)[<>]", markdown) is None
+    assert "\\<script\\>alert\\(1\\)" in markdown
+    rows = list(csv.DictReader(io.StringIO(client.get(
+        f"{API}/cafes/{cafe['code']}/harvest.csv", headers=org).get_data(as_text=True))))
+    assert {r["text"] for r in rows} == {*notes, SSTI_ORGANISATION}
+
+
+def cafe_rounds(client, cafe, org):
+    """How many rounds the café has: the tests go to its last (pledges open)."""
+    return client.get(f"{API}/cafes/{cafe['code']}", headers=org).get_json()["rounds"]
+
+
 def test_socket_payloads_carry_the_raw_text(client, setup, socket_client):
     """Pushes carry the text as it was typed (the pages' scripts insert it with
     textContent), neither escaped nor evaluated."""
