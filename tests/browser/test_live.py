@@ -158,6 +158,7 @@ def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(site, co
             assert (note in shown) == (seen_tables[other][0] == seen_tables[name][0])
         if number == 1:
             assert_good_page(phone, errors)
+            assert_good_page(screen, errors, width=1600)
             # An empty note is refused on the page, and nothing is sent.
             phone.get_by_role("button", name="Add the note").click()
             assert phone.inner_text("#note-error") == "Write the note first."

@@ -301,3 +301,36 @@ def test_a_schedule_set_through_the_api_keeps_its_values_in_the_form(signed_in, 
     page = client.get(page_url).get_data(as_text=True)
     for value in ("PT1M", "PT2M", "P3W"):
         assert f'<option value="{value}" selected>' in page
+
+
+def test_the_new_cafe_form_makes_a_review_with_its_questions(signed_in, app):
+    client = signed_in
+    page = client.get("/organiser/").get_data(as_text=True)
+    assert 'value="after-action-review"' in page and "Anonymous notes" in page
+    # Rounds and questions left empty: the review's own, a round each.
+    reply = client.post("/organiser/cafes", data={
+        "name": "Winter review", "by": "tables", "table_count": "3", "rounds": "",
+        "questions": "", "format": "keep-revert-stop", "anonymous_notes": "yes",
+        "pledge_reminder_days": "30"})
+    assert reply.status_code == 303
+    console = client.get(reply.headers["Location"]).get_data(as_text=True)
+    assert "Keep, revert, stop · anonymous notes" in console
+    code = console.split('data-code="', 1)[1].split('"')[0]
+    from sqlalchemy import select
+
+    from matcher.models import Cafe
+
+    with app.extensions["matcher.sessions"]() as db:
+        cafe = db.scalar(select(Cafe).where(Cafe.code == code))
+        assert (cafe.rounds, cafe.anonymous_notes, cafe.pledge_reminder_days) == (3, True, 30)
+        assert cafe.questions[0] == "What new practice should we keep?"
+    harvest = client.get(reply.headers["Location"] + "/harvest")
+    assert harvest.status_code == 200 and "No notes yet." in harvest.get_data(as_text=True)
+    # A bad value is named, and the form keeps what was typed.
+    bad = client.post("/organiser/cafes", data={
+        "name": "Odd", "by": "tables", "table_count": "3", "rounds": "",
+        "format": "cafe", "pledge_reminder_days": "999"})
+    assert bad.status_code == 400
+    text = bad.get_data(as_text=True)
+    assert "pledge_reminder_days must be a whole number from 1 to 365" in text
+    assert 'value="Odd"' in text
