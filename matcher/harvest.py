@@ -424,7 +424,7 @@ def _md(text: str) -> str:
 
 def harvest_markdown(record: dict[str, object]) -> str:
     """The lessons-learnt record as Markdown (hidden and merged notes left out)."""
-    out = [f"# {_md(record['name'])}: lessons learnt", "",
+    out = [f"# Lessons learnt: {_md(record['name'])}", "",
            f"{record['format_name']}, {record_date(record)}. "
            f"{'Notes are anonymous. ' if record['anonymous_notes'] else ''}"
            "Notes are listed most voted first.", ""]

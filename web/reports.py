@@ -177,7 +177,7 @@ def harvest_docx(record: dict[str, object]) -> bytes:
     from docx.shared import Pt
 
     document = Document()
-    title = f"{record['name']}: lessons learnt"
+    title = f"Lessons learnt: {record['name']}"
     document.core_properties.title = title
     document.core_properties.author = "matcher"
     document.styles["Normal"].font.size = Pt(10)
