@@ -137,9 +137,14 @@ def check_format(fields: dict[str, object]) -> tuple[str, list[object] | None, o
         raise CafeError(400, "invalid", "format must be one of " + ", ".join(FORMATS), "format")
     chosen = FORMATS[key]
     questions = fields.get("questions")
+    rounds = fields.get("rounds")
     if not questions and chosen.questions:
         questions = list(chosen.questions)
-    rounds = fields.get("rounds")
+        if isinstance(rounds, int) and not isinstance(rounds, bool) \
+                and 0 < rounds < len(questions):
+            raise CafeError(400, "invalid", f"{chosen.name.lower()} has {len(questions)} "
+                            f"questions, a round each: give {len(questions)} rounds, or "
+                            "questions of your own", "rounds")
     if rounds is None and chosen.questions:
         rounds = len(questions) if isinstance(questions, list) else len(chosen.questions)
     return key, questions, rounds
@@ -678,8 +683,11 @@ def screen_view(cafe: Cafe) -> dict[str, object]:
     stored = _current(cafe)
     if stored is not None:
         names = {a.person_id: a for a in cafe.attendees}
+        by_group: dict[int, list[int]] = defaultdict(list)
+        for member in stored.members:  # the whole round in one load, not a table at a time
+            by_group[member.group_id].append(member.person_id)
         for group in stored.groups:
-            members = [names[m.person_id] for m in group.members if m.person_id in names]
+            members = [names[p] for p in by_group[group.id] if p in names]
             members.sort(key=lambda a: (a.host_table != group.number, a.name.casefold()))
             view["tables"].append({"table": group.number, "members": [
                 {"name": a.name, "department": a.department,

@@ -26,7 +26,7 @@ from email.utils import make_msgid
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from matcher.cafes import FORMATS, CafeError, author_of, question, vote_counts
 from matcher.exports import spreadsheet_safe
@@ -55,6 +55,7 @@ __all__ = [
     "harvest_markdown",
     "hide_note",
     "merge_note",
+    "note_entry",
     "note_event",
     "pledge_composer",
     "pledge_of",
@@ -123,39 +124,38 @@ def note_event(cafe: Cafe, note: Note) -> dict[str, object]:
 # -- votes ---------------------------------------------------------------------------------
 
 
-def votes_open(cafe: Cafe, now: datetime | None = None) -> bool:
-    """Whether the café's last round is over: the café has finished, or its last
-    round's time is up."""
-    if cafe.status == "finished":
-        return cafe.current_round > 0
-    now = now or utc_now()
-    return (cafe.status == "running" and cafe.current_round >= cafe.rounds
-            and cafe.ends_at is not None and utc(cafe.ends_at) <= now)
+def votes_open(cafe: Cafe) -> bool:
+    """Whether votes are open: once the café has ended, after at least one round
+    (one rule for the phones, the screen and the API: a round still running,
+    even with its time up, may get more time and more notes)."""
+    return cafe.status == "finished" and cafe.current_round > 0
 
 
-def _note(session: Session, cafe: Cafe, note_id: object) -> Note:
+def _note(session: Session, cafe: Cafe, note_id: object, *, lock: bool = False) -> Note:
     # Ids are 32-bit: a larger number is no note (and PostgreSQL would refuse it).
     if not isinstance(note_id, int) or isinstance(note_id, bool) \
             or not 1 <= note_id <= 2**31 - 1:
         raise CafeError(404, "not_found", "no such note")
-    note = session.get(Note, note_id)
+    note = session.get(Note, note_id, with_for_update=lock)
     if note is None or note.cafe_id != cafe.id:
         raise CafeError(404, "not_found", "no such note")
     return note
 
 
-def vote(session: Session, attendee: Attendee, note_id: object, *, on: bool = True,
-         now: datetime | None = None) -> dict[str, object]:
+def vote(session: Session, attendee: Attendee, note_id: object, *,
+         on: bool = True) -> dict[str, object]:
     """The attendee's vote for a note (``on=False``: taken back), once the
     café's last round is over; one vote per note per person (voting again
     changes nothing). Answers the note's votes and whether this person voted."""
     cafe = attendee.cafe
     note = _note(session, cafe, note_id)
     if not _visible(note):
-        raise CafeError(404, "not_found", "no such note")
+        # 409, not 404: a phone whose list was made before the organiser hid or
+        # merged this note is no stranger guessing ids.
+        raise CafeError(409, "gone", "this note was hidden or merged into another")
     if not attendee.present:
         raise CafeError(409, "left", "you have left this café")
-    if not votes_open(cafe, now):
+    if not votes_open(cafe):
         raise CafeError(409, "not_yet", "votes open when the café's last round is over")
     mine = session.scalar(select(NoteVote).where(NoteVote.note_id == note.id,
                                                  NoteVote.attendee_id == attendee.id))
@@ -176,8 +176,11 @@ def vote(session: Session, attendee: Attendee, note_id: object, *, on: bool = Tr
 def voting_notes(session: Session, attendee: Attendee) -> list[dict[str, object]]:
     """Every visible note of the attendee's café, for them to vote on: the round,
     its question, the table, the text, the votes and whether they voted. No
-    authors: most of them were not this person's tablemates."""
+    authors: most of them were not this person's tablemates. None until votes
+    open (:func:`votes_open`)."""
     cafe = attendee.cafe
+    if not votes_open(cafe) or not attendee.present:
+        return []
     counts = vote_counts(session, cafe)
     mine = set(session.scalars(select(NoteVote.note_id).join(Note, Note.id == NoteVote.note_id)
                                .where(Note.cafe_id == cafe.id,
@@ -208,25 +211,31 @@ def merge_note(session: Session, cafe: Cafe, note_id: object, into: object) -> N
     the duplicate leaves the record and its votes go to the other note (a person
     who voted for both keeps one vote). ``into`` of ``None`` takes the duplicate
     back into the record (the votes that moved stay where they are)."""
-    note = _note(session, cafe, note_id)
+    note = _note(session, cafe, note_id, lock=True)
     if into is None:
         note.merged_into_id = None
         session.flush()
         return note
     if not isinstance(into, int) or isinstance(into, bool):
         raise CafeError(400, "invalid", "into must be a note id", "into")
-    target = _note(session, cafe, into)
-    while target.merged_into_id is not None:  # into what that note was merged into
-        target = session.get(Note, target.merged_into_id)
-    if target.id == note.id:
+    target = _note(session, cafe, into, lock=True)
+    seen = {note.id}
+    while target.merged_into_id is not None and target.id not in seen:
+        seen.add(target.id)  # into what that note was merged into (never round a loop)
+        target = _note(session, cafe, target.merged_into_id, lock=True)
+    if target.id == note.id or target.merged_into_id is not None:
         raise CafeError(400, "invalid", "a note cannot be merged into itself", "into")
+    if target.hidden:
+        raise CafeError(400, "invalid", "that note is hidden: show it first, or merge into "
+                        "another", "into")
     voters = {v.attendee_id for v in target.votes}
     for one in list(note.votes):
         if one.attendee_id in voters:
             session.delete(one)
         else:
             one.note_id = target.id
-    for other in session.scalars(select(Note).where(Note.merged_into_id == note.id)):
+    for other in session.scalars(select(Note).where(Note.cafe_id == cafe.id,
+                                                    Note.merged_into_id == note.id)):
         other.merged_into_id = target.id
     note.merged_into_id = target.id
     session.flush()
@@ -304,10 +313,11 @@ def post_pledge(session: Session, attendee: Attendee, text: object, *, sender: s
             message = queue_reason(session, reason=_reason(cafe, attendee), kind="pledge",
                                    person=attendee.person, trial=None, round_number=None,
                                    message_id=make_msgid(domain=domain), now=due)
-        elif message.status == "queued":
-            message.due_at = due
+        elif message.status in ("queued", "failed"):
+            # Not sent yet (or the mail server refused it): it goes at the new time.
+            message.status, message.due_at, message.attempts = "queued", due, 0
         else:
-            message = None  # mailed back already: once per café
+            message = None  # mailed back already, or being sent: once per café
     session.flush()
     return pledge, message
 
@@ -330,7 +340,7 @@ def pledge_mail(sender: str, cafe: Cafe, attendee: Attendee, pledge: Pledge) -> 
 
 def pledge_composer(sender: str):
     """The outbox's composer of pledge mail: the pledge as it is when sent
-    (``None`` if it was withdrawn, or its author left)."""
+    (``None`` if there is no pledge or no email to send it to any more)."""
 
     def compose(session: Session, row: Message):
         _, cafe_id, attendee_id = row.reason.split(":")
@@ -353,7 +363,8 @@ def _played_tables(cafe: Cafe) -> dict[int, list[int]]:
 
 
 def harvest(session: Session, cafe: Cafe, *, hidden: bool = False) -> dict[str, object]:
-    """docs/api.md ``GET /cafes/{code}/harvest``: the café, its questions, every
+    """docs/api.md ``GET /cafes/{code}/harvest``: the café, the day it was held
+    (its first round's), its questions, every
     played round's notes by table (most voted first), the pledges and, for the
     review formats, the grid (each question's notes from every table). With
     ``hidden``, hidden and merged notes are listed too, marked (the organiser's
@@ -362,6 +373,7 @@ def harvest(session: Session, cafe: Cafe, *, hidden: bool = False) -> dict[str, 
     chosen = FORMATS.get(cafe.format, FORMATS["cafe"])
     counts = vote_counts(session, cafe)
     notes = session.scalars(select(Note).where(Note.cafe_id == cafe.id)
+                            .options(selectinload(Note.author))
                             .order_by(Note.round_number, Note.table_number, Note.id)).all()
     anonymous = cafe.anonymous_notes
     by_place: dict[tuple[int, int], list[Note]] = defaultdict(list)
@@ -388,16 +400,18 @@ def harvest(session: Session, cafe: Cafe, *, hidden: bool = False) -> dict[str, 
                        "tables": [{"table": t, "notes": ranked(by_place[number, t])}
                                   for t in tables]})
     grid = []
-    for index, heading in enumerate(chosen.headings):
+    for index, heading in enumerate(chosen.headings[:cafe.rounds]):
         number = index + 1
         grid.append({"heading": heading, "round": number, "question": question(cafe, number),
                      "notes": ranked([n for (r, _), items in by_place.items() if r == number
                                       for n in items])})
     pledges = session.scalars(select(Pledge).where(Pledge.cafe_id == cafe.id)
+                              .options(selectinload(Pledge.attendee))
                               .order_by(Pledge.pledged_at, Pledge.id)).all()
+    held = cafe.played[0].published_at if cafe.played else cafe.created_at
     return {
         "cafe": cafe.code, "name": cafe.name, "format": cafe.format,
-        "format_name": chosen.name, "date": iso(cafe.created_at),
+        "format_name": chosen.name, "date": iso(held),
         "anonymous_notes": anonymous, "questions": list(cafe.questions),
         "rounds": rounds, "grid": grid,
         "pledges": [{"text": p.text} | ({} if anonymous else {"author": p.attendee.name})
@@ -468,3 +482,12 @@ def harvest_csv(record: dict[str, object]) -> str:
         writer.writerow(["pledge", "", "", "", spreadsheet_safe(p["text"]), "",
                          spreadsheet_safe(p.get("author"))])
     return out.getvalue()
+
+
+def note_entry(session: Session, cafe: Cafe, note_id: int) -> dict[str, object]:
+    """One note as the organiser's harvest lists it (with ``hidden`` and
+    ``merged_into``): what hiding or merging it answers."""
+    note = _note(session, cafe, note_id)
+    return {"note_id": note.id, "text": note.text, "votes": vote_counts(session, cafe).get(
+        note.id, 0), "hidden": note.hidden, "merged_into": note.merged_into_id} | (
+        {} if cafe.anonymous_notes else author_of(note))

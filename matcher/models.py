@@ -305,7 +305,7 @@ class Note(Base):
         ForeignKey("attendee.id", ondelete="SET NULL"), index=True)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[int | None] = mapped_column(
-        ForeignKey("note.id", ondelete="SET NULL"))
+        ForeignKey("note.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
     author: Mapped[Attendee | None] = relationship()
@@ -338,7 +338,8 @@ class Pledge(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cafe_id: Mapped[int] = mapped_column(ForeignKey("cafe.id", ondelete="CASCADE"), index=True)
-    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"),
+                                             index=True)
     text: Mapped[str] = mapped_column(Text)
     pledged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 

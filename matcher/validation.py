@@ -84,8 +84,15 @@ def check_text(value: object, field: str, *, required: bool, limit: int = MAX_FI
 
 def unprintable(value: str) -> bool:
     """Whether ``value`` has a control character (NUL among them, which
-    PostgreSQL cannot store) or a lone surrogate (which has no UTF-8)."""
-    return any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
+    PostgreSQL cannot store), a lone surrogate (which has no UTF-8) or a
+    noncharacter (U+FFFE, U+FFFF and their kin: no XML, so no Word document,
+    can hold them)."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") or _noncharacter(c) for c in value)
+
+
+def _noncharacter(c: str) -> bool:
+    point = ord(c)
+    return 0xFDD0 <= point <= 0xFDEF or (point & 0xFFFE) == 0xFFFE
 
 
 def printable(value: str, field: str, error: type[ServiceError]) -> str:

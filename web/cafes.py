@@ -120,7 +120,7 @@ def _me(token: str, attendee, error: CafeError | None = None, values: dict | Non
         seat=current_seat(attendee) if attendee.present else None,
         pledge=pledge_view(db, pledge) if pledge else None, pledge_open=pledge_open(cafe),
         votes_open=votes_open(cafe),
-        voting=voting_notes(db, attendee) if votes_open(cafe) and attendee.present else [],
+        voting=voting_notes(db, attendee),
         note_limit=NOTE_LIMIT, pledge_limit=PLEDGE_LIMIT, error=error,
         values=values or {}), status
 

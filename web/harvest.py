@@ -4,31 +4,26 @@ merging notes; the lessons-learnt record's downloads."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from matcher.cafes import CafeError
 from matcher.harvest import harvest, hide_note, merge_note
 from web.extensions import session, socketio
 from web.organiser import own_cafe, signed_in
-from web.push import push_screen
-from web.reports import DOCUMENT_TYPES, harvest_download
+from web.push import push_note_change
+from web.reports import DOCUMENT_TYPES, RECORD_LABELS, harvest_download
 
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("harvest", __name__, url_prefix="/organiser")
 
-#: What the page calls each download of the record.
-LABELS = {"pdf": "PDF", "docx": "Word (.docx)", "md": "Markdown", "csv": "CSV"}
-
-
 def _page(cafe, error: str | None = None, status: int = 200):
-    record = harvest(session(), cafe, hidden=True)
-    choices = [(n["note_id"], f"Round {r['round']}, table {t['table']}: {n['text'][:60]}")
-               for r in record["rounds"] for t in r["tables"] for n in t["notes"]
-               if not n["hidden"] and n["merged_into"] is None]
-    return render_template("organiser/harvest.html", cafe=cafe, all_notes=record, error=error,
-                           record=harvest(session(), cafe), choices=choices,
-                           formats=list(LABELS.items())), status
+    return render_template("organiser/harvest.html", cafe=cafe, error=error,
+                           all_notes=harvest(session(), cafe, hidden=True),
+                           record=harvest(session(), cafe),
+                           formats=list(RECORD_LABELS.items())), status
 
 
 @blueprint.get("/cafes/<int:cafe_id>/harvest")
@@ -38,17 +33,17 @@ def cafe_page(cafe_id: int):
     return _page(own_cafe(cafe_id))
 
 
-def _change(cafe_id: int, change):
+def _change(cafe_id: int, change, note_id: int):
     cafe = own_cafe(cafe_id)
     db = session()
     try:
-        change(db, cafe)
+        note = change(db, cafe)
     except CafeError as exc:
         db.rollback()
         return _page(cafe, str(exc), exc.status)
     db.commit()
-    push_screen(socketio, cafe)
-    return redirect(url_for("harvest.cafe_page", cafe_id=cafe.id) + "#record", 303)
+    push_note_change(socketio, cafe, note)
+    return redirect(url_for("harvest.cafe_page", cafe_id=cafe.id) + f"#note-{note_id}", 303)
 
 
 @blueprint.post("/cafes/<int:cafe_id>/notes/<int:note_id>/hide")
@@ -56,19 +51,19 @@ def _change(cafe_id: int, change):
 def hide(cafe_id: int, note_id: int):
     """Hide a note from the record (``hidden=no``: show it again)."""
     hidden = request.form.get("hidden", "yes") != "no"
-    return _change(cafe_id, lambda db, cafe: hide_note(db, cafe, note_id, hidden))
+    return _change(cafe_id, lambda db, cafe: hide_note(db, cafe, note_id, hidden), note_id)
 
 
 @blueprint.post("/cafes/<int:cafe_id>/notes/<int:note_id>/merge")
 @signed_in
 def merge(cafe_id: int, note_id: int):
     """Merge a duplicate into the note chosen (``into`` empty: take it back)."""
-    into = request.form.get("into", "").strip()
-    if into and not into.isdigit():
-        into_id: object = into
-    else:
-        into_id = int(into) if into else None
-    return _change(cafe_id, lambda db, cafe: merge_note(db, cafe, note_id, into_id))
+    into = request.form.get("into", "").strip().lstrip("#")
+    # A note number as people type it; anything else goes to the service as it
+    # is, which names the field (400).
+    into_id: object = int(into) if re.fullmatch(r"[0-9]{1,10}", into) else (into or None)
+    return _change(cafe_id, lambda db, cafe: merge_note(db, cafe, note_id, into_id),
+                   note_id)
 
 
 @blueprint.get("/cafes/<int:cafe_id>/harvest.<kind>")

@@ -31,6 +31,7 @@ __all__ = [
     "push_cafe",
     "push_match",
     "push_note",
+    "push_note_change",
     "push_screen",
     "push_seats",
     "screen_room",
@@ -189,13 +190,26 @@ def push_screen(socketio, cafe: Cafe) -> None:
 
 
 def push_note(socketio, cafe: Cafe, note: Note) -> None:
-    """After a note is committed: ``note`` to each phone at its table, the console
-    and the screens (and to no other table)."""
+    """After a note is committed: ``note`` to each phone at its table and the
+    console, with its author's name (their tablemates), and to the screens
+    without it (and to no other table)."""
     payload = note_event(cafe, note)
     for public_id in table_people(session(), cafe, note):
         socketio.emit("note", payload, to=seat_room(cafe, public_id))
     socketio.emit("note", payload, to=console_room(cafe))
-    socketio.emit("note", payload, to=screen_room(cafe))
+    socketio.emit("note", {k: v for k, v in payload.items() if k != "author"},
+                  to=screen_room(cafe))
+
+
+def push_note_change(socketio, cafe: Cafe, note: Note) -> None:
+    """After the organiser hid, merged or restored a note: ``note_removed`` to
+    everyone at the café if it left the record (phones drop it from their
+    table's notes and their votes), and the screens' and console's view again."""
+    if note.hidden or note.merged_into_id is not None:
+        payload = {"cafe": cafe.code, "note_id": note.id}
+        socketio.emit("note_removed", payload, to=cafe_room(cafe))
+        socketio.emit("note_removed", payload, to=screen_room(cafe))
+    push_screen(socketio, cafe)
 
 
 def emit_seats(socketio, cafe: Cafe, *, here_only: bool = False) -> None:

@@ -25,8 +25,8 @@ from matcher.harvest import harvest_csv, harvest_markdown, record_date
 from matcher.times import utc_now
 from web.charts import network_view, useful_view
 
-__all__ = ["DOCUMENT_TYPES", "LABELS", "harvest_download", "report_context", "report_download",
-           "report_docx", "report_pdf"]
+__all__ = ["DOCUMENT_TYPES", "LABELS", "RECORD_LABELS", "harvest_download", "report_context",
+           "report_download", "report_docx", "report_pdf"]
 
 #: The documents, as the URL names them, with their media types.
 DOCUMENT_TYPES = {
@@ -37,6 +37,8 @@ DOCUMENT_TYPES = {
 }
 #: What the page calls each download.
 LABELS = {"pdf": "PDF", "docx": "Word (.docx)", "md": "Markdown", "csv": "the figures (CSV)"}
+#: What the harvest page calls each download of the record.
+RECORD_LABELS = LABELS | {"csv": "CSV"}
 
 
 def pictures(e: Evaluation) -> dict[str, dict[str, object]]:
@@ -177,7 +179,7 @@ def harvest_docx(record: dict[str, object]) -> bytes:
     from docx.shared import Pt
 
     document = Document()
-    title = f"Lessons learnt: {record['name']}"
+    title = _xml(f"Lessons learnt: {record['name']}")
     document.core_properties.title = title
     document.core_properties.author = "matcher"
     document.styles["Normal"].font.size = Pt(10)
@@ -189,12 +191,12 @@ def harvest_docx(record: dict[str, object]) -> bytes:
     if record["grid"]:
         document.add_heading("The grid", level=1)
         for column in record["grid"]:
-            document.add_heading(f"{column['heading']}: {column['question']}", level=2)
+            document.add_heading(_xml(f"{column['heading']}: {column['question']}"), level=2)
             _notes(document, column["notes"])
     document.add_heading("Round by round", level=1)
     for one in record["rounds"]:
-        document.add_heading(f"Round {one['round']}" + (f": {one['question']}"
-                                                        if one["question"] else ""), level=2)
+        document.add_heading(_xml(f"Round {one['round']}" + (
+            f": {one['question']}" if one["question"] else "")), level=2)
         for table in one["tables"]:
             document.add_heading(f"Table {table['table']}", level=3)
             _notes(document, table["notes"])
@@ -202,12 +204,23 @@ def harvest_docx(record: dict[str, object]) -> bytes:
     if not record["pledges"]:
         document.add_paragraph("No pledges.")
     for pledge in record["pledges"]:
-        document.add_paragraph(pledge["text"] + (f" ({pledge['author']})"
-                                                 if pledge.get("author") else ""),
+        document.add_paragraph(_xml(pledge["text"] + (f" ({pledge['author']})"
+                                                      if pledge.get("author") else "")),
                                style="List Bullet")
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+#: What XML 1.0 cannot hold (so neither can a Word document): control characters
+#: but tab and line breaks, surrogates, U+FFFE and U+FFFF. New text is refused
+#: with them (matcher.validation); older text loses them here rather than the
+#: whole document.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: object) -> str:
+    return _NOT_XML.sub("", str(text))
 
 
 def _notes(document, notes: list[dict[str, object]]) -> None:
@@ -218,7 +231,7 @@ def _notes(document, notes: list[dict[str, object]]) -> None:
         extra = f"{votes} vote{'s' if votes != 1 else ''}"
         if note.get("author"):
             extra += f"; {note['author']}"
-        document.add_paragraph(f"{note['text']} ({extra})", style="List Bullet")
+        document.add_paragraph(_xml(f"{note['text']} ({extra})"), style="List Bullet")
 
 
 def harvest_download(record: dict[str, object], kind: str) -> Response:

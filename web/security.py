@@ -12,8 +12,9 @@ limit across the whole app, Socket.IO connections included.
 from __future__ import annotations
 
 import hashlib
+import hmac
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -146,11 +147,15 @@ def _address_and_target() -> str:
 
 
 def _participant() -> str:
-    """Limits per participant: their token (a bearer, or their page's link), hashed
-    so that no limiter storage holds it."""
+    """Limits per participant: their token (a bearer, or their page's link) under
+    an HMAC of the app's secret, so that the limiter's storage holds neither the
+    token nor the hash the database keeps of it (nothing there leads back to an
+    attendee, as an anonymous café's notes must not)."""
     header = request.headers.get("Authorization", "")
     token = header.partition(" ")[2].strip() or (request.view_args or {}).get("token", "")
-    return "participant:" + hashlib.sha256(token.encode()).hexdigest()
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return "participant:" + hmac.new(secret, b"limit:" + token.encode(),
+                                     hashlib.sha256).hexdigest()
 
 
 _GUESSES = [parse(one) for one in FAILED_GUESSES.split(";")]

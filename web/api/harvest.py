@@ -11,6 +11,7 @@ from matcher.harvest import (
     harvest,
     hide_note,
     merge_note,
+    note_entry,
     pledge_view,
     post_note,
     post_pledge,
@@ -24,7 +25,7 @@ from web.api.base import bearer, blueprint, body, organiser_required
 from web.api.cafes import own_cafe
 from web.api.spec import ORGANISER, PARTICIPANT, operation
 from web.extensions import session, socketio
-from web.push import push_note, push_screen
+from web.push import push_note, push_note_change, push_screen
 from web.reports import DOCUMENT_TYPES, harvest_download
 
 __all__: list[str] = []
@@ -67,9 +68,8 @@ def new_note(code: str):
 def notes_to_vote_on(code: str):
     """Every note kept, to vote on once the café's last round is over (no authors)."""
     attendee = _attendee(code)
-    is_open = votes_open(attendee.cafe)
-    return jsonify({"votes_open": is_open,
-                    "notes": voting_notes(session(), attendee) if is_open else []})
+    return jsonify({"votes_open": votes_open(attendee.cafe),
+                    "notes": voting_notes(session(), attendee)})
 
 
 def _vote(code: str, note_id: int, on: bool):
@@ -125,8 +125,8 @@ def hide(code: str, note_id: int):
     db = session()
     note = hide_note(db, cafe, note_id, body().get("hidden"))
     db.commit()
-    push_screen(socketio, cafe)
-    return jsonify(_organiser_note(cafe, note.id))
+    push_note_change(socketio, cafe, note)
+    return jsonify(note_entry(db, cafe, note.id))
 
 
 @blueprint.post("/cafes/<code>/notes/<int:note_id>/merge")
@@ -140,18 +140,8 @@ def merge(code: str, note_id: int):
     db = session()
     note = merge_note(db, cafe, note_id, body().get("into"))
     db.commit()
-    push_screen(socketio, cafe)
-    return jsonify(_organiser_note(cafe, note.id))
-
-
-def _organiser_note(cafe, note_id: int) -> dict[str, object]:
-    record = harvest(session(), cafe, hidden=True)
-    for one in record["rounds"]:
-        for table in one["tables"]:
-            for note in table["notes"]:
-                if note["note_id"] == note_id:
-                    return note
-    raise CafeError(404, "not_found", "no such note")
+    push_note_change(socketio, cafe, note)
+    return jsonify(note_entry(db, cafe, note.id))
 
 
 @blueprint.get("/cafes/<code>/harvest")

@@ -67,7 +67,7 @@
     var seconds = left % 60;
     timer.textContent = left > 0
       ? minutes + ":" + (seconds < 10 ? "0" : "") + seconds + " left"
-      : "Time is up: the next round starts soon";
+      : state.round < state.rounds ? "Time is up: the next round starts soon" : "Time is up";
   }
 
   socket.on("cafe_state", function (next) {
@@ -113,6 +113,8 @@
   var pledgeArea = document.getElementById("pledge-area");
   var voteArea = document.getElementById("vote-area");
   var voteList = document.getElementById("vote-notes");
+  var voteStatus = document.getElementById("vote-status");
+  var noteNews = document.getElementById("note-news");
   var api = "/api/v1/cafes/" + encodeURIComponent(code);
   var headers = { "Authorization": "Bearer " + harvest.dataset.token,
                   "Content-Type": "application/json" };
@@ -128,9 +130,10 @@
   }
 
   function addTableNote(note) {
-    if (tableNotes.querySelector('[data-note="' + note.note_id + '"]')) { return; }
+    if (tableNotes.querySelector('[data-note="' + note.note_id + '"]')) { return false; }
     tableNotes.appendChild(noteItem(note, note.author));
     noNotes.hidden = true;
+    return true;
   }
 
   function showSeatNotes(next) {
@@ -151,17 +154,24 @@
     var running = state.status === "running";
     var seated = seat && running && seat.round === state.round;
     notesArea.hidden = !seated;
-    pledgeArea.hidden = !(state.status === "finished" ||
-                          (running && state.round >= state.rounds));
+    pledgeArea.hidden = !(state.round > 0 && (state.status === "finished" ||
+                          (running && state.round >= state.rounds)));
     if (state.status === "finished" && voteArea.hidden) { loadVotes(); }
   }
 
+  // One button per note, kept (and so keeping the focus) as its vote changes:
+  // its name stays "Vote"; aria-pressed says whether this person votes for it.
   function voteButton(note) {
-    var button = element("button", note.voted ? "Voted " : "Vote ", "small");
+    var button = element("button", "Vote ", "small");
     button.type = "button";
-    button.setAttribute("aria-pressed", note.voted ? "true" : "false");
-    button.appendChild(element("span", String(note.votes), "vote-count"));
+    var count = element("span", "", "vote-count");
+    button.appendChild(count);
     button.appendChild(element("span", " votes", "visually-hidden"));
+    function show() {
+      button.setAttribute("aria-pressed", note.voted ? "true" : "false");
+      count.textContent = String(note.votes);
+    }
+    show();
     button.addEventListener("click", function () {
       button.disabled = true;
       fetch(api + "/notes/" + note.note_id + "/vote",
@@ -170,9 +180,14 @@
           if (!reply.ok) { throw new Error(body.error ? body.error.message : "not saved"); }
           note.voted = body.voted;
           note.votes = body.votes;
-          button.replaceWith(voteButton(note));
+          show();
+          voteStatus.hidden = true;
         }); })
-        .catch(function (error) { button.disabled = false; button.title = error.message; });
+        .catch(function (error) {
+          voteStatus.textContent = "Your vote was not saved: " + error.message + ".";
+          voteStatus.hidden = false;
+        })
+        .then(function () { button.disabled = false; });
     });
     return button;
   }
@@ -233,6 +248,16 @@
   socket.on("seat", function (next) { showSeatNotes(next); showAreas(); });
   socket.on("cafe_state", function () { showAreas(); });
   socket.on("note", function (note) {
-    if (seat && note.round === seat.round && note.table === seat.table) { addTableNote(note); }
+    if (seat && note.round === seat.round && note.table === seat.table && addTableNote(note)) {
+      noteNews.textContent = "New note: " + note.text;  // read out once, as it arrives
+    }
+  });
+  socket.on("note_removed", function (gone) {
+    [tableNotes, earlierNotes, voteList].forEach(function (list) {
+      var item = list.querySelector('[data-note="' + gone.note_id + '"]');
+      if (item) { item.remove(); }
+    });
+    noNotes.hidden = tableNotes.children.length > 0;
+    earlierHeading.hidden = earlierNotes.children.length === 0;
   });
 })();

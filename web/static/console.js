@@ -84,6 +84,13 @@
     noNotes.hidden = true;
   });
 
+  socket.on("note_removed", function (gone) {
+    if (gone.cafe !== code) { return; }
+    var item = notes.querySelector('[data-note="' + gone.note_id + '"]');
+    if (item) { item.remove(); }
+    noNotes.hidden = notes.children.length > 0;
+  });
+
   socket.on("cafe_screen", function (view) {
     if (view.join_code !== code) { return; }
     present.textContent = String(view.present);

@@ -92,6 +92,11 @@
     wallNotes.insertBefore(wallItem(note, "table " + note.table), wallNotes.firstChild);
     wall.hidden = false;
   });
+  socket.on("note_removed", function (gone) {
+    var item = wallNotes.querySelector('[data-note="' + gone.note_id + '"]');
+    if (item) { item.remove(); }
+    wall.hidden = !wallNotes.children.length;
+  });
   socket.on("cafe_state", function (state) {
     present.textContent = String(state.present);
     endsAt = state.ends_at;

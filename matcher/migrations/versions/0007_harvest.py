@@ -54,6 +54,9 @@ def upgrade() -> None:
     with op.batch_alter_table("note", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_note_author_id"), ["author_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_note_cafe_id"), ["cafe_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_note_merged_into_id"), ["merged_into_id"], unique=False
+        )
 
     op.create_table(
         "pledge",
@@ -75,6 +78,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("cafe_id", "attendee_id", name=op.f("uq_pledge_cafe_id")),
     )
     with op.batch_alter_table("pledge", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pledge_attendee_id"), ["attendee_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_pledge_cafe_id"), ["cafe_id"], unique=False)
 
     op.create_table(
@@ -120,9 +124,11 @@ def downgrade() -> None:
     op.drop_table("note_vote")
     with op.batch_alter_table("pledge", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pledge_cafe_id"))
+        batch_op.drop_index(batch_op.f("ix_pledge_attendee_id"))
 
     op.drop_table("pledge")
     with op.batch_alter_table("note", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_note_merged_into_id"))
         batch_op.drop_index(batch_op.f("ix_note_cafe_id"))
         batch_op.drop_index(batch_op.f("ix_note_author_id"))
 
