@@ -38,7 +38,7 @@ from solvers.pairing.exact import _exact_pairs
 from solvers.pairing.groups import _exact_groups, _search_groups
 from solvers.pairing.limits import CP_SAT_LIMIT, EXACT_LIMIT
 from solvers.pairing.report import _diagnose, _report
-from solvers.pairing.schedules import _round_robin
+from solvers.pairing.schedules import _rotation, _round_robin
 from solvers.scoring import Scorer
 
 __all__ = ["EXACT_LIMIT", "make_round", "plan_rounds"]
@@ -114,9 +114,14 @@ def plan_rounds(
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
     planned = _sequential(problem, rounds, rng, start, time_limit, progress)
-    if problem.group_size == 2 and rounds > 1 and _total(planned)[0] > 0:
-        # Round by round can paint itself into a corner; a round-robin schedule cannot.
-        alternative = _round_robin(problem, rounds, rng)
+    if rounds > 1 and _total(planned)[0] > 0:
+        # Round by round can paint itself into a corner; a schedule made whole
+        # (round-robin pairs; groups as a café's rotation) often does not.
+        if problem.group_size == 2:
+            alternative = _round_robin(problem, rounds, rng)
+        else:
+            left = max(1.0, time_limit - (time.perf_counter() - start))
+            alternative = _rotation(problem, rounds, rng, left)
         if alternative is not None and _total(alternative)[:2] < _total(planned)[:2]:
             planned = alternative
     return planned

@@ -1,5 +1,9 @@
-"""Round-robin schedules (the circle method): N people (N even) in N−1 rounds
-with no repeated pair."""
+"""Schedules of several rounds made at once rather than round by round:
+round-robin pairs (the circle method: N people, N even, in N−1 rounds with no
+repeated pair), and groups of three or more from the café rotation engine
+(:mod:`solvers.rotation`: resolvable designs by construction where the numbers
+allow, its tabu search otherwise), e.g. 64 people in groups of 4 for 21 rounds
+with nobody meeting twice."""
 
 from __future__ import annotations
 
@@ -60,3 +64,39 @@ def _round_robin(problem: Problem, rounds: int, rng: np.random.Generator) -> lis
         history = history.then(PastRound(result.groups, result.sitting_out))
     return planned
 
+
+
+def _rotation(problem: Problem, rounds: int, rng: np.random.Generator, time_limit: float,
+              steps: int | None = None) -> list[RoundPlan] | None:
+    """Rounds of groups of ``group_size`` planned together as a café's tables
+    (every group the same size: N a multiple of the group size). Returns
+    ``None`` if the numbers do not fit or a round breaks a hard rule (the
+    café engine knows the avoid list, not meeting modes and sites)."""
+    # Here, not at the top: the café engine compiles its numba kernels when loaded,
+    # seconds that a command line making one round of pairs should not pay.
+    from solvers.rotation import CafeProblem, plan_cafe
+
+    n, size = len(problem.people), problem.group_size
+    if size < 3 or n % size or n < 2 * size:
+        return None
+    cafe = CafeProblem(people=problem.people, tables=n // size, rounds=rounds,
+                       history=problem.history, avoid=problem.avoid, weights=problem.weights)
+    try:
+        plan = plan_cafe(cafe, seed=int(rng.integers(2**31)), time_limit=time_limit,
+                         steps=steps)
+    except Infeasible:
+        return None
+    history = problem.history
+    planned: list[RoundPlan] = []
+    for one in plan.rounds:
+        started = time.perf_counter()
+        current = _with_history(problem, history)
+        scorer = Scorer(current, pairs_per_change=4 * size * size)
+        index = {p.id: i for i, p in enumerate(current.people)}
+        groups = [[index[person] for person in table] for table in one.tables]
+        result = _report(current, scorer, groups, [], f"rotation ({plan.method})", started, None)
+        if result is None:
+            return None
+        planned.append(result)
+        history = history.then(PastRound(result.groups, result.sitting_out))
+    return planned

@@ -97,6 +97,24 @@ def test_odd_sitout_and_group_size(capsys, tmp_path):
     assert sizes == [3, 4]
 
 
+def test_a_long_programme_of_groups_meets_nobody_twice(capsys, tmp_path):
+    """64 people in groups of 4 for 21 rounds: everyone meets everyone else
+    exactly once (the rounds are planned together, as a café's rotation)."""
+    from itertools import combinations
+
+    people = write(tmp_path, "p.csv", "id,name,email,department\n" + "".join(
+        f"p{k},P{k},p{k}@example.org,D{k % 8}\n" for k in range(64)))
+    status, out, err = run(capsys, people, "--group-size", "4", "--rounds", "21", *FAST)
+    assert status == 0, err
+    groups: dict[tuple[str, str], list[str]] = {}
+    for row in rows(out):
+        groups.setdefault((row["round"], row["group"]), []).append(row["person_id"])
+    assert len(groups) == 21 * 16 and all(len(g) == 4 for g in groups.values())
+    pairs = [pair for g in groups.values() for pair in combinations(sorted(g), 2)]
+    assert len(pairs) == len(set(pairs)) == 64 * 63 // 2
+    assert err.count(" 0 repeats") == 21
+
+
 def test_append_twice_builds_history_that_reads_back(capsys, tmp_path, people):
     history = tmp_path / "history.csv"
     status, _, err = run(capsys, people, "--out", history, "--append", *FAST)
