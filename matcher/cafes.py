@@ -51,9 +51,10 @@ from matcher.validation import (
     text,
 )
 from solvers.model import History, Infeasible, Participant, Weights
-from solvers.rotation import CafeProblem, plan_cafe
+from solvers.rotation import DEFAULT_STEPS, CafeProblem, plan_cafe
 
 __all__ = [
+    "DEFAULT_STEPS",
     "FORMATS",
     "CafeError",
     "Format",
@@ -430,7 +431,7 @@ def _table_count(cafe: Cafe, present: int, hosts: int) -> int:
 
 
 def next_round(session: Session, cafe: Cafe, *, seed: int | None = None,
-               time_limit: float = 5.0, steps: int | None = None,
+               time_limit: float = 5.0, steps: int | None = DEFAULT_STEPS,
                after: object = None) -> Round:
     """Start the café (round 1) or go to the next round: re-plan the rounds to
     come for whoever is present if anyone arrived or left, seat the next one,

@@ -43,7 +43,7 @@ from matcher.files import (
     write_text,
 )
 from solvers.model import History, Infeasible, Weights
-from solvers.rotation import CafePlan, CafeProblem, CafeRound, plan_cafe
+from solvers.rotation import DEFAULT_STEPS, CafePlan, CafeProblem, CafeRound, plan_cafe
 
 __all__ = ["build_parser", "main", "round_line", "summary_line"]
 
@@ -104,9 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="time for the whole plan (default 30; it stops sooner once it cannot improve)",
     )
     parser.add_argument(
-        "--steps", metavar="N", type=at_least(1),
-        help="search for at most N steps (swaps tried): the same inputs and --seed then give "
-        "the same plan on any machine, however busy, with --time-limit only a safety net",
+        "--steps", metavar="N", type=at_least(1), default=DEFAULT_STEPS,
+        help=f"search for at most N steps (swaps tried; default {DEFAULT_STEPS}): the same "
+        "inputs and --seed give the same plan on any machine, however busy, with "
+        "--time-limit only a safety net (the summary says when it cut the search)",
     )
     parser.add_argument(
         "--fixed", metavar="PLAN.csv",
@@ -155,6 +156,8 @@ def summary_line(plan: CafePlan) -> str:
         f"{count(plan.repeats, 'repeat', 'repeats')} (lower bound {plan.repeats_bound}), "
         f"departments per table min {plan.departments_min} mean {plan.departments_mean:.1f}, "
         f"score {plan.score}, {plan.seconds:.2f} s, {plan.method}"
+        + ("; the time limit cut the search (a busy machine may give another plan: give "
+           "more --time-limit)" if plan.cut_by_time else "")
     )
 
 

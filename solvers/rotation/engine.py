@@ -43,6 +43,7 @@ class _Engine:
     def __init__(self, cafe: CafeProblem, rng: np.random.Generator):
         self.cafe = cafe
         self.rng = rng
+        self.cut_by_time = False
         self.n = n = len(cafe.people)
         self.ids = [p.id for p in cafe.people]
         self.index = {pid: i for i, pid in enumerate(self.ids)}
@@ -220,10 +221,12 @@ class _Engine:
         stalls, last_best = 0, None  # stalls: steps since the best plan last changed
         steps = 16  # the first chunk is short: it measures how long a step takes here
         done = 0  # steps taken
+        self.cut_by_time = True  # unless the loop ends otherwise (budget, bounds, stall)
         while (now := time.perf_counter()) < deadline:
             if budget is not None:
                 steps = min(steps, budget - done)
                 if steps <= 0:
+                    self.cut_by_time = False
                     break
             _tabu_steps(self.seat, tables, self.meets, self.quality, self.forbidden, movable,
                         tabu, best_seat, state, steps, restart_after, bound, seed,
@@ -239,8 +242,10 @@ class _Engine:
                     progress(f"{value[1]} repeats")
             if value[0] == 0 and value[1] <= bound:
                 if self._spread_is_best(best_seat) or stalls >= QUALITY_PATIENCE * CHUNK:
+                    self.cut_by_time = False
                     break
             elif stalls >= REPEAT_PATIENCE * CHUNK:
+                self.cut_by_time = False
                 break
             # Big cafés take long steps, and a step's cost changes as the search
             # moves between repairing repeats and improving the spread: size the
@@ -285,6 +290,7 @@ class _Engine:
             score=sum(r.score for r in new),
             seconds=seconds,
             method=method,
+            cut_by_time=self.cut_by_time,
         )
 
 

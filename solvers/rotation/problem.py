@@ -90,6 +90,9 @@ class CafePlan:
     score: int
     seconds: float
     method: str
+    #: Whether the time limit stopped the search before its step budget and
+    #: before it converged: then, and only then, a busy machine may change the plan.
+    cut_by_time: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -100,6 +103,7 @@ class CafePlan:
             "score": self.score,
             "seconds": round(self.seconds, 3),
             "method": self.method,
+            "cut_by_time": self.cut_by_time,
         }
 
 

@@ -134,6 +134,20 @@ def test_a_step_budget_ends_the_search_with_the_same_plan_every_time():
     assert plan_cafe(cafe, seed=3, steps=2000, time_limit=300).rounds == small.rounds
     check_plan(cafe, small)
     assert small.repeats > small.repeats_bound  # the budget, not the bound, ended it
+    assert small.cut_by_time is False and small.as_dict()["cut_by_time"] is False
+
+
+def test_the_default_budget_gives_one_plan_per_seed_and_a_cut_is_reported():
+    """Without a step budget given, the default one bounds the search: the same
+    plan twice. A time limit too short for it cuts the search, and says so."""
+    people = tuple(Participant(f"p{k}", "ABCD"[k % 4]) for k in range(12))
+    cafe = CafeProblem(people, tables=3, rounds=3, hosts={"p0": 1, "p1": 2})
+    first = plan_cafe(cafe, seed=4, time_limit=300)
+    assert plan_cafe(cafe, seed=4, time_limit=300).rounds == first.rounds
+    assert first.cut_by_time is False
+    cut = plan_cafe(cafe, seed=4, time_limit=0.001)
+    check_plan(cafe, cut)
+    assert cut.cut_by_time is True
 
 
 def test_impossible_avoid_list_is_reported():
