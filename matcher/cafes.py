@@ -51,11 +51,11 @@ from matcher.validation import (
     text,
 )
 from solvers.model import History, Infeasible, Participant, Weights
-from solvers.rotation import DEFAULT_STEPS, CafeProblem, plan_cafe
+from solvers.rotation import CafeProblem, plan_cafe
 
 __all__ = [
-    "DEFAULT_STEPS",
     "FORMATS",
+    "NEXT_ROUND_STEPS",
     "CafeError",
     "Format",
     "Joined",
@@ -78,6 +78,12 @@ __all__ = [
     "screen_view",
     "set_host",
 ]
+
+#: The step budget of a café's "next round" (the search of solvers.rotation):
+#: people are waiting, so about a second's work on a small café, the same
+#: tables for the same café and seed however busy the machine (the time limit
+#: stays a safety net, reported when it cuts the search).
+NEXT_ROUND_STEPS = 100_000
 
 #: Limits on what a café may ask for.
 MAX_ROUNDS = 20
@@ -431,7 +437,7 @@ def _table_count(cafe: Cafe, present: int, hosts: int) -> int:
 
 
 def next_round(session: Session, cafe: Cafe, *, seed: int | None = None,
-               time_limit: float = 5.0, steps: int | None = DEFAULT_STEPS,
+               time_limit: float = 5.0, steps: int | None = NEXT_ROUND_STEPS,
                after: object = None) -> Round:
     """Start the café (round 1) or go to the next round: re-plan the rounds to
     come for whoever is present if anyone arrived or left, seat the next one,

@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from matcher import db
 from matcher.actions import action_token
-from matcher.cafes import DEFAULT_STEPS
+from matcher.cafes import NEXT_ROUND_STEPS
 from matcher.harvest import pledge_composer
 from matcher.introductions import Links, composers, sealed_page
 from matcher.jobs import make_jobs
@@ -65,7 +65,7 @@ class Config:
         # and optionally the most steps of the search (then the same café and
         # seed give the same plan however busy the machine: tests set it).
         self.CAFE_TIME_LIMIT = 2.0
-        self.CAFE_STEPS = _whole_number("MATCHER_CAFE_STEPS", DEFAULT_STEPS, least=1)
+        self.CAFE_STEPS = _whole_number("MATCHER_CAFE_STEPS", NEXT_ROUND_STEPS, least=1)
         # "gevent" under `python -m matcher serve`; threads elsewhere (tests, shells).
         self.ASYNC_MODE = "threading"
 

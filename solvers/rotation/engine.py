@@ -256,6 +256,69 @@ class _Engine:
         self.seat[:] = best_seat
         self._recount()
 
+    def lift_worst_tables(self) -> int:
+        """Raise the tables below the best possible spread, after the search.
+
+        The search's table quality counts pairs from different departments, so
+        two plans with the same average spread score alike even when one has
+        a table of fewer departments than all the others. Here, round by round,
+        a table below the departments bound's whole part (no table can do
+        better than that and every one can, when the numbers allow) swaps one
+        of its doubled departments for someone from another table whose
+        department it lacks, if that adds no repeat, keeps every rule, moves
+        no host and leaves the other table at or above the same mark. Returns
+        how many swaps were made."""
+        if self.new_rounds == 0 or self.n < 2:
+            return 0
+        dept = self.scorer.codes[0]
+        least = int(np.floor(self.departments_bound() + 1e-9))
+        movable = self.host_table < 0
+        swaps = 0
+        for r in range(self.new_rounds):
+            changed = True
+            while changed:
+                changed = False
+                seat = self.seat[r]
+                groups = [np.nonzero(seat == t)[0] for t in range(self.tables)]
+                kinds = [set(dept[g].tolist()) for g in groups]
+                for t in (t for t in range(self.tables) if len(kinds[t]) < least):
+                    found = self._lift(r, t, groups, kinds, least, dept, movable)
+                    if found is not None:
+                        a, b = found
+                        self._add_round(r, -1)
+                        self.seat[r, a], self.seat[r, b] = self.seat[r, b], self.seat[r, a]
+                        self._add_round(r, +1)
+                        swaps += 1
+                        changed = True
+                        break
+        return swaps
+
+    def _lift(self, r, t, groups, kinds, least, dept, movable):
+        """A swap (a at table t, b elsewhere) that gives table t one more department."""
+        here = groups[t]
+        doubled = [a for a in here if movable[a]
+                   and int(np.count_nonzero(dept[here] == dept[a])) > 1]
+        for u in range(self.tables):
+            if u == t:
+                continue
+            there = groups[u]
+            for b in there:
+                if not movable[b] or dept[b] in kinds[t] or dept[b] < 0:
+                    continue
+                loses = int(np.count_nonzero(dept[there] == dept[b])) == 1
+                for a in doubled:
+                    gains = dept[a] not in kinds[u]
+                    if len(kinds[u]) - loses + gains < least:
+                        continue
+                    mates_a = there[there != b]
+                    mates_b = here[here != a]
+                    if (self.meets[a, mates_a].any() or self.meets[b, mates_b].any()
+                            or self.forbidden[a, mates_a].any()
+                            or self.forbidden[b, mates_b].any()):
+                        continue
+                    return int(a), int(b)
+        return None
+
     def _spread_is_best(self, seat: np.ndarray) -> bool:
         """Whether every round of ``seat`` reaches the departments bound."""
         bound = self.departments_bound()
