@@ -190,3 +190,21 @@ def test_every_plan_is_valid(n, tables, rounds, departments, host_count, seed):
     plan = plan_cafe(cafe, seed=seed, steps=5000)
     check_plan(cafe, plan)
     assert plan.repeats == count_repeats(cafe, plan) >= plan.repeats_bound
+
+
+def test_every_seed_reaches_the_best_worst_table():
+    """A café with online-only people and hosts: whatever the seed, no table has
+    fewer departments than the bound allows (the same mean could hide one)."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    departments = [f"D{min(int(x), 11)}" for x in rng.exponential(3, 90)]
+    modes = ["virtual"] * 18 + ["in-person"] * 5 + ["either"] * 67
+    people = tuple(Participant(f"p{k:02d}", departments[k], site="Main", mode=modes[k])
+                   for k in range(90))
+    cafe = CafeProblem(people, tables=15, rounds=3,
+                       hosts={f"p{k:02d}": k - 17 for k in range(18, 33)})
+    for seed in range(1, 6):
+        plan = plan_cafe(cafe, seed=seed, time_limit=30)
+        check_plan(cafe, plan)
+        assert (plan.repeats, plan.departments_min) == (0, 5), seed
