@@ -56,6 +56,8 @@ from solvers.rotation import CafeProblem, plan_cafe
 __all__ = [
     "FORMATS",
     "NEXT_ROUND_STEPS",
+    "QUICK_START",
+    "Refinement",
     "CafeError",
     "Format",
     "Joined",
@@ -76,7 +78,10 @@ __all__ = [
     "present_attendee",
     "round_seats",
     "screen_view",
+    "plan_refinement",
+    "refinement",
     "set_host",
+    "store_refined",
 ]
 
 #: The step budget of a café's "next round" (the search of solvers.rotation):
@@ -84,6 +89,10 @@ __all__ = [
 #: tables for the same café and seed however busy the machine (the time limit
 #: stays a safety net, reported when it cuts the search).
 NEXT_ROUND_STEPS = 100_000
+
+#: From this many people present, a café's first round is planned on its own
+#: (see :func:`next_round`).
+QUICK_START = 400
 
 #: Limits on what a café may ask for.
 MAX_ROUNDS = 20
@@ -480,21 +489,18 @@ def next_round(session: Session, cafe: Cafe, *, seed: int | None = None,
         quality = stored_plan.get("metrics", {})
     else:
         played = _played_tables(cafe)
-        problem = CafeProblem(
-            people=tuple(_solver_person(a) for a in present), tables=tables,
-            rounds=cafe.rounds, hosts=hosts,
-            history=History.from_rounds(past_rounds(session, exclude_cafe=cafe)),
-            weights=Weights(**cafe.weights) if cafe.weights else Weights(),
-            fixed=tuple(played))
+        # A big café starts at once: its first round is planned alone (under a
+        # second at 1,000 people, where the whole café takes seconds while
+        # everyone waits for a table); the rounds after it are planned while
+        # it is played (:func:`refinement`), or at the next "next round".
+        quick = not played and len(present) >= QUICK_START
+        problem = _problem(session, cafe, present, tables, hosts, 1 if quick else cafe.rounds)
         try:
             plan = plan_cafe(problem, seed=seed, time_limit=time_limit, steps=steps)
         except Infeasible as exc:
             raise CafeError(409, "infeasible", f"cannot seat everyone: {exc}") from None
         upcoming = [r.tables for r in plan.rounds[len(played):]]
-        quality = plan.as_dict()
-        quality["rounds"] = [{"repeats": r.repeats, "departments_min": r.departments_min,
-                              "departments_mean": round(r.departments_mean, 3)}
-                             for r in plan.rounds[len(played):]]
+        quality = _quality(plan, len(played))
     seating, rest = upcoming[0], upcoming[1:]
     number = cafe.current_round + 1
     by_public = {a.person.public_id: a.person for a in present}
@@ -507,10 +513,81 @@ def next_round(session: Session, cafe: Cafe, *, seed: int | None = None,
     cafe.ends_at = datetime.now(UTC) + timedelta(minutes=cafe.round_minutes)
     rest_quality = dict(quality)
     rest_quality["rounds"] = list(quality.get("rounds") or [])[1:]
+    if not rest:
+        rest_quality = {}  # nothing planned beyond this round (the last, or a quick start)
     cafe.plan = {"people": ids, "hosts": hosts, "rounds": [[list(t) for t in r] for r in rest],
                  "metrics": rest_quality}
     session.flush()
     return stored
+
+
+def _problem(session: Session, cafe: Cafe, present: list[Attendee], tables: int,
+             hosts: dict[str, int], rounds: int) -> CafeProblem:
+    return CafeProblem(
+        people=tuple(_solver_person(a) for a in present), tables=tables, rounds=rounds,
+        hosts=hosts, history=History.from_rounds(past_rounds(session, exclude_cafe=cafe)),
+        weights=Weights(**cafe.weights) if cafe.weights else Weights(),
+        fixed=tuple(_played_tables(cafe)))
+
+
+def _quality(plan, played: int) -> dict[str, object]:
+    quality = plan.as_dict()
+    quality["rounds"] = [{"repeats": r.repeats, "departments_min": r.departments_min,
+                          "departments_mean": round(r.departments_mean, 3)}
+                         for r in plan.rounds[played:]]
+    return quality
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """The rounds still to plan of a café that started with its first round
+    alone: the solver's problem, and what the plan is for (to be stored only
+    if the café is still there when it is done)."""
+
+    cafe_id: int
+    round: int
+    people: list[str]
+    hosts: dict[str, int]
+    problem: CafeProblem
+
+
+def refinement(session: Session, cafe: Cafe) -> Refinement | None:
+    """What is left to plan while the current round is played, if anything: a
+    running café with rounds to come and none planned (a quick start)."""
+    if (cafe.status != "running" or cafe.current_round >= cafe.rounds
+            or (cafe.plan or {}).get("rounds")):
+        return None
+    present = _present(cafe)
+    hosts = {a.person.public_id: a.host_table for a in present if a.host_table}
+    if len(present) < max(2, cafe.table_count or 0) or any(
+            t > (cafe.table_count or 0) for t in hosts.values()):
+        return None
+    return Refinement(cafe.id, cafe.current_round, sorted(a.person.public_id for a in present),
+                      hosts, _problem(session, cafe, present, cafe.table_count, hosts,
+                                      cafe.rounds))
+
+
+def plan_refinement(wanted: Refinement, *, seed: int | None, time_limit: float,
+                    steps: int | None):
+    """Plan the rounds ``wanted`` asks for (no database: safe off the event loop)."""
+    return plan_cafe(wanted.problem, seed=seed, time_limit=time_limit, steps=steps)
+
+
+def store_refined(session: Session, cafe: Cafe, wanted: Refinement, plan) -> bool:
+    """Keep the rounds ``plan`` made for ``wanted`` as the café's rounds to come,
+    unless the café moved on, or people arrived, left or changed hosts, since
+    (then the next round plans them itself). Whether it was kept."""
+    current = refinement(session, cafe)
+    if (current is None or current.round != wanted.round or current.people != wanted.people
+            or current.hosts != wanted.hosts):
+        return False
+    played = len(wanted.problem.fixed)
+    quality = _quality(plan, played)
+    cafe.plan = {"people": wanted.people, "hosts": wanted.hosts,
+                 "rounds": [[list(t) for t in r.tables] for r in plan.rounds[played:]],
+                 "metrics": quality}
+    session.flush()
+    return True
 
 
 def add_time(session: Session, cafe: Cafe, minutes: object) -> None:

@@ -65,6 +65,9 @@ class Config:
         # and optionally the most steps of the search (then the same café and
         # seed give the same plan however busy the machine: tests set it).
         self.CAFE_TIME_LIMIT = 2.0
+        #: Seconds for planning a quick-started café's later rounds, in the
+        #: background while its first round is played (nobody waits on it).
+        self.CAFE_REFINE_LIMIT = 20.0
         self.CAFE_STEPS = _whole_number("MATCHER_CAFE_STEPS", NEXT_ROUND_STEPS, least=1)
         # "gevent" under `python -m matcher serve`; threads elsewhere (tests, shells).
         self.ASYNC_MODE = "threading"

@@ -63,7 +63,7 @@ from solvers.model import ATTRIBUTES, Weights
 from web.cafes import qr_svg
 from web.extensions import session, socketio
 from web.links import deliver, queue_link
-from web.push import publish_and_push, push_cafe, push_seats
+from web.push import plan_rest_later, publish_and_push, push_cafe, push_seats
 
 __all__ = ["blueprint"]
 
@@ -465,7 +465,11 @@ def cafe_next(cafe_id: int):
     def action(cafe):
         next_round(session(), cafe, time_limit=current_app.config["CAFE_TIME_LIMIT"],
                    steps=current_app.config["CAFE_STEPS"], after=_number(request.form, "after"))
-        return push_seats
+
+        def pushed(socketio, cafe):
+            push_seats(socketio, cafe)
+            plan_rest_later(socketio, cafe)
+        return pushed
     return _cafe_action(cafe_id, action)
 
 

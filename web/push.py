@@ -9,7 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matcher.cafes import cafe_state, round_seats, screen_view
+from matcher.cafes import (
+    cafe_state,
+    plan_refinement,
+    refinement,
+    round_seats,
+    screen_view,
+    store_refined,
+)
 from matcher.errors import ServiceError
 from matcher.harvest import note_event, table_people
 from matcher.introductions import mail_due_at, queue_check_ins, queue_reminders, queue_round_mail
@@ -24,6 +31,7 @@ __all__ = [
     "console_room",
     "match_payload",
     "participant_room",
+    "plan_rest_later",
     "publish_and_push",
     "mail_due",
     "publish_due",
@@ -217,6 +225,44 @@ def emit_seats(socketio, cafe: Cafe, *, here_only: bool = False) -> None:
     message queue, if any, or (``here_only``) to this process's connections."""
     for public_id, seat in round_seats(cafe).items():
         socketio.emit("seat", seat, to=seat_room(cafe, public_id), ignore_queue=here_only)
+
+
+def plan_rest_later(socketio, cafe: Cafe, seed: int | None = None) -> None:
+    """After a café started with its first round alone (matcher.cafes.next_round),
+    plan its later rounds while that round is played, so the next round is
+    ready at once. The solver runs off the event loop (a thread of gevent's
+    pool under ``serve``: its numba kernels release the GIL); the plan is kept
+    only if nothing changed meanwhile (matcher.cafes.store_refined)."""
+    wanted = refinement(session(), cafe)
+    if wanted is not None:
+        socketio.start_background_task(_plan_rest, current_app._get_current_object(),
+                                       wanted, seed)
+
+
+def _plan_rest(app: Flask, wanted, seed: int | None) -> None:
+    try:
+        plan = _off_the_loop(plan_refinement, wanted, seed=seed,
+                             time_limit=app.config["CAFE_REFINE_LIMIT"],
+                             steps=app.config["CAFE_STEPS"])
+    except Exception:  # the next round plans them itself
+        app.logger.exception("café %s: its later rounds were not planned ahead",
+                             wanted.cafe_id)
+        return
+    with app.app_context():
+        db = session()
+        cafe = db.get(Cafe, wanted.cafe_id)
+        if cafe is not None and store_refined(db, cafe, wanted, plan):
+            db.commit()
+        else:
+            db.rollback()
+
+
+def _off_the_loop(function, *args, **kwargs):
+    if socketio.async_mode == "gevent":
+        from gevent import get_hub
+
+        return get_hub().threadpool.apply(function, args, kwargs)
+    return function(*args, **kwargs)
 
 
 def push_seats(socketio, cafe: Cafe) -> None:

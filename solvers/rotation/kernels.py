@@ -11,7 +11,7 @@ from numba import njit
 SAMPLE = 12
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _swap_delta(a, b, ta, tb, row, meets, quality, forbidden):
     """(clashes, repeats, quality) change if ``a`` (table ta) and ``b`` (tb) swap."""
     d_f = d_rep = d_q = 0
@@ -30,7 +30,7 @@ def _swap_delta(a, b, ta, tb, row, meets, quality, forbidden):
     return d_f, d_rep, d_q
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _evaluate(tables, meets, quality, forbidden, offset):
     """Clashes, repeats and quality of the rounds in ``tables`` (meets: all rounds)."""
     f = q = 0
@@ -51,7 +51,7 @@ def _evaluate(tables, meets, quality, forbidden, offset):
     return f, rep - offset, q
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _kernel_init(seat, tables, meets, quality, forbidden, state):
     f, rep, q = _evaluate(tables, meets, quality, forbidden, 0)
     state[0] = 0
@@ -64,7 +64,7 @@ def _kernel_init(seat, tables, meets, quality, forbidden, state):
     state[7] = -q
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _move(r, a, b, ta, tb, seat, tables, meets):
     """Swap a and b in round r, keeping ``tables`` and ``meets`` in step."""
     row = tables[r]
@@ -90,7 +90,7 @@ def _move(r, a, b, ta, tb, seat, tables, meets):
     seat[r, b] = ta
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _tabu_steps(seat, tables, meets, quality, forbidden, movable, tabu, best_seat, state,
                 steps, restart_after, bound, seed, tenure_lo, tenure_hi):
     """Run ``steps`` tabu steps; ``state`` carries the step count and the values

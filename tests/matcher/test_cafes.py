@@ -389,6 +389,23 @@ def test_an_unchanged_room_plays_the_planned_rounds(session, organiser):
     assert played == planned
 
 
+def test_a_big_cafe_starts_with_its_first_round_alone(session, organiser):
+    """From QUICK_START people, round 1 is planned on its own (the rounds after
+    it at the next round, with it played): still nobody meets twice."""
+    from matcher.cafes import QUICK_START
+
+    cafe = cafe_of(session, organiser, table_size=8, rounds=3)
+    people = [join(session, cafe, k).attendee for k in range(QUICK_START)]
+    first = play(session, cafe)
+    check_valid(tables_of(first), ids(people), QUICK_START // 8)
+    view = plan_view(cafe)
+    assert [r["played"] for r in view["rounds"]] == [True] and view["metrics"] == {}
+    second = play(session, cafe)
+    third = play(session, cafe)
+    met = [pairs_of(tables_of(one)) for one in (first, second, third)]
+    assert not (met[0] & met[1]) and not (met[0] & met[2]) and not (met[1] & met[2])
+
+
 # -- time and end ----------------------------------------------------------------------
 
 

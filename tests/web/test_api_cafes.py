@@ -5,8 +5,10 @@ big screen."""
 import csv
 import io
 import json
+from itertools import combinations
 
 import pytest
+from sqlalchemy import select
 
 from matcher.accounts import create_organiser
 from matcher.files import read_plan
@@ -601,3 +603,38 @@ def test_next_round_after_a_stale_round_is_refused(client, cafe, organiser_token
     assert details.get_json()["round"] == 1
     second = client.post(url, json={"after": 1}, headers=auth(organiser_token))
     assert second.status_code == 200 and second.get_json()["round"] == 2
+
+
+def test_a_big_cafe_starts_at_once_and_plans_its_later_rounds_while_round_1_runs(
+        client, organiser_token, app):
+    """From QUICK_START people, round 1 is planned alone; the rounds after it are
+    planned in the background and kept, so the next round takes them as they are."""
+    import time
+
+    from matcher.cafes import QUICK_START
+    from matcher.models import Cafe
+
+    reply = client.post("/api/v1/cafes", json={"name": "Big café", "table_size": 8,
+                                               "rounds": 3}, headers=auth(organiser_token))
+    assert reply.status_code == 201
+    cafe = reply.get_json()
+    for k in range(QUICK_START):
+        joined(client, cafe, k)
+    first = next_round(client, cafe, organiser_token)
+    assert first.status_code == 200 and first.get_json()["round"] == 1
+    sessions = app.extensions["matcher.sessions"]
+    waited = time.monotonic()
+    while time.monotonic() - waited < 60:
+        with sessions() as db:
+            planned = db.scalar(select(Cafe).where(Cafe.code == cafe["code"])).plan
+        if planned.get("rounds"):
+            break
+        time.sleep(0.2)
+    assert len(planned["rounds"]) == 2, "the later rounds were not planned ahead"
+    second = next_round(client, cafe, organiser_token).get_json()
+    assert sorted(sorted(t["members"]) for t in second["tables"]) == sorted(
+        sorted(t) for t in planned["rounds"][0])
+    met = {frozenset(p) for t in first.get_json()["tables"]
+           for p in combinations(t["members"], 2)}
+    assert not met & {frozenset(p) for t in second["tables"]
+                      for p in combinations(t["members"], 2)}

@@ -29,7 +29,7 @@ from web.api import schemas
 from web.api.base import bearer, blueprint, body, error, organiser_required
 from web.api.spec import ORGANISER, PARTICIPANT, operation
 from web.extensions import session, socketio
-from web.push import push_cafe, push_seats
+from web.push import plan_rest_later, push_cafe, push_seats
 
 __all__: list[str] = []
 
@@ -141,6 +141,7 @@ def cafe_next_round(code: str):
                         steps=current_app.config["CAFE_STEPS"], after=data.get("after"))
     db.commit()
     push_seats(socketio, cafe)
+    plan_rest_later(socketio, cafe, seed)
     return jsonify({
         "round": stored.number,
         "tables": [{"table": group.number,
