@@ -143,19 +143,17 @@ def report_docx(e: Evaluation) -> bytes:
     return out.getvalue()
 
 
+def _download(makers: dict[str, object], stem: str, kind: str) -> Response:
+    """The document ``makers[kind]()`` makes, as a download named ``stem.kind``."""
+    return Response(makers[kind](), content_type=DOCUMENT_TYPES[kind], headers={
+        "Content-Disposition": f'attachment; filename="{stem}.{kind}"'})
+
+
 def report_download(e: Evaluation, kind: str) -> Response:
     """The report as a download of ``kind`` (one of :data:`DOCUMENT_TYPES`)."""
-    body: bytes | str
-    if kind == "pdf":
-        body = report_pdf(e)
-    elif kind == "docx":
-        body = report_docx(e)
-    elif kind == "md":
-        body = evaluation_markdown(e)
-    else:
-        body = evaluation_csv(e)
-    return Response(body, content_type=DOCUMENT_TYPES[kind], headers={
-        "Content-Disposition": f'attachment; filename="{_stem(e)}.{kind}"'})
+    return _download({"pdf": lambda: report_pdf(e), "docx": lambda: report_docx(e),
+                      "md": lambda: evaluation_markdown(e), "csv": lambda: evaluation_csv(e)},
+                     _stem(e), kind)
 
 
 def _record_stem(record: dict[str, object]) -> str:
@@ -236,14 +234,6 @@ def _notes(document, notes: list[dict[str, object]]) -> None:
 
 def harvest_download(record: dict[str, object], kind: str) -> Response:
     """The lessons-learnt record as a download of ``kind`` (one of :data:`DOCUMENT_TYPES`)."""
-    body: bytes | str
-    if kind == "pdf":
-        body = harvest_pdf(record)
-    elif kind == "docx":
-        body = harvest_docx(record)
-    elif kind == "md":
-        body = harvest_markdown(record)
-    else:
-        body = harvest_csv(record)
-    return Response(body, content_type=DOCUMENT_TYPES[kind], headers={
-        "Content-Disposition": f'attachment; filename="{_record_stem(record)}.{kind}"'})
+    return _download({"pdf": lambda: harvest_pdf(record), "docx": lambda: harvest_docx(record),
+                      "md": lambda: harvest_markdown(record),
+                      "csv": lambda: harvest_csv(record)}, _record_stem(record), kind)

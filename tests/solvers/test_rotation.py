@@ -138,10 +138,11 @@ def test_a_step_budget_ends_the_search_with_the_same_plan_every_time():
 
 
 def test_the_default_budget_gives_one_plan_per_seed_and_a_cut_is_reported():
-    """Without a step budget given, the default one bounds the search: the same
-    plan twice. A time limit too short for it cuts the search, and says so."""
-    people = tuple(Participant(f"p{k}", "ABCD"[k % 4]) for k in range(12))
-    cafe = CafeProblem(people, tables=3, rounds=3, hosts={"p0": 1, "p1": 2})
+    """Without a step budget given, the default one bounds the search (the same
+    plan twice, not cut by the clock). A time limit too short for it cuts the
+    search, and says so."""
+    people = tuple(Participant(f"p{k}", "ABCD"[k % 4]) for k in range(18))
+    cafe = CafeProblem(people, tables=6, rounds=4, hosts={"p0": 1, "p1": 2})
     first = plan_cafe(cafe, seed=4, time_limit=300)
     assert plan_cafe(cafe, seed=4, time_limit=300).rounds == first.rounds
     assert first.cut_by_time is False

@@ -22,11 +22,11 @@ from matcher.cafes import (
     set_host,
 )
 from matcher.exports import cafe_plan_csv
-from matcher.models import Cafe
+from matcher.models import Attendee, Cafe
 from matcher.times import iso
 from matcher.validation import check_seed
 from web.api import schemas
-from web.api.base import bearer, blueprint, body, error, organiser_required
+from web.api.base import bearer, blueprint, body, organiser_required
 from web.api.spec import ORGANISER, PARTICIPANT, operation
 from web.extensions import session, socketio
 from web.push import plan_rest_later, push_cafe, push_seats
@@ -182,16 +182,23 @@ def cafe_end(code: str):
 @operation("leaveCafe", {200: schemas.Left}, (403, 404), security=PARTICIPANT, tag="cafes")
 def cafe_leave(code: str):
     """Leave the café: not seated in the rounds to come."""
+    attendee = calling_attendee(code)
+    leave_cafe(session(), attendee)
+    session().commit()
+    push_cafe(socketio, attendee.cafe)
+    return jsonify({"left": True})
+
+
+def calling_attendee(code: str) -> Attendee:
+    """The calling participant, at café ``code`` (401 without their token, 404 no
+    such café, 403 if they are at another café)."""
     attendee = attendee_for_token(session(), bearer() or "")
     if attendee is None:
-        return error(401, "unauthorised", "a participant token is required")
+        raise CafeError(401, "unauthorised", "a participant token is required")
     cafe = found_cafe(session(), code)
     if attendee.cafe_id != cafe.id:
         raise CafeError(403, "forbidden", "you are not at this café")
-    leave_cafe(session(), attendee)
-    session().commit()
-    push_cafe(socketio, cafe)
-    return jsonify({"left": True})
+    return attendee
 
 
 @blueprint.get("/cafes/<code>/plan.csv")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from matcher.cafes import CafeError, attendee_for_token, found_cafe
 from matcher.harvest import (
     harvest,
     hide_note,
@@ -19,10 +18,9 @@ from matcher.harvest import (
     votes_open,
     voting_notes,
 )
-from matcher.models import Attendee
 from web.api import schemas
-from web.api.base import bearer, blueprint, body, organiser_required
-from web.api.cafes import own_cafe
+from web.api.base import blueprint, body, organiser_required
+from web.api.cafes import calling_attendee, own_cafe
 from web.api.spec import ORGANISER, PARTICIPANT, operation
 from web.extensions import session, socketio
 from web.push import push_note, push_note_change, push_screen
@@ -33,18 +31,6 @@ __all__: list[str] = []
 _FORMAT = "any(" + ", ".join(f"'{kind}'" for kind in DOCUMENT_TYPES) + "):kind"
 
 
-def _attendee(code: str) -> Attendee:
-    """The calling participant, at café ``code`` (401 without their token, 403 if
-    they are at another café)."""
-    attendee = attendee_for_token(session(), bearer() or "")
-    if attendee is None:
-        raise CafeError(401, "unauthorised", "a participant token is required")
-    cafe = found_cafe(session(), code)
-    if attendee.cafe_id != cafe.id:
-        raise CafeError(403, "forbidden", "you are not at this café")
-    return attendee
-
-
 @blueprint.post("/cafes/<code>/notes")
 @operation("postNote", {201: schemas.NoteCreated}, (403, 404, 409), json=schemas.NoteIn,
            security=PARTICIPANT, tag="cafes")
@@ -53,7 +39,7 @@ def new_note(code: str):
 
     It reaches your table's phones, the console and the big screen at once;
     the next group at your table sees it. 409 outside a running round."""
-    attendee = _attendee(code)
+    attendee = calling_attendee(code)
     db = session()
     note = post_note(db, attendee, body().get("text"))
     db.commit()
@@ -67,13 +53,13 @@ def new_note(code: str):
            tag="cafes")
 def notes_to_vote_on(code: str):
     """Every note kept, to vote on once the café's last round is over (no authors)."""
-    attendee = _attendee(code)
+    attendee = calling_attendee(code)
     return jsonify({"votes_open": votes_open(attendee.cafe),
                     "notes": voting_notes(session(), attendee)})
 
 
 def _vote(code: str, note_id: int, on: bool):
-    attendee = _attendee(code)
+    attendee = calling_attendee(code)
     db = session()
     result = vote(db, attendee, note_id, on=on)
     db.commit()
@@ -105,7 +91,7 @@ def new_pledge(code: str):
 
     It replaces your earlier pledge. If the café mails pledges back and you gave
     an email, it comes back to you after the days the organiser chose."""
-    attendee = _attendee(code)
+    attendee = calling_attendee(code)
     db = session()
     made, message = post_pledge(db, attendee, body().get("text"),
                                 sender=current_app.extensions["matcher.mailer"].sender)
