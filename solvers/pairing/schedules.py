@@ -66,8 +66,14 @@ def _round_robin(problem: Problem, rounds: int, rng: np.random.Generator) -> lis
 
 
 
+#: The rotation engine's search budget here: its constructions need none, and
+#: where repeats cannot be avoided its search would otherwise run to its patience
+#: for an alternative that rarely beats the rounds already made.
+ROTATION_STEPS = 100_000
+
+
 def _rotation(problem: Problem, rounds: int, rng: np.random.Generator, time_limit: float,
-              steps: int | None = None) -> list[RoundPlan] | None:
+              steps: int | None = ROTATION_STEPS) -> list[RoundPlan] | None:
     """Rounds of groups of ``group_size`` planned together as a café's tables
     (every group the same size: N a multiple of the group size). Returns
     ``None`` if the numbers do not fit or a round breaks a hard rule (the
