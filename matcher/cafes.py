@@ -70,6 +70,7 @@ __all__ = [
     "end_cafe",
     "found_cafe",
     "join_cafe",
+    "kept_notes",
     "leave_cafe",
     "next_round",
     "owned_cafe",
@@ -551,9 +552,9 @@ class Refinement:
     problem: CafeProblem
 
 
-def refinement(session: Session, cafe: Cafe) -> Refinement | None:
-    """What is left to plan while the current round is played, if anything: a
-    running café with rounds to come and none planned (a quick start)."""
+def _refine_key(cafe: Cafe) -> tuple[int, list[str], dict[str, int]] | None:
+    """(round, who is present, hosts) of a running café with rounds to come and
+    none planned, whose people can still be seated as they are; else None."""
     if (cafe.status != "running" or cafe.current_round >= cafe.rounds
             or (cafe.plan or {}).get("rounds")):
         return None
@@ -562,9 +563,19 @@ def refinement(session: Session, cafe: Cafe) -> Refinement | None:
     if len(present) < max(2, cafe.table_count or 0) or any(
             t > (cafe.table_count or 0) for t in hosts.values()):
         return None
-    return Refinement(cafe.id, cafe.current_round, sorted(a.person.public_id for a in present),
-                      hosts, _problem(session, cafe, present, cafe.table_count, hosts,
-                                      cafe.rounds))
+    return cafe.current_round, sorted(a.person.public_id for a in present), hosts
+
+
+def refinement(session: Session, cafe: Cafe) -> Refinement | None:
+    """What is left to plan while the current round is played, if anything: a
+    running café with rounds to come and none planned (a quick start)."""
+    key = _refine_key(cafe)
+    if key is None:
+        return None
+    number, people, hosts = key
+    return Refinement(cafe.id, number, people, hosts,
+                      _problem(session, cafe, _present(cafe), cafe.table_count, hosts,
+                               cafe.rounds))
 
 
 def plan_refinement(wanted: Refinement, *, seed: int | None, time_limit: float,
@@ -577,9 +588,7 @@ def store_refined(session: Session, cafe: Cafe, wanted: Refinement, plan) -> boo
     """Keep the rounds ``plan`` made for ``wanted`` as the café's rounds to come,
     unless the café moved on, or people arrived, left or changed hosts, since
     (then the next round plans them itself). Whether it was kept."""
-    current = refinement(session, cafe)
-    if (current is None or current.round != wanted.round or current.people != wanted.people
-            or current.hosts != wanted.hosts):
+    if _refine_key(cafe) != (wanted.round, wanted.people, wanted.hosts):
         return False
     played = len(wanted.problem.fixed)
     quality = _quality(plan, played)
@@ -635,6 +644,12 @@ def _current(cafe: Cafe) -> Round | None:
     return cafe.played[-1]
 
 
+def kept_notes(cafe: Cafe):
+    """A query of the café's notes in the record: neither hidden nor merged."""
+    return select(Note).where(Note.cafe_id == cafe.id, Note.hidden.is_(False),
+                              Note.merged_into_id.is_(None))
+
+
 def author_of(note: Note) -> dict[str, str]:
     """``{"author": name}``, or nothing for a note that keeps no author."""
     return {"author": note.author.name} if note.author is not None else {}
@@ -644,9 +659,7 @@ def notes_by_table(session: Session, cafe: Cafe) -> dict[int, list[Note]]:
     """The café's visible notes by table, oldest first (one query: every
     phone's seat is made from it)."""
     by_table: dict[int, list[Note]] = defaultdict(list)
-    for note in session.scalars(select(Note).where(
-            Note.cafe_id == cafe.id, Note.hidden.is_(False), Note.merged_into_id.is_(None))
-            .order_by(Note.round_number, Note.id)):
+    for note in session.scalars(kept_notes(cafe).order_by(Note.round_number, Note.id)):
         by_table[note.table_number].append(note)
     return by_table
 
@@ -711,9 +724,8 @@ def current_seat(attendee: Attendee) -> dict[str, object] | None:
     names = {a.person_id: a for a in session.scalars(select(Attendee).where(
         Attendee.cafe_id == cafe.id,
         Attendee.person_id.in_([m.person_id for m in group.members])))}
-    notes = session.scalars(select(Note).where(
-        Note.cafe_id == cafe.id, Note.table_number == group.number, Note.hidden.is_(False),
-        Note.merged_into_id.is_(None)).order_by(Note.round_number, Note.id)).all()
+    notes = session.scalars(kept_notes(cafe).where(Note.table_number == group.number)
+                            .order_by(Note.round_number, Note.id)).all()
     return _seat(cafe, cafe.current_round, group, attendee.person_id, names, list(notes))
 
 
@@ -726,10 +738,8 @@ def screen_notes(session: Session, cafe: Cafe) -> dict[str, object]:
     question's notes from every table (newest first); after the last round,
     the most voted notes of the café."""
     if cafe.status == "running":
-        notes = session.scalars(select(Note).where(
-            Note.cafe_id == cafe.id, Note.round_number == cafe.current_round,
-            Note.hidden.is_(False), Note.merged_into_id.is_(None))
-            .order_by(Note.id.desc())).all()
+        notes = session.scalars(kept_notes(cafe).where(Note.round_number == cafe.current_round)
+                                .order_by(Note.id.desc())).all()
         return {"notes": [{"note_id": n.id, "table": n.table_number, "text": n.text}
                           for n in notes], "top_notes": []}
     if cafe.status == "finished":
@@ -750,9 +760,7 @@ def vote_counts(session: Session, cafe: Cafe) -> dict[int, int]:
 def _voted(session: Session, cafe: Cafe) -> list[tuple[Note, int]]:
     """Visible notes with their votes, most voted first (then oldest first)."""
     counts = vote_counts(session, cafe)
-    notes = session.scalars(select(Note).where(
-        Note.cafe_id == cafe.id, Note.hidden.is_(False), Note.merged_into_id.is_(None))
-        .order_by(Note.id)).all()
+    notes = session.scalars(kept_notes(cafe).order_by(Note.id)).all()
     ranked = [(n, counts.get(n.id, 0)) for n in notes]
     ranked.sort(key=lambda pair: -pair[1])
     return ranked

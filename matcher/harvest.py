@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session, selectinload
 
-from matcher.cafes import FORMATS, CafeError, author_of, question, vote_counts
+from matcher.cafes import FORMATS, CafeError, author_of, kept_notes, question, vote_counts
 from matcher.exports import spreadsheet_safe
 from matcher.mail import Mail, compose
 from matcher.models import (
@@ -53,6 +53,7 @@ __all__ = [
     "harvest",
     "harvest_csv",
     "harvest_markdown",
+    "kept",
     "hide_note",
     "merge_note",
     "note_entry",
@@ -185,9 +186,8 @@ def voting_notes(session: Session, attendee: Attendee) -> list[dict[str, object]
     mine = set(session.scalars(select(NoteVote.note_id).join(Note, Note.id == NoteVote.note_id)
                                .where(Note.cafe_id == cafe.id,
                                       NoteVote.attendee_id == attendee.id)))
-    notes = session.scalars(select(Note).where(
-        Note.cafe_id == cafe.id, Note.hidden.is_(False), Note.merged_into_id.is_(None))
-        .order_by(Note.round_number, Note.table_number, Note.id)).all()
+    notes = session.scalars(kept_notes(cafe).order_by(Note.round_number, Note.table_number,
+                                                       Note.id)).all()
     return [{"note_id": n.id, "round": n.round_number, "question": question(cafe, n.round_number),
              "table": n.table_number, "text": n.text, "votes": counts.get(n.id, 0),
              "voted": n.id in mine} for n in notes]
@@ -378,16 +378,13 @@ def harvest(session: Session, cafe: Cafe, *, hidden: bool = False) -> dict[str, 
     anonymous = cafe.anonymous_notes
     by_place: dict[tuple[int, int], list[Note]] = defaultdict(list)
     for note in notes:
-        if hidden or _visible(note):
-            by_place[note.round_number, note.table_number].append(note)
+        by_place[note.round_number, note.table_number].append(note)
 
     def entry(note: Note) -> dict[str, object]:
         one = {"note_id": note.id, "text": note.text, "votes": counts.get(note.id, 0)}
         if not anonymous:
             one |= author_of(note)
-        if hidden:
-            one |= {"hidden": note.hidden, "merged_into": note.merged_into_id}
-        return one
+        return one | {"hidden": note.hidden, "merged_into": note.merged_into_id}
 
     def ranked(items: list[Note]) -> list[dict[str, object]]:
         return [entry(n) for n in sorted(items, key=lambda n: (-counts.get(n.id, 0), n.id))]
@@ -409,13 +406,29 @@ def harvest(session: Session, cafe: Cafe, *, hidden: bool = False) -> dict[str, 
                               .options(selectinload(Pledge.attendee))
                               .order_by(Pledge.pledged_at, Pledge.id)).all()
     held = cafe.played[0].published_at if cafe.played else cafe.created_at
-    return {
+    record = {
         "cafe": cafe.code, "name": cafe.name, "format": cafe.format,
         "format_name": chosen.name, "date": iso(held),
         "anonymous_notes": anonymous, "questions": list(cafe.questions),
         "rounds": rounds, "grid": grid,
         "pledges": [{"text": p.text} | ({} if anonymous else {"author": p.attendee.name})
                     for p in pledges],
+    }
+    return record if hidden else kept(record)
+
+
+def kept(record: dict[str, object]) -> dict[str, object]:
+    """The record as filed: :func:`harvest`'s with ``hidden``, without the hidden
+    and merged notes and without the marks that say so."""
+
+    def notes(items: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [{k: v for k, v in n.items() if k not in ("hidden", "merged_into")}
+                for n in items if not n["hidden"] and n["merged_into"] is None]
+
+    return record | {
+        "rounds": [one | {"tables": [t | {"notes": notes(t["notes"])} for t in one["tables"]]}
+                   for one in record["rounds"]],
+        "grid": [column | {"notes": notes(column["notes"])} for column in record["grid"]],
     }
 
 

@@ -9,7 +9,7 @@ import re
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from matcher.cafes import CafeError
-from matcher.harvest import harvest, hide_note, merge_note
+from matcher.harvest import harvest, hide_note, kept, merge_note
 from web.extensions import session, socketio
 from web.organiser import own_cafe, signed_in
 from web.push import push_note_change
@@ -20,9 +20,9 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("harvest", __name__, url_prefix="/organiser")
 
 def _page(cafe, error: str | None = None, status: int = 200):
+    everything = harvest(session(), cafe, hidden=True)
     return render_template("organiser/harvest.html", cafe=cafe, error=error,
-                           all_notes=harvest(session(), cafe, hidden=True),
-                           record=harvest(session(), cafe),
+                           all_notes=everything, record=kept(everything),
                            formats=list(RECORD_LABELS.items())), status
 
 
