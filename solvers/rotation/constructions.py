@@ -72,7 +72,7 @@ def _prime_power(n: int) -> tuple[int, int] | None:
     return None
 
 
-def _subspace_plan(engine: _Engine, tries: int = 40) -> np.ndarray | None:
+def _subspace_plan(engine: _Engine, tries: int = 400) -> np.ndarray | None:
     """Repeat-free rounds from a partial spread of GF(p)^m, if it has enough.
 
     With n = p^m people at tables of p^k, the cosets of a k-dimensional
