@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import rustworkx as rx
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from solvers.bounds import (
     assignment_slack,
@@ -26,7 +28,8 @@ from solvers.scoring import FORBIDDEN, Scorer
 
 
 def _exact_pairs(problem: Problem, scorer: Scorer, rng: np.random.Generator) -> Found:
-    """Pairs by exact matching on a sparse graph, certified by the assignment bound."""
+    """Pairs by exact matching on a sparse graph, certified by the assignment bound
+    and its dual prices; the whole graph only where they do not settle it."""
     n = scorer.n
     ids = scorer.ids
     if n <= 1:
@@ -63,25 +66,50 @@ def _exact_pairs(problem: Problem, scorer: Scorer, rng: np.random.Generator) -> 
     cols = np.concatenate([sent_to, best.ravel(), random.ravel()])
     keep = values[rows, cols] > FORBIDDEN
     matching = _blossom(values, rows[keep], cols[keep], rng)
-    method, proven = "exact-sparse", False
     found = None if matching is None else _total_weight(values, matching)
-    if found is None or found < bound:
-        # Not certified by the bound: solve again on every pair that could still
-        # be in a better matching (all pairs, if the dual prices do not settle).
-        slack = assignment_slack(values, sent_to) if found is not None else None
-        if slack is not None:
-            total = int(values[np.arange(size), sent_to].sum())  # the assignment's value
-            useful = np.triu(slack <= total - 2 * found, 1)
-        else:
-            useful = np.triu(values > FORBIDDEN, 1)
-        # The blossom is O(n·m·log n): beyond a couple of million pairs it is
-        # too slow for a round, and the sparse answer stands with its stated gap.
-        if int(useful.sum()) <= FULL_GRAPH_EDGES:
-            full_rows, full_cols = np.nonzero(useful)
-            matching = _blossom(values, full_rows, full_cols, rng)
-            method = "exact"
-            proven = not (odd and problem.odd == "triad")
-    return Found(*_split(scorer, problem, weights, matching, rng), method, proven)
+    optimal = not (odd and problem.odd == "triad")  # the triad is chosen after the matching
+    if found is not None and found >= bound:
+        return Found(*_split(scorer, problem, weights, matching, rng), "exact", optimal)
+    # Not certified by the bound: price every pair by the assignment's dual.
+    slack = assignment_slack(values, sent_to) if found is not None else None
+    if slack is not None:
+        total = int(values[np.arange(size), sent_to].sum())  # the assignment's value
+        if _no_better_matching(slack, total, found):
+            return Found(*_split(scorer, problem, weights, matching, rng), "exact", optimal)
+        # Solve again on every pair that could still be in a better matching.
+        useful = np.triu(slack <= total - 2 * found, 1)
+    else:  # all pairs, if the dual prices do not settle
+        useful = np.triu(values > FORBIDDEN, 1)
+    # The blossom is O(n·m·log n): beyond a couple of million pairs it is
+    # too slow for a round, and the sparse answer stands with its stated gap.
+    if int(useful.sum()) > FULL_GRAPH_EDGES:
+        return Found(*_split(scorer, problem, weights, matching, rng), "exact-sparse", False)
+    full_rows, full_cols = np.nonzero(useful)
+    matching = _blossom(values, full_rows, full_cols, rng)
+    return Found(*_split(scorer, problem, weights, matching, rng), "exact", optimal)
+
+
+def _no_better_matching(slack: np.ndarray, total: int, found: int) -> bool:
+    """Whether the dual prices prove that no perfect matching beats ``found``.
+
+    A perfect matching's weight is ``(total - ΣS) / 2`` over its pairs' slacks
+    (:func:`solvers.bounds.assignment_slack`), so one of weight ``found + 1`` or
+    more uses only pairs of slack at most ``total - 2 (found + 1)``. If the graph
+    of those pairs has a connected component with an odd number of people, it has
+    no perfect matching at all (each component must be matched within itself), so
+    ``found`` is optimal. This is Tutte's condition with the empty set removed
+    (Lovász & Plummer, *Matching Theory*, 1986, §3.1); on rounds where the
+    assignment's cycles are odd it settles the last point of the gap in a
+    fraction of the whole graph's blossom.
+    """
+    threshold = total - 2 * (found + 1)
+    if threshold < 0:
+        return True
+    rows, cols = np.nonzero(np.triu(slack <= threshold, 1))
+    size = len(slack)
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(size, size))
+    _, labels = connected_components(graph, directed=False)
+    return bool((np.bincount(labels) % 2).any())
 
 
 def _split(scorer: Scorer, problem: Problem, weights: np.ndarray, matching, rng):
