@@ -56,6 +56,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.pairing
 	$(PY) -m benchmarks.rotation
+	$(PY) -m benchmarks.robust
+	$(PY) -m benchmarks.rotation_bounds
 	$(PY) -m benchmarks.cafe_live
 	$(PY) -m benchmarks.signups
 	$(PY) -m benchmarks.cafe_live --database postgresql

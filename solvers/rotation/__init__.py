@@ -18,19 +18,22 @@ Methods:
   cosets, and subspaces meeting only in 0 never seat two people together
   twice; a randomised greedy search finds enough of them, e.g. 9 rounds for 8
   tables of 4 (the 8-4-9 social golfer problem) or 13 for 9 tables of 3.
-* **Greedy then tabu search** otherwise: each round is built greedily (seat the
-  person with the fewest options at the table where they add least conflict,
-  after Triska & Musliu), then a tabu search swaps two people of different
-  tables within one round (after Dotú & Van Hentenryck), moving the pair that
-  improves the plan most, forbidding undoing a swap for a few steps, and
-  stopping at once when the lower bound on repeats is reached and the
-  department spread cannot improve.
+* **Greedy, then annealing and tabu search** otherwise: each round is built
+  greedily (seat the person with the fewest options at the table where they
+  add least conflict, after Triska & Musliu); where that leaves repeats above
+  their lower bound or a broken rule, simulated annealing (Kirkpatrick, Gelatt
+  & Vecchi) swaps two people of different tables within one round, in runs
+  that each cool from the best plan so far, until the bound is met; then a run
+  of annealing that adds no repeat, and a tabu search over the same swaps
+  (after Dotú & Van Hentenryck: the best swap each step, undoing forbidden
+  for a few steps), polish the department spread, stopping at once when it
+  cannot improve.
 * **Re-planning**: rounds already played are fixed (they count as history) and
   the remaining rounds are planned for whoever is present, tables kept.
 
 The package: :mod:`~solvers.rotation.problem` (the café and its plan),
 :mod:`~solvers.rotation.constructions`, :mod:`~solvers.rotation.kernels` (the
-compiled tabu search) and :mod:`~solvers.rotation.engine`. Names with a
+compiled annealing and tabu search) and :mod:`~solvers.rotation.engine`. Names with a
 leading underscore are private to the package.
 """
 
@@ -47,11 +50,10 @@ from solvers.rotation.problem import CafePlan, CafeProblem, CafeRound, table_siz
 __all__ = ["DEFAULT_STEPS", "CafePlan", "CafeProblem", "CafeRound", "plan_cafe",
            "table_sizes"]
 
-#: The search's step budget unless told otherwise: the plan is then the same
-#: for the same café and seed on any machine, however busy. Most cafés
-#: converge long before it (200 people in a fraction of a second); a hard
-#: social-golfer instance such as 6-3-8 needs up to about 700,000 steps
-#: (5 s) to reach no repeats.
+#: The search's step budget unless told otherwise (tabu steps; the annealing
+#: before them may take five times as many, much cheaper, steps): the plan is
+#: then the same for the same café and seed on any machine, however busy.
+#: Most cafés converge long before it (200 people in a few seconds).
 DEFAULT_STEPS = 2_000_000
 
 
@@ -77,9 +79,10 @@ def plan_cafe(
         good as it can be.
     steps : int or None
         The most tabu steps the search may take (default
-        :data:`DEFAULT_STEPS`). The search is bounded by work: the same café
-        and seed give the same plan on any machine, however busy, unless the
-        time limit (only a safety net) cuts it first, which the plan reports
+        :data:`DEFAULT_STEPS`), and five times as many annealing steps. The
+        search is bounded by work: the same café and seed give the same plan
+        on any machine, however busy, unless the time limit (only a safety net)
+        cuts it first, which the plan reports
         (``cut_by_time``). ``None``: the time limit alone.
     progress : callable, optional
         Called with a short line of text now and then.
@@ -100,12 +103,12 @@ def plan_cafe(
     -----
     Where the numbers allow, a construction gives a plan with no repeat at
     once (affine planes and partial spreads: resolvable designs of the social
-    golfer problem); otherwise each round is built greedily [2]_ and a tabu
-    search swaps two people of different tables within a round [1]_, each
-    step scoring every swap with numba kernels, until the lower bound on
-    repeats is reached and the department spread cannot improve, or the
-    budget (``steps``, else ``time_limit``) is spent. The repeats bound counts,
-    per person, the meetings the tables force.
+    golfer problem); otherwise each round is built greedily [2]_, simulated
+    annealing [3]_ swaps two people of different tables within a round until
+    the repeats meet their lower bound, and annealing that adds no repeat and
+    a tabu search [1]_ over the same swaps (numba kernels) polish the
+    department spread, until it cannot improve or the budget (``steps``,
+    else ``time_limit``) is spent.
 
     References
     ----------
@@ -114,6 +117,8 @@ def plan_cafe(
     .. [2] M. Triska and N. Musliu, "An effective greedy heuristic for the
        Social Golfer Problem", Annals of Operations Research 194 (2012)
        413–425.
+    .. [3] S. Kirkpatrick, C. D. Gelatt and M. P. Vecchi, "Optimization by
+       simulated annealing", Science 220 (1983) 671–680.
 
     Examples
     --------

@@ -15,8 +15,9 @@ from solvers.model import (
     mixing_score,
     pair_key,
 )
-from solvers.rotation.constructions import _affine_plane, _subspace_plan
-from solvers.rotation.kernels import _kernel_init, _tabu_steps
+from solvers.rotation.bounds import repeats_bound
+from solvers.rotation.constructions import _affine_plane, _resolvable_design, _subspace_plan
+from solvers.rotation.kernels import _anneal_steps, _kernel_init, _tabu_steps
 from solvers.rotation.problem import CafePlan, CafeProblem, CafeRound, table_sizes
 from solvers.scoring import Scorer
 
@@ -33,6 +34,21 @@ REPEAT_PATIENCE = 500
 
 
 QUALITY_PATIENCE = 5
+
+
+#: Simulated annealing before the tabu search, where the start has clashes or
+#: repeats: steps per run, the temperature's start and end (in repeats), and
+#: its budget as a multiple of the tabu search's steps.
+ANNEAL_RUN = 1_000_000
+ANNEAL_HEAT = 1.0
+ANNEAL_COLD = 0.05
+ANNEAL_SHARE = 5
+
+
+#: Simulated annealing of the spread, once no clash is left: steps, and the
+#: starting temperature (in pairs of people from different departments).
+POLISH_RUN = 1_000_000
+POLISH_HEAT = 1.0
 
 
 
@@ -92,10 +108,15 @@ class _Engine:
             self.seat[:] = spread
             self._recount()
             return "finite-field"
+        design = _resolvable_design(self)
+        if design is not None:
+            self.seat[:] = design
+            self._recount()
+            return "resolvable-design"
         for r in range(self.new_rounds):
             self.seat[r] = self._greedy_round()
             self._add_round(r, +1)
-        return "tabu-search"
+        return "local-search"
 
     def _greedy_round(self) -> np.ndarray:
         """Seat everyone for one round: hosts first, then whoever has the fewest
@@ -169,18 +190,15 @@ class _Engine:
 
     # -- bounds ----------------------------------------------------------------------
     def repeats_bound(self) -> int:
-        """Each person meets at least (smallest table − 1) people a round; beyond
-        those present whom they may meet (meeting modes, sites, avoid list; two
-        hosts never share a table) and have not met yet, every meeting is a repeat."""
+        """A lower bound on the repeats of any plan of the new rounds that keeps
+        the rules: the meetings forced per person, in groups whose people can
+        only sit with each other (a small site's in-person people), by the
+        count of fresh pairs, and between consecutive rounds (see
+        :mod:`solvers.rotation.bounds`)."""
         if self.new_rounds == 0 or self.n == 0:
             return 0
-        least = int(self.sizes.min()) - 1
-        hosts = self.host_table >= 0
-        fresh = ((self.forbidden == 0) & (self.met_before == 0)
-                 & ~(hosts[:, None] & hosts[None, :]))
-        np.fill_diagonal(fresh, False)
-        need = least * self.new_rounds
-        return int(np.ceil(np.maximum(need - fresh.sum(axis=1), 0).sum() / 2))
+        return repeats_bound(self.forbidden == 0, self.met_before > 0, self.sizes,
+                             self.new_rounds, self.host_table)
 
     def departments_bound(self) -> float:
         """Most distinct departments a table can have on average in one round."""
@@ -205,23 +223,24 @@ class _Engine:
         if self.new_rounds == 0 or self.n < 2:
             return
         bound = self.repeats_bound()
-        width = int(self.sizes.max())
-        tables = np.full((self.new_rounds, self.tables, width), -1, dtype=np.int64)
-        for r in range(self.new_rounds):
-            for t in range(self.tables):
-                members = np.nonzero(self.seat[r] == t)[0]
-                tables[r, t, : len(members)] = members
-        best_seat = self.seat.copy()
-        state = np.zeros(8, dtype=np.int64)  # step, since_best, best f, best rep, best q
-        tabu = np.zeros((self.new_rounds, self.n, self.n), dtype=np.int64)
         seed = int(self.rng.integers(2**31 - 1))
         movable = (self.host_table < 0).astype(np.int64)
+        self.cut_by_time = True  # unless the search ends otherwise (budget, bounds, stall)
+        tables, state = self._kernel_state()
+        if state[2] > 0 or state[3] > bound:
+            if not self._anneal(tables, state, movable, bound, deadline, budget, seed):
+                return  # the time limit cut it: the best plan found stands
+            tables, state = self._kernel_state()
+        if state[2] == 0 and not self._spread_is_best(self.seat):
+            if not self._polish(tables, state, movable, deadline, budget, seed + 7919):
+                return
+            tables, state = self._kernel_state()
+        best_seat = self.seat.copy()
+        tabu = np.zeros((self.new_rounds, self.n, self.n), dtype=np.int64)
         restart_after = 200 + 20 * self.n
-        _kernel_init(self.seat, tables, self.meets, self.quality, self.forbidden, state)
         stalls, last_best = 0, None  # stalls: steps since the best plan last changed
         steps = 16  # the first chunk is short: it measures how long a step takes here
         done = 0  # steps taken
-        self.cut_by_time = True  # unless the loop ends otherwise (budget, bounds, stall)
         while (now := time.perf_counter()) < deadline:
             if budget is not None:
                 steps = min(steps, budget - done)
@@ -256,6 +275,90 @@ class _Engine:
         self.seat[:] = best_seat
         self._recount()
 
+    def _kernel_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled search's view of the plan: who sits at each table of each
+        round (−1 pads smaller tables), and its values (clashes, repeats, −quality)."""
+        width = int(self.sizes.max())
+        tables = np.full((self.new_rounds, self.tables, width), -1, dtype=np.int64)
+        for r in range(self.new_rounds):
+            for t in range(self.tables):
+                members = np.nonzero(self.seat[r] == t)[0]
+                tables[r, t, : len(members)] = members
+        state = np.zeros(8, dtype=np.int64)  # step, since_best, best f, best rep, best q
+        _kernel_init(self.seat, tables, self.meets, self.quality, self.forbidden, state)
+        return tables, state
+
+    def _anneal(self, tables, state, movable, bound, deadline, budget, seed) -> bool:
+        """Repair clashes and repeats by simulated annealing, before the tabu search.
+
+        Runs of :data:`ANNEAL_RUN` steps cool from :data:`ANNEAL_HEAT` to
+        :data:`ANNEAL_COLD`, each from the best plan so far, until the plan has
+        no clash and reaches the repeats bound, or :data:`ANNEAL_SHARE` times
+        ``budget`` steps are spent. Its steps are cheap (two table scans), where
+        a tabu step scores every swap of every troubled person: on cafés with
+        hosts, meeting modes and an avoid list, the tabu search alone stalled
+        at a few repeats on some seeds. Chunks of at most :data:`CHUNK` × 25
+        steps let the clock be checked; returns False if it cut the search.
+        """
+        total = ANNEAL_SHARE * budget if budget is not None else None
+        run = ANNEAL_RUN if total is None else max(1, min(ANNEAL_RUN, total))
+        ratio = (ANNEAL_COLD / ANNEAL_HEAT) ** (1.0 / run)
+        width = int(self.sizes.max())
+        weight = 1.0 / (4 * width * max(int(self.quality.max(initial=0)), 1) + 1)
+        best_seat = self.seat.copy()
+        done = 0
+        while total is None or done < total:
+            temperature, left = ANNEAL_HEAT, run
+            while left > 0 and temperature > 0:
+                if time.perf_counter() >= deadline:
+                    self.seat[:] = best_seat
+                    self._recount()
+                    return False
+                steps = min(left, 25 * CHUNK, total - done if total is not None else left)
+                temperature = _anneal_steps(self.seat, tables, self.meets, self.quality,
+                                            self.forbidden, movable, best_seat, state, steps,
+                                            temperature, ratio, 1.0, weight, bound, seed)
+                seed += 1
+                left -= steps
+                done += steps
+                if total is not None and done >= total:
+                    break
+            # From the best plan again (or on to the tabu search).
+            self.seat[:] = best_seat
+            self._recount()
+            if temperature < 0:
+                break
+            tables[:], fresh = self._kernel_state()
+            state[5:] = fresh[5:]
+        return True
+
+    def _polish(self, tables, state, movable, deadline, budget, seed) -> bool:
+        """Improve the table quality (departments first) by one run of simulated
+        annealing that adds no clash or repeat (a penalty no temperature pays):
+        :data:`POLISH_RUN` steps (at most ``budget``), cooling from
+        :data:`POLISH_HEAT` to :data:`ANNEAL_COLD` pairs of people from
+        different departments. The tabu search goes on from its best plan.
+        Returns False if the clock cut it."""
+        run = POLISH_RUN if budget is None else max(1, min(POLISH_RUN, budget))
+        ratio = (ANNEAL_COLD / POLISH_HEAT) ** (1.0 / run)
+        best_seat = self.seat.copy()
+        temperature, left = POLISH_HEAT, run
+        cut = False
+        while left > 0:
+            if time.perf_counter() >= deadline:
+                cut = True
+                break
+            steps = min(left, 25 * CHUNK)
+            temperature = _anneal_steps(self.seat, tables, self.meets, self.quality,
+                                        self.forbidden, movable, best_seat, state, steps,
+                                        temperature, ratio, 1000.0 * self.other_scale,
+                                        1.0 / self.other_scale, -1, seed)
+            seed += 1
+            left -= steps
+        self.seat[:] = best_seat
+        self._recount()
+        return not cut
+
     def lift_worst_tables(self) -> int:
         """Raise the tables below the best possible spread, after the search.
 
@@ -271,26 +374,35 @@ class _Engine:
         if self.new_rounds == 0 or self.n < 2:
             return 0
         dept = self.scorer.codes[0]
-        least = int(np.floor(self.departments_bound() + 1e-9))
+        top = int(np.floor(self.departments_bound() + 1e-9))
         movable = self.host_table < 0
         swaps = 0
         for r in range(self.new_rounds):
-            changed = True
-            while changed:
-                changed = False
-                seat = self.seat[r]
-                groups = [np.nonzero(seat == t)[0] for t in range(self.tables)]
-                kinds = [set(dept[g].tolist()) for g in groups]
-                for t in (t for t in range(self.tables) if len(kinds[t]) < least):
-                    found = self._lift(r, t, groups, kinds, least, dept, movable)
-                    if found is not None:
-                        a, b = found
-                        self._add_round(r, -1)
-                        self.seat[r, a], self.seat[r, b] = self.seat[r, b], self.seat[r, a]
-                        self._add_round(r, +1)
-                        swaps += 1
-                        changed = True
-                        break
+            # A step at a time: the lowest tables up by one department, then the
+            # next level, so that a table far below the mark still gains where
+            # reaching the mark itself is out of reach.
+            lowest = min(len(set(dept[self.seat[r] == t].tolist())) for t in range(self.tables))
+            for least in range(lowest + 1, top + 1):
+                changed, short = True, False
+                while changed:
+                    changed = False
+                    seat = self.seat[r]
+                    groups = [np.nonzero(seat == t)[0] for t in range(self.tables)]
+                    kinds = [set(dept[g].tolist()) for g in groups]
+                    below = [t for t in range(self.tables) if len(kinds[t]) < least]
+                    short = bool(below)
+                    for t in below:
+                        found = self._lift(r, t, groups, kinds, least, dept, movable)
+                        if found is not None:
+                            a, b = found
+                            self._add_round(r, -1)
+                            self.seat[r, a], self.seat[r, b] = self.seat[r, b], self.seat[r, a]
+                            self._add_round(r, +1)
+                            swaps += 1
+                            changed = True
+                            break
+                if short:
+                    break
         return swaps
 
     def _lift(self, r, t, groups, kinds, least, dept, movable):

@@ -205,3 +205,69 @@ def _tabu_steps(seat, tables, meets, quality, forbidden, movable, tabu, best_sea
             state[1] = 0
     state[5], state[6], state[7] = cur_f, cur_rep, cur_q
 
+
+
+@njit(cache=True, nogil=True)
+def _in_conflict(a, ta, row, meets, forbidden):
+    for k in row[ta]:
+        if k >= 0 and k != a and (meets[a, k] >= 2 or forbidden[a, k] > 0):
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _anneal_steps(seat, tables, meets, quality, forbidden, movable, best_seat, state,
+                  steps, temperature, ratio, penalty, weight, bound, seed):
+    """``steps`` steps of simulated annealing over swaps, the temperature falling
+    by ``ratio`` a step; ``state`` as for :func:`_tabu_steps`. Returns the
+    temperature reached, or −1 once the best plan has no clash and at most
+    ``bound`` repeats (the run stops there).
+
+    The energy is ``penalty·(4·clashes + repeats) − weight·quality``: to repair
+    repeats, ``penalty`` 1 and ``weight`` small enough that the spread only
+    breaks ties between plans of equal repeats; to polish the spread, a
+    ``penalty`` no temperature pays and ``bound`` −1 (the run goes on). A
+    step draws a round and a person in conflict there (the first of a few random
+    draws that is; anyone once none is), and swaps them with someone at another
+    table if the Metropolis rule accepts it (Kirkpatrick, Gelatt & Vecchi 1983).
+    A step costs two table scans, where a tabu step scores every swap of every
+    troubled person."""
+    np.random.seed(seed)
+    rounds, n = seat.shape
+    mov = np.nonzero(movable)[0]
+    m = mov.size
+    state[0] += steps
+    if m < 2:
+        return temperature
+    cur_f, cur_rep, cur_q = state[5], state[6], state[7]
+    for _ in range(steps):
+        temperature *= ratio
+        r = np.random.randint(rounds)
+        row = tables[r]
+        a = mov[np.random.randint(m)]
+        for _try in range(8 if bound >= 0 else 0):
+            if _in_conflict(a, seat[r, a], row, meets, forbidden):
+                break
+            a = mov[np.random.randint(m)]
+        b = mov[np.random.randint(m)]
+        ta, tb = seat[r, a], seat[r, b]
+        if ta == tb:
+            continue
+        d_f, d_rep, d_q = _swap_delta(a, b, ta, tb, row, meets, quality, forbidden)
+        energy = penalty * (4.0 * d_f + d_rep) - weight * d_q
+        if energy > 0 and np.random.random() >= np.exp(-energy / temperature):
+            continue
+        _move(r, a, b, ta, tb, seat, tables, meets)
+        cur_f += d_f
+        cur_rep += d_rep
+        cur_q -= d_q
+        if (cur_f < state[2] or (cur_f == state[2] and (
+                cur_rep < state[3] or (cur_rep == state[3] and cur_q < state[4])))):
+            state[2], state[3], state[4] = cur_f, cur_rep, cur_q
+            best_seat[:, :] = seat
+            if cur_f == 0 and cur_rep <= bound:
+                temperature = -1.0
+                break
+    state[5], state[6], state[7] = cur_f, cur_rep, cur_q
+    return temperature
+

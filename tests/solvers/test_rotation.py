@@ -128,8 +128,8 @@ def test_a_step_budget_ends_the_search_with_the_same_plan_every_time():
     """A café whose repeats never meet their bound (so only patience, the
     clock or the budget ends the search): a budget of steps ends it, with one
     plan per seed."""
-    people = tuple(Participant(f"p{k}", "ABCD"[k % 4]) for k in range(12))
-    cafe = CafeProblem(people, tables=3, rounds=3, hosts={"p0": 1, "p1": 2})
+    people = tuple(Participant(f"p{k}", "ABCD"[k % 4]) for k in range(18))
+    cafe = CafeProblem(people, tables=6, rounds=8, hosts={"p0": 1, "p1": 2})
     small = plan_cafe(cafe, seed=3, steps=2000, time_limit=300)
     assert plan_cafe(cafe, seed=3, steps=2000, time_limit=300).rounds == small.rounds
     check_plan(cafe, small)
