@@ -7,7 +7,7 @@ Run from the repository root::
 
 A family of cafés as organisers run them (:data:`FAMILY`): 60 to 200 people,
 tables of 4 to 8, 3 to 5 rounds, unequal departments (sizes drawn from an
-exponential law), a table host at most tables, meeting modes (about a fifth
+exponential law), a host at most tables, meeting modes (about a fifth
 online only, a few in person only), two sites (the in-person-only people on
 the main one), some avoid-list pairs. Each café is planned with
 ``plan_cafe`` on ten seeds with the default step budget and a 10-second time
@@ -188,11 +188,11 @@ def render(rows: list[dict], seeds, command: str) -> str:
         f"Command: `{command}`  ",
         f"Date: {now}  ",
         f"Machine: {machine_facts('numpy', 'numba')}  ",
-        f"Code: commit {code_version()}", "",
-        __doc__.split("\n\n", 2)[2].split("\n\nThe baseline")[0].strip().replace("\n", " "), "",
+        f"Code: {code_version()}", "",
+        __doc__[__doc__.index("A family"):].split("\n\nThe baseline")[0].replace("\n", " "), "",
         "*Best*: repeats / fewest departments at a table / mean departments per table, the best "
         "any seed reached (*bound*: the repeats lower bound). *Seeds at best*: how many of the "
-        f"{len(seeds)} reach it. *Worst seed*: the seed with the worst plan (then the slowest), "
+        f"{len(seeds)} reach it (in brackets: how many reach its repeats). *Worst seed*: the seed with the worst plan (then the slowest), "
         "its plan and time. *Slowest*: the longest time of any seed. The baseline is the best of "
         "its seeds; *broken* counts pairs it seats against a rule (ours never does).", "",
         "| café | best (repeats / min / mean) | bound | seeds at best | worst seed | "
@@ -205,6 +205,7 @@ def render(rows: list[dict], seeds, command: str) -> str:
         ours = row["ours"]
         best = max(ours, key=quality)
         at_best = [r for r in ours if quality(r) == quality(best)]
+        at_repeats = sum(r["repeats"] == best["repeats"] for r in ours)
         worst = min(ours, key=lambda r: (quality(r), -r["seconds"]))
         slowest = max(r["seconds"] for r in ours)
         cut = sum(r["cut_by_time"] for r in ours)
