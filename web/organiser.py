@@ -15,6 +15,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -64,6 +65,7 @@ from web.cafes import qr_svg
 from web.extensions import session, socketio
 from web.links import deliver, queue_link
 from web.push import plan_rest_later, publish_and_push, push_cafe, push_seats
+from web.security import FRAMED_MAIL_HEADERS
 
 __all__ = ["blueprint"]
 
@@ -313,6 +315,27 @@ def schedule(trial_id: int):
 @signed_in
 def mail_preview(trial_id: int, kind: str):
     """What a participant receives: one mail of ``kind``, for example colleagues."""
+    trial, message, parts = _example_mail(trial_id, kind)
+    return render_template("organiser/mail_preview.html", trial=trial, kind=kind,
+                           kinds=KINDS, message=message,
+                           subject=str(make_header(decode_header(message["Subject"]))),
+                           text=parts.get("text/plain", ""),
+                           invite=parts.get("text/calendar"))
+
+
+@blueprint.get("/trials/<int:trial_id>/mail/<kind>/html")
+@signed_in
+def mail_preview_html(trial_id: int, kind: str):
+    """The HTML part of that mail on its own, for the preview's sandboxed frame:
+    mail clients need its inline styles, which no page of the app may have, so
+    it has a policy of its own (no script at all, framed by this site only)."""
+    _, _, parts = _example_mail(trial_id, kind)
+    response = make_response(parts.get("text/html", ""))
+    response.headers.update(FRAMED_MAIL_HEADERS)
+    return response
+
+
+def _example_mail(trial_id: int, kind: str):
     trial = own_trial(trial_id)
     if kind not in KINDS:
         abort(404)
@@ -320,11 +343,7 @@ def mail_preview(trial_id: int, kind: str):
                       request.host_url.rstrip("/"))
     parts = {part.get_content_type(): part.get_payload(decode=True).decode()
              for part in message.walk() if not part.is_multipart()}
-    return render_template("organiser/mail_preview.html", trial=trial, kind=kind,
-                           kinds=KINDS, message=message,
-                           subject=str(make_header(decode_header(message["Subject"]))),
-                           text=parts.get("text/plain", ""), html=parts.get("text/html", ""),
-                           invite=parts.get("text/calendar"))
+    return trial, message, parts
 
 
 @blueprint.post("/trials/<int:trial_id>/mail/resend")

@@ -110,7 +110,7 @@ def test_a_trial_from_import_to_leaving(site, contexts):
         phone.keyboard.press("Enter")
     assert "You are paused" in phone.inner_text("main")
     assert_good_page(phone, errors)
-    phone.wait_for_function("window.io !== undefined")
+    phone.wait_for_function("() => window.io !== undefined")
     organiser.goto(trial_url)
     assert organiser.get_by_role("row", name=re.compile("Ada Lovelace")).inner_text() \
         .count("paused") == 1
@@ -124,11 +124,11 @@ def test_a_trial_from_import_to_leaving(site, contexts):
     with phone.expect_navigation():
         phone.keyboard.press("Enter")
     phone.get_by_role("button", name="Pause").wait_for()
-    phone.wait_for_function("window.io !== undefined")
+    phone.wait_for_function("() => window.io !== undefined")
     organiser.get_by_role("button", name="Publish the next round").click()
     organiser.get_by_text("Round 2:").wait_for()
     phone.wait_for_function(
-        "document.querySelector('#match-body').innerText.includes('Round 2: meet')")
+        "() => document.querySelector('#match-body').innerText.includes('Round 2: meet')")
     partners = phone.locator("#match-body li").all_inner_texts()
     assert partners and all("@example.org" in line for line in partners)
     assert_good_page(phone, errors)

@@ -31,12 +31,12 @@ def test_match_appears_live_after_signing_up(site, contexts):
     page.get_by_role("button", name="Join").click()
     page.wait_for_url("**/me/**")
     assert "No round yet" in page.inner_text("#match-body")
-    page.wait_for_function("window.io !== undefined")
+    page.wait_for_function("() => window.io !== undefined")
     status, _ = call(base, "POST", f"/api/v1/trials/{trial['id']}/rounds",
                      {"publish": True}, organiser)
     assert status == 201
     page.wait_for_function(
-        "document.querySelector('#match-body').innerText.includes('Round 1: meet')",
+        "() => document.querySelector('#match-body').innerText.includes('Round 1: meet')",
         timeout=5000)
     text = page.inner_text("#match-body")
     assert "Colleague" in text and "@example.org" in text
@@ -104,8 +104,8 @@ def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(site, co
         phone.wait_for_url("**/cafe/me/**")
         assert "Waiting for the café to start" in phone.inner_text("#seat-body")
         phones.append((name, phone))
-    screen.wait_for_function("document.getElementById('screen-present').textContent === '8'")
-    host.wait_for_function("document.getElementById('console-present').textContent === '8'")
+    screen.wait_for_function("() => document.getElementById('screen-present').textContent === '8'")
+    host.wait_for_function("() => document.getElementById('console-present').textContent === '8'")
     # The list of people is as loaded: the console says the room has changed.
     assert host.inner_text("#people-changed") == (
         "8 here now, 0 in the list below: refresh the list.")
@@ -120,7 +120,8 @@ def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(site, co
         seen_tables = {}
         for name, phone in phones:
             phone.wait_for_function(
-                f"document.getElementById('seat-body').innerText.includes('Round {number} of 2')",
+                "round => document.getElementById('seat-body').innerText.includes(round)",
+                arg=f"Round {number} of 2",
                 timeout=5000)
             text = phone.inner_text("#seat-body")
             table = int(text.split("Table ", 1)[1].split()[0])
@@ -129,7 +130,7 @@ def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(site, co
             assert name not in text.split("At your table", 1)[1]
             assert not phone.locator("#timer").is_hidden()
         screen.wait_for_function(
-            f"document.getElementById('screen-round').textContent === 'Round {number} of 2'")
+            f"() => document.getElementById('screen-round').textContent === 'Round {number} of 2'")
         cards = screen.locator(".table-card")
         assert cards.count() == 2
         by_table = {int(cards.nth(i).locator("h2").inner_text().split()[1]):
@@ -173,7 +174,7 @@ def test_a_cafe_from_the_host_console_to_every_phone_and_the_big_screen(site, co
     phone.locator("#vote-notes li", has_text="Round 2").get_by_role("button").click()
     phone.wait_for_selector("#vote-notes button[aria-pressed=true]")
     screen.wait_for_function(
-        "document.getElementById('wall-heading').textContent === 'What mattered most'")
+        "() => document.getElementById('wall-heading').textContent === 'What mattered most'")
     assert "1 vote" in screen.inner_text("#wall-notes li:first-child")
     assert_good_page(phone, errors)
     host.goto(host.url.split("#")[0] + "/harvest")

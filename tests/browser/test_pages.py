@@ -136,7 +136,7 @@ def lost_link_sent(w, page, site):
 
 def personal_page(w, page, site):
     page.goto(w.people[0]["me_url"])
-    page.wait_for_function("window.io !== undefined")
+    page.wait_for_function("() => window.io !== undefined")
     assert page.get_by_role("heading", name="How did it go?").is_visible()
     assert page.get_by_role("heading", name="Earlier matches").is_visible()
 
@@ -268,13 +268,13 @@ def cafe_join_finished(w, page, site):
 
 def cafe_me_waiting(w, page, site):
     page.goto(w.lobby_people[0]["me_url"])
-    page.wait_for_function("window.io !== undefined")
+    page.wait_for_function("() => window.io !== undefined")
     assert "Waiting for the café to start" in page.inner_text("#seat-body")
 
 
 def cafe_me_seated(w, page, site):
     page.goto(w.running_people[3]["me_url"])  # Ivy, of the long department, or her tablemates
-    page.wait_for_function("document.getElementById('timer').textContent.includes('left')")
+    page.wait_for_function("() => document.getElementById('timer').textContent.includes('left')")
     assert "Table" in page.inner_text("#seat-body")
 
 
@@ -296,13 +296,13 @@ def cafe_left(w, page, site):
 
 def screen_lobby(w, page, site):
     page.goto(w.lobby["screen_url"])
-    page.wait_for_function("window.io !== undefined")
+    page.wait_for_function("() => window.io !== undefined")
 
 
 def screen_running(w, page, site):
     page.goto(w.running["screen_url"])
     page.locator(".table-card").first.wait_for()
-    page.wait_for_function("document.getElementById('screen-timer').textContent !== ''")
+    page.wait_for_function("() => document.getElementById('screen-timer').textContent !== ''")
 
 
 def screen_finished(w, page, site):
@@ -369,12 +369,12 @@ def organiser_trial_import_problems(w, page, site):
 
 def organiser_console_lobby(w, page, site):
     page.goto(f"{site.base}/organiser/cafes/{w.lobby['id']}")
-    page.wait_for_function("window.io !== undefined")
+    page.wait_for_function("() => window.io !== undefined")
 
 
 def organiser_console_running(w, page, site):
     page.goto(f"{site.base}/organiser/cafes/{w.running['id']}")
-    page.wait_for_function("document.getElementById('console-timer').textContent !== '–'")
+    page.wait_for_function("() => document.getElementById('console-timer').textContent !== '–'")
 
 
 def organiser_console_finished(w, page, site):
@@ -505,7 +505,7 @@ def test_big_screen_on_a_projector(world, site, screen):
     watch(page, errors)
     try:
         page.goto(getattr(world, screen)["screen_url"])
-        page.wait_for_function("window.io !== undefined")
+        page.wait_for_function("() => window.io !== undefined")
         assert_good_page(page, errors, width=1600)
     finally:
         page.close()
@@ -529,13 +529,13 @@ def test_host_runs_the_cafe_with_the_keyboard(world, site):
             host.keyboard.press("Enter")
         assert host.inner_text("#console-status") == "Round 1 of 2"
         phone.wait_for_function(
-            "document.getElementById('seat-body').innerText.includes('Round 1 of 2')")
+            "() => document.getElementById('seat-body').innerText.includes('Round 1 of 2')")
         tab_to(host, "Next round (2 of 2)")
         with host.expect_navigation():
             host.keyboard.press("Enter")
         assert host.inner_text("#console-status") == "Round 2 of 2"
         phone.wait_for_function(
-            "document.getElementById('seat-body').innerText.includes('Round 2 of 2')")
+            "() => document.getElementById('seat-body').innerText.includes('Round 2 of 2')")
         assert_good_page(host, errors)
     finally:
         host.close()

@@ -288,6 +288,14 @@ def test_the_mail_preview_shows_what_a_participant_receives(signed_in, kind, wor
     assert "p0@example.org" not in page and "Person 0" not in page and "/me/" not in \
         page.replace("/me/(the participant", "")
     assert client.get(f"{page_url}/mail/nonsense").status_code == 404
+    # The HTML part, framed by the preview: its own policy, nothing runs in it.
+    assert f'src="/organiser/trials/' in page and f'/mail/{kind}/html"' in page
+    framed = client.get(f"{page_url}/mail/{kind}/html")
+    assert framed.status_code == 200 and "Alex Example" in framed.get_data(as_text=True)
+    policy = framed.headers["Content-Security-Policy"]
+    assert "sandbox" in policy and "frame-ancestors 'self'" in policy and "script" not in policy
+    assert framed.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert client.get(f"{page_url}/mail/nonsense/html").status_code == 404
 
 
 def test_a_schedule_set_through_the_api_keeps_its_values_in_the_form(signed_in, app):

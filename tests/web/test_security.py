@@ -220,3 +220,91 @@ def test_organiser_pages_send_strangers_to_sign_in(make_app, path):
     client = make_app().test_client()
     reply = client.get(path)
     assert reply.status_code == 302 and "/organiser/login" in reply.headers["Location"]
+
+
+def _value_for(converter):
+    from werkzeug.routing.converters import AnyConverter, NumberConverter
+
+    if isinstance(converter, NumberConverter):
+        return 1
+    if isinstance(converter, AnyConverter):
+        return sorted(converter.items)[0]
+    return "nothing-here"
+
+
+def _every_get_path(app) -> list[str]:
+    """One path per GET route of the app, its parameters filled with values that
+    match nothing (so pages, API answers, redirects and errors all appear)."""
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        values = {name: _value_for(rule._converters[name]) for name in rule.arguments}
+        if rule.endpoint == "static":
+            values = {"filename": "matcher.css"}
+        with app.test_request_context():
+            from flask import url_for
+
+            paths.append(url_for(rule.endpoint, **values))
+    return sorted(set(paths))
+
+
+def test_every_response_carries_the_security_headers(make_app):
+    """Pages, API answers, files, redirects and errors: the same headers on all."""
+    from web.security import CONTENT_SECURITY_POLICY
+
+    app = make_app()
+    client = app.test_client()
+    token = app.config["ORGANISER_TOKEN"]
+    paths = _every_get_path(app)
+    assert len(paths) > 40
+    seen = set()
+    for path in paths + ["/no/such/page", "/api/v1/no-such-thing"]:
+        for headers in ({}, auth(token)):
+            reply = client.get(path, headers=headers)
+            seen.add(reply.status_code)
+            where = f"GET {path} ({reply.status_code})"
+            assert reply.headers.get("Content-Security-Policy") == CONTENT_SECURITY_POLICY, where
+            assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
+            assert "unsafe-inline" not in reply.headers["Content-Security-Policy"]
+            assert reply.headers.get("X-Content-Type-Options") == "nosniff", where
+            assert reply.headers.get("Referrer-Policy") == "no-referrer", where
+            assert reply.headers.get("X-Frame-Options") == "DENY", where
+            assert "Strict-Transport-Security" not in reply.headers, where  # plain HTTP
+    assert {200, 302, 404} <= seen
+
+
+def test_https_adds_strict_transport_security(make_app):
+    client = make_app().test_client()
+    reply = client.get("/organiser/login", base_url="https://matcher.example.org")
+    assert reply.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert reply.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(("path", "methods"), [("/organiser/login", {"GET", "POST"}),
+                                               ("/api/v1/trials", {"POST"})])
+def test_a_wrong_method_is_answered_405_with_its_allow_header(make_app, path, methods):
+    """RFC 9110 §15.5.6: a 405 names the methods the resource has."""
+    client = make_app().test_client()
+    reply = client.delete(path)
+    assert reply.status_code == 405
+    allowed = {m.strip() for m in reply.headers["Allow"].split(",")}
+    assert methods <= allowed and "DELETE" not in allowed
+    assert reply.headers["Content-Security-Policy"]
+
+
+def test_no_template_has_inline_script_or_style():
+    """What the policy forbids is not written in the first place: scripts are
+    files, no element has an event-handler attribute or a style attribute.
+    (The PDF documents' stylesheets are WeasyPrint's, never served as pages.)"""
+    from pathlib import Path
+
+    documents = {"evaluation_document.html", "harvest_document.html"}
+    root = Path(__file__).resolve().parents[2] / "web" / "templates"
+    for template in root.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), template
+        assert not re.search(r"\son[a-z]+\s*=", text), template
+        assert not re.search(r"\sstyle\s*=", text), template
+        if template.name not in documents:
+            assert "<style" not in text, template
