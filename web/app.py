@@ -166,9 +166,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    from web import actions, analytics, api, cafes, evaluation, harvest, organiser, trials
+    from web import actions, analytics, api, cafes, evaluation, harvest, home, organiser, trials
 
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(home.blueprint)
     app.register_blueprint(actions.blueprint)
     app.register_blueprint(trials.blueprint)
     app.register_blueprint(organiser.blueprint)

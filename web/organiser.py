@@ -63,9 +63,9 @@ from matcher.trials import (
 from solvers.model import ATTRIBUTES, Weights
 from web.cafes import qr_svg
 from web.extensions import session, socketio
+from web.headers import FRAMED_MAIL_HEADERS
 from web.links import deliver, queue_link
 from web.push import plan_rest_later, publish_and_push, push_cafe, push_seats
-from web.security import FRAMED_MAIL_HEADERS
 
 __all__ = ["blueprint"]
 

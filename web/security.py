@@ -23,9 +23,10 @@ from limits import parse
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-__all__ = ["CONTENT_SECURITY_POLICY", "FAILED_GUESSES", "FRAMED_MAIL_HEADERS",
-           "SECURITY_HEADERS", "csrf",
-           "guess_allowed", "init_security", "limiter", "record_failed_guess"]
+from web.headers import HSTS, SECURITY_HEADERS
+
+__all__ = ["FAILED_GUESSES", "csrf", "guess_allowed", "init_security", "limiter",
+           "record_failed_guess"]
 
 #: Failed guesses per client address, all routes and Socket.IO together.
 FAILED_GUESSES = "60 per minute;600 per hour"
@@ -39,32 +40,6 @@ NOTES = "30 per minute;300 per hour"
 VOTES = "240 per minute"
 #: Status codes that mean a guess failed.
 FAILURES = (401, 403, 404)
-
-#: Scripts, styles, pictures and connections (Socket.IO included) from this site
-#: only, never inline; no plugin; forms post here; no page inside another's
-#: frame (a host console's buttons cannot be clickjacked).
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
-    "font-src 'self'", "connect-src 'self'", "object-src 'none'", "base-uri 'none'",
-    "form-action 'self'", "frame-ancestors 'none'"))
-#: On every response, pages, API answers, files and errors alike. Personal
-#: links are secrets in URLs: no Referer carries them to another site.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
-#: The one response framed, by this site only: a mail's HTML part in the mail
-#: preview, whose inline styles mail clients need. Nothing in it may run.
-FRAMED_MAIL_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                               "frame-ancestors 'self'; sandbox",
-    "X-Frame-Options": "SAMEORIGIN",
-}
-#: Over HTTPS only (RFC 6797: a browser ignores it over plain HTTP anyway).
-HSTS = "max-age=31536000; includeSubDomains"
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address,

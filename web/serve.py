@@ -41,6 +41,8 @@ def serve(host: str, port: int, *, demo: bool) -> int:
         return 2
     warm_up()
     base = f"http://{host}:{port}"
+    print(f"matcher: open {base}/ (the front door: organisers sign in, café guests "
+          "type their code)", flush=True)
     if demo:
         with app.extensions["matcher.sessions"]() as session:
             loaded = load_demo(session, seal=app.extensions["matcher.seal"])

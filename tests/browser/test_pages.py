@@ -237,6 +237,25 @@ def left_the_trial(w, page, site):
     page.get_by_role("heading", name="You have left").wait_for()
 
 
+def front_door(w, page, site):
+    page.goto(site.base + "/")
+    page.get_by_role("heading", name="Join a café").wait_for()
+
+
+def front_door_join(w, page, site):
+    """The code box on the front door leads to the café's own pages."""
+    page.goto(site.base + "/")
+    page.get_by_label("Café code").fill("ZZZZZZ")
+    page.get_by_role("button", name="Join").click()
+    page.get_by_role("alert").wait_for()
+    return 404
+
+
+def organiser_front_door(w, page, site):
+    page.goto(site.base + "/")
+    page.get_by_role("link", name="Your trials and cafés").wait_for()
+
+
 def cafe_enter(w, page, site):
     page.goto(site.base + "/cafe")
 
@@ -451,7 +470,8 @@ def datetime_of(text: str):
     return datetime.fromisoformat(text)
 
 
-PAGES = [signup, signup_with_errors, lost_link_sent, personal_page, personal_page_long_partner,
+PAGES = [front_door, front_door_join, organiser_front_door,
+         signup, signup_with_errors, lost_link_sent, personal_page, personal_page_long_partner,
          personal_page_with_the_next_round, action_link, action_link_done_then_used,
          action_link_forged, organiser_mail_preview_introduction,
          organiser_mail_preview_reminder,

@@ -100,6 +100,10 @@ def test_the_demo_runs_from_the_installed_package(installed, tmp_path):
             assert server.poll() is None, log.read_text()
             time.sleep(0.1)
         printed = log.read_text()
+        # It starts with the front door, which answers (not a 404).
+        door = re.match(r"matcher: open (\S+) ", printed)
+        assert door, printed
+        assert "Join a café" in _get(door.group(1), server, deadline)
         join = re.search(r"sign-up page: (\S+)", printed)
         me = re.search(r"personal page of \S+: (\S+)", printed)
         assert join and me, printed

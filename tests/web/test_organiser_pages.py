@@ -289,7 +289,7 @@ def test_the_mail_preview_shows_what_a_participant_receives(signed_in, kind, wor
         page.replace("/me/(the participant", "")
     assert client.get(f"{page_url}/mail/nonsense").status_code == 404
     # The HTML part, framed by the preview: its own policy, nothing runs in it.
-    assert f'src="/organiser/trials/' in page and f'/mail/{kind}/html"' in page
+    assert 'src="/organiser/trials/' in page and f'/mail/{kind}/html"' in page
     framed = client.get(f"{page_url}/mail/{kind}/html")
     assert framed.status_code == 200 and "Alex Example" in framed.get_data(as_text=True)
     policy = framed.headers["Content-Security-Policy"]
@@ -342,3 +342,42 @@ def test_the_new_cafe_form_makes_a_review_with_its_questions(signed_in, app):
     text = bad.get_data(as_text=True)
     assert "pledge_reminder_days must be a whole number from 1 to 365" in text
     assert 'value="Odd"' in text
+
+
+def test_the_front_door_says_what_this_is_and_where_to_go(client):
+    reply = client.get("/")
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    assert "coffee trials and knowledge cafés" in page
+    assert 'href="/organiser/login"' in page and ">Sign in<" in page
+    # The café code box posts to the café entrance, with its CSRF token.
+    assert 'action="/cafe"' in page and 'name="code"' in page and 'name="csrf_token"' in page
+    assert "Lost your personal link?" in page and "Email me a new link" in page
+    assert 'href="/api/v1/docs"' in page
+
+
+def test_the_front_door_takes_a_cafe_code(client):
+    """Its form is the café entrance's: a wrong code gets that page's error."""
+    reply = client.post("/cafe", data={"code": "NOSUCH"})
+    assert reply.status_code == 404 and "Café code" in reply.get_data(as_text=True)
+
+
+def test_a_signed_in_organiser_is_sent_on_from_the_front_door(signed_in):
+    page = signed_in.get("/").get_data(as_text=True)
+    assert "signed in as Ann" in page and 'href="/organiser/"' in page
+    assert ">Sign in<" not in page
+
+
+def test_every_organiser_page_has_the_same_header(signed_in):
+    dashboard = signed_in.get("/organiser/").get_data(as_text=True)
+    assert '<nav aria-label="Organiser">' in dashboard
+    assert 'href="/organiser/" aria-current="page">Trials and cafés</a>' in dashboard
+    assert dashboard.count(">Sign out</button>") == 1 and "Ann" in dashboard
+    page_url, _ = _new_trial_with_people(signed_in)
+    trial = signed_in.get(page_url).get_data(as_text=True)
+    assert '<nav aria-label="Organiser">' in trial and ">Sign out</button>" in trial
+    assert 'aria-current="page">Trials and cafés' not in trial
+    # The sign-in page has none (nobody is signed in there).
+    signed_in.post("/organiser/logout")
+    assert "Organiser" not in signed_in.get("/organiser/login").get_data(as_text=True).split(
+        "<main")[0]

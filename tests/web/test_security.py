@@ -251,7 +251,7 @@ def _every_get_path(app) -> list[str]:
 
 def test_every_response_carries_the_security_headers(make_app):
     """Pages, API answers, files, redirects and errors: the same headers on all."""
-    from web.security import CONTENT_SECURITY_POLICY
+    from web.headers import CONTENT_SECURITY_POLICY
 
     app = make_app()
     client = app.test_client()
