@@ -39,7 +39,10 @@ from solvers.model import MODES, ODD_POLICIES, Infeasible, RoundPlan, Weights
 from solvers.pairing import plan_rounds
 
 __all__ = [
+    "DETAILS",
     "due_trials",
+    "other_memberships",
+    "update_details",
     "trial_schedule",
     "MAX_WEIGHT",
     "ImportProblems",
@@ -232,14 +235,8 @@ def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, 
     anything about the person already there.
     """
     check_join_code(trial, join_code)
-    name = _text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
+    details = _details(fields)
     email = check_email(fields.get("email"), required=True, error=TrialError)
-    department = _text(fields.get("department"), "department", required=True)
-    extra = {key: _text(fields.get(key), key, required=False)
-             for key in ("organisation", "site", "role")}
-    mode = fields.get("mode") or "either"
-    if mode not in MODES:
-        raise TrialError(400, "invalid", f"mode must be one of {', '.join(MODES)}", "mode")
     person = session.scalar(select(Person).where(Person.email == email))
     if person is None:
         person = Person(public_id=secrets.token_hex(8), email=email)
@@ -250,14 +247,62 @@ def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, 
         raise TrialError(409, "already_signed_up",
                          "this email is already signed up for this trial; use the link "
                          "emailed to you, or ask for a new one", "email")
-    person.name, person.department, person.mode = name, department, str(mode)
-    person.organisation, person.site, person.role = (
-        extra["organisation"], extra["site"], extra["role"])
+    for key, value in details.items():
+        setattr(person, key, value)
     token = secrets.token_urlsafe(32)
     membership = Membership(trial=trial, person=person, token_hash=hash_token(token))
     session.add(membership)
     session.flush()
     return Signup(membership, token)
+
+
+#: What a participant says about themselves (docs/api.md), email apart.
+DETAILS = ("name", "department", "organisation", "site", "role", "mode")
+
+
+def _details(fields: dict[str, object]) -> dict[str, str]:
+    """A participant's details, checked: name and department required, mode one
+    of :data:`MODES` (``either`` if not given)."""
+    details = {
+        "name": _text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH),
+        "department": _text(fields.get("department"), "department", required=True),
+    }
+    for key in ("organisation", "site", "role"):
+        details[key] = _text(fields.get(key), key, required=False)
+    mode = fields.get("mode") or "either"
+    if mode not in MODES:
+        raise TrialError(400, "invalid", f"mode must be one of {', '.join(MODES)}", "mode")
+    details["mode"] = str(mode)
+    return details
+
+
+def update_details(session: Session, membership: Membership,
+                   changes: dict[str, object]) -> Person:
+    """A participant changes their own details (a department move, a new site):
+    the fields given replace theirs, the others stay. One person is one email,
+    so the change holds in every trial and café round to come; rounds already
+    made keep what they were. The email itself is not changed here: it is who
+    they are (a new address signs up anew)."""
+    unknown = sorted(set(changes) - set(DETAILS))
+    if unknown:
+        field = unknown[0]
+        message = ("the email cannot be changed; sign up again with the new address"
+                   if field == "email" else f"{field} is not a detail that can be changed")
+        raise TrialError(400, "invalid", message, field)
+    person = membership.person
+    current = {key: getattr(person, key) for key in DETAILS}
+    for key, value in _details(current | changes).items():
+        setattr(person, key, value)
+    session.flush()
+    return person
+
+
+def other_memberships(session: Session, membership: Membership) -> list[Membership]:
+    """The same person's places in the other trials they are in, oldest trial first."""
+    return list(session.scalars(
+        select(Membership).where(Membership.person_id == membership.person_id,
+                                 Membership.id != membership.id)
+        .order_by(Membership.trial_id)))
 
 
 #: Most people one import may add.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from matcher.feedback import (
     LEARNT_LIMIT,
@@ -15,12 +15,15 @@ from matcher.feedback import (
     feedback_for,
     record_feedback,
 )
+from matcher.introductions import sealed_page
 from matcher.models import Trial
 from matcher.trials import (
+    DETAILS,
     TrialError,
     current_match,
     leave,
     membership_for_token,
+    other_memberships,
     past_matches,
     record_met,
     renew_link,
@@ -28,6 +31,7 @@ from matcher.trials import (
     signup,
     trial_by_join_code,
     trial_schedule,
+    update_details,
 )
 from web.extensions import session
 from web.links import deliver, queue_link
@@ -128,8 +132,19 @@ def me_page(token: str):
     return _me_page(token, _membership(token))
 
 
-def _me_page(token: str, membership, *, feedback_error=None, answers=None) -> str:
+#: The details a participant can change on their page (the sign-up's, email apart).
+DETAIL_FIELDS = tuple(field for field in SIGNUP_FIELDS if field[0] != "email")
+
+
+def _me_page(token: str, membership, *, feedback_error=None, answers=None,
+             details_error=None, details=None) -> str:
     db = session()
+    person = membership.person
+    page_of = sealed_page(current_app.extensions["matcher.seal"],
+                          lambda t: url_for("trials.me_page", token=t))
+    others = [{"trial": other.trial, "url": page_of(other), "paused": other.paused,
+               "match": current_match(db, other)}
+              for other in other_memberships(db, membership)]
     match = current_match(db, membership)
     if answers is None and match is not None and not match["sitting_out"]:
         answers = answers_json(feedback_for(db, membership, match["round"]), match["round"])
@@ -137,10 +152,29 @@ def _me_page(token: str, membership, *, feedback_error=None, answers=None) -> st
         "me.html", token=token, person=membership.person, trial=membership.trial,
         paused=membership.paused, match=match, answers=answers,
         feedback_error=feedback_error, learnt_limit=LEARNT_LIMIT,
-        past=past_matches(db, membership),
+        past=past_matches(db, membership), others=others, detail_fields=DETAIL_FIELDS,
+        details=details or {key: getattr(person, key) or "" for key in DETAILS},
+        details_error=details_error,
         skipping=membership.skip_slot_at is not None
         and membership.skip_slot_at == membership.trial.next_round_at,
     )
+
+
+@blueprint.post("/me/<token>/details")
+def details(token: str):
+    """Change one's own details (in every trial one is in)."""
+    membership = _membership(token)
+    values = {key: request.form.get(key, "") for key in DETAILS}
+    db = session()
+    try:
+        update_details(db, membership, values)
+    except TrialError as exc:
+        db.rollback()
+        return _me_page(token, _membership(token), details_error=exc, details=values), \
+            exc.status
+    db.commit()
+    flash("Your details are saved: the next rounds use them.")
+    return redirect(url_for("trials.me_page", token=token) + "#details-heading", 303)
 
 
 @blueprint.post("/me/<token>/pause")

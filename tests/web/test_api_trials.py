@@ -226,3 +226,26 @@ def test_publish_after_a_stale_round_is_refused(client, trial, organiser_token):
     assert {r["round"] for r in history["rounds"]} == {1}
     second = client.post(url, json={"publish": True, "after": 1}, headers=auth(organiser_token))
     assert second.status_code == 201 and second.get_json()["round"] == 2
+
+
+def test_a_participant_changes_some_details_and_keeps_the_rest(client, trial):
+    token = sign_up(client, trial, 1, site="South").get_json()["token"]
+    reply = client.patch("/api/v1/me", json={"department": "Pharmacy"}, headers=auth(token))
+    assert reply.status_code == 200
+    me = reply.get_json()
+    assert (me["department"], me["site"], me["name"]) == ("Pharmacy", "South", "Person 1")
+    assert "token" not in me
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"email": "new@example.org"}, "email"), ({"department": ""}, "department"),
+    ({"mode": "telepathy"}, "mode"), ({"colour": "blue"}, "colour"),
+])
+def test_bad_detail_changes_name_the_field_and_change_nothing(client, trial, change, field):
+    token = sign_up(client, trial, 1).get_json()["token"]
+    reply = client.patch("/api/v1/me", json=change, headers=auth(token))
+    assert reply.status_code == 400
+    assert field in str(reply.get_json()["error"])
+    me = client.get("/api/v1/me", headers=auth(token)).get_json()
+    assert (me["email"], me["department"], me["mode"]) == ("p1@example.org", "IT", "either")
+    assert client.patch("/api/v1/me", json={"department": "X"}).status_code == 401

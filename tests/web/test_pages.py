@@ -112,3 +112,54 @@ def test_a_lost_link_can_be_mailed_again_from_the_join_page(client, organiser_to
     assert mailed_links(outbox)["ann@example.org"] != first
     bad = client.post(join + "/link", data={"email": "ann@"})
     assert bad.status_code == 400 and "does not look like an email" in bad.get_data(True)
+
+
+def test_a_participant_changes_their_details_on_their_page(client, trial):
+    me = client.post(join_path(trial), data=form(1)).headers["Location"]
+    page = client.get(me).get_data(as_text=True)
+    for field in ("name", "department", "organisation", "site", "role", "mode"):
+        assert f'<label for="detail-{field}"' in page and f'id="detail-{field}"' in page
+    assert 'value="Nursing"' in page and "p1@example.org" in page
+    moved = form(1, department="Pharmacy", site="North", mode="virtual")
+    reply = client.post(me + "/details", data=moved)
+    assert reply.status_code == 303 and reply.headers["Location"].startswith(me)
+    page = client.get(me).get_data(as_text=True)
+    assert "Your details are saved" in page
+    assert 'value="Pharmacy"' in page and 'value="North"' in page
+    assert '<option value="virtual" selected>' in page
+    token = me.rsplit("/", 1)[1]
+    details = client.get("/api/v1/me", headers=auth(token)).get_json()
+    assert (details["department"], details["site"], details["mode"]) == (
+        "Pharmacy", "North", "virtual")
+
+
+def test_bad_details_name_the_field_and_change_nothing(client, trial):
+    me = client.post(join_path(trial), data=form(1)).headers["Location"]
+    reply = client.post(me + "/details", data=form(1, department="", name="Changed"))
+    assert reply.status_code == 400
+    html = reply.get_data(as_text=True)
+    assert "department" in html and 'id="detail-department"' in html
+    assert 'aria-invalid="true" aria-describedby="details-error"' in html
+    assert 'value="Changed"' in html  # the input is kept to correct
+    token = me.rsplit("/", 1)[1]
+    assert client.get("/api/v1/me", headers=auth(token)).get_json()["name"] == "Person 1"
+    assert client.post("/me/not-a-token/details", data=form(1)).status_code == 404
+
+
+def test_a_participant_in_several_trials_sees_them_all(client, organiser_token, trial):
+    other = client.post("/api/v1/trials", json={"name": "Autumn coffee"},
+                        headers=auth(organiser_token)).get_json()
+    first = client.post(join_path(trial), data=form(1)).headers["Location"]
+    second = client.post(join_path(other), data=form(1)).headers["Location"]
+    stranger = client.post(join_path(other), data=form(2)).headers["Location"]
+    page = client.get(first).get_data(as_text=True)
+    assert "Your other trials" in page
+    assert f'<a href="{second}">Autumn coffee</a>' in page and "no round yet" in page
+    assert client.get(second).get_data(as_text=True).count(f'<a href="{first}">') == 1
+    # Nobody else's page, and a person in one trial has no such list.
+    assert stranger not in page
+    assert "Your other trials" not in client.get(stranger).get_data(as_text=True)
+    # A department move made in one trial holds in the other too.
+    client.post(first + "/details", data=form(1, department="Estates"))
+    token = second.rsplit("/", 1)[1]
+    assert client.get("/api/v1/me", headers=auth(token)).get_json()["department"] == "Estates"

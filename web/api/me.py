@@ -14,7 +14,7 @@ from matcher.feedback import (
 )
 from matcher.models import Membership
 from matcher.times import iso
-from matcher.trials import current_match, leave, record_met, set_paused
+from matcher.trials import current_match, leave, record_met, set_paused, update_details
 from web.api import schemas
 from web.api.base import blueprint, body, participant_required
 from web.api.spec import PARTICIPANT, operation
@@ -46,6 +46,18 @@ def me():
         and membership.skip_slot_at == trial.next_round_at,
         "match": current_match(session(), membership),
     })
+
+
+@blueprint.patch("/me")
+@participant_required
+@operation("updateMe", {200: schemas.Me}, json=schemas.MyDetails, security=PARTICIPANT,
+           tag="participants")
+def update_me():
+    """Change my details (a department move, a new site): the fields given
+    replace mine in every trial I am in; answers my details as changed."""
+    update_details(session(), g.membership, body())
+    session().commit()
+    return me()
 
 
 @blueprint.post("/me/pause")

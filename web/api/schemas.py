@@ -353,6 +353,18 @@ class Me(Body):
     match: Match | None
 
 
+class MyDetails(Closed):
+    """Any of my details, to change (the others stay): in every trial I am in.
+    The email is who I am and cannot be changed here."""
+
+    name: Name = None
+    department: Department = None
+    organisation: Attribute | None = None
+    site: Attribute | None = None
+    role: Attribute | None = None
+    mode: Mode | None = None  # type: ignore[valid-type]
+
+
 class Paused(Body):
     paused: bool
 
