@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.rotation
 	$(PY) -m benchmarks.robust
 	$(PY) -m benchmarks.rotation_bounds
+	$(PY) -m benchmarks.groups
 	$(PY) -m benchmarks.cafe_live
 	$(PY) -m benchmarks.signups
 	$(PY) -m benchmarks.cafe_live --database postgresql

@@ -192,9 +192,10 @@ def render(rows: list[dict], seeds, command: str) -> str:
         __doc__[__doc__.index("A family"):].split("\n\nThe baseline")[0].replace("\n", " "), "",
         "*Best*: repeats / fewest departments at a table / mean departments per table, the best "
         "any seed reached (*bound*: the repeats lower bound). *Seeds at best*: how many of the "
-        f"{len(seeds)} reach it (in brackets: how many reach its repeats). *Worst seed*: the seed with the worst plan (then the slowest), "
-        "its plan and time. *Slowest*: the longest time of any seed. The baseline is the best of "
-        "its seeds; *broken* counts pairs it seats against a rule (ours never does).", "",
+        f"{len(seeds)} reach it (in brackets: how many reach its repeats). *Worst seed*: the "
+        "seed with the worst plan (then the slowest), its plan and time. *Slowest*: the "
+        "longest time of any seed. The baseline is the best of its seeds; *broken* counts "
+        "pairs it seats against a rule (ours never does).", "",
         "| café | best (repeats / min / mean) | bound | seeds at best | worst seed | "
         "worst plan | worst time (s) | slowest (s) | cut by time | baseline best "
         "(repeats / min / mean, broken) | target | |",
@@ -215,7 +216,8 @@ def render(rows: list[dict], seeds, command: str) -> str:
         misses = ([] if len(at_best) == len(ours) else ["seeds"]) + (
             [] if slowest <= TIME_LIMIT else ["time"])
         lines.append(
-            f"| {row['label']} | {_q(best)} | {best['bound']} | {len(at_best)}/{len(ours)} | "
+            f"| {row['label']} | {_q(best)} | {best['bound']} | {len(at_best)}/{len(ours)} "
+            f"({at_repeats}) | "
             f"{worst['seed']} | {_q(worst)} | {worst['seconds']:.2f} | {slowest:.2f} | {cut} | "
             f"{_q(base)}, {base['broken']} | every seed at best, ≤ {TIME_LIMIT:.0f} s | "
             f"{'✓ met' if ok else '✗ ' + ', '.join(misses)} |"

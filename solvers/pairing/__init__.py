@@ -5,11 +5,12 @@ people who may meet, weighted by the objective of docs/matching.md (see
 :mod:`solvers.scoring`). Up to a few thousand people the matching is solved
 exactly (Edmonds' blossom algorithm, rustworkx's implementation) on a sparse
 graph of each person's best candidates, and the result is checked against the
-assignment bound of :mod:`solvers.bounds`; if the sparse answer cannot be
-certified and the graph is small, the full graph is solved. Above that size a
-vectorised local search (2-opt swaps between groups, in numpy) starts from a
-department-interleaved pairing and stops at the bound or when it stalls.
-Groups of three or more use the same local search.
+assignment bound of :mod:`solvers.bounds` and, where a point is left, its dual
+prices; if the sparse answer cannot be certified and the graph is small, the
+full graph is solved. Above that size a vectorised local search (2-opt swaps
+between groups, in numpy) starts from a department-interleaved pairing and
+stops at the bound or when it stalls. Groups of three or more use the same
+local search, certified by the set-partitioning bound (column generation).
 
 Odd numbers follow ``problem.odd``: ``triad`` adds the leftover person to the
 pair that gains most, ``sitout`` leaves out someone who has sat out least often.
@@ -86,8 +87,9 @@ def plan_rounds(
     algorithm [1]_ (rustworkx), O(n³) time, on a sparse graph of each
     person's best candidates, certified against the assignment bound of
     :mod:`solvers.bounds`; groups of three or more use CP-SAT [2]_ for small
-    rounds and a local search otherwise. For pairs over several rounds a
-    round-robin schedule (the circle method [3]_) is tried as well, so N
+    rounds and a local search otherwise, bounded by the linear relaxation of
+    set partitioning over types of people, solved by column generation. For
+    pairs over several rounds a round-robin schedule (the circle method [3]_) is tried as well, so N
     people (N even) get N−1 rounds without a repeated pair.
 
     References

@@ -44,3 +44,21 @@ DIRECT_LIMIT = 700
 #: certified optimal (about 2,000 people's worth).
 FULL_GRAPH_EDGES = 2_100_000
 
+
+#: Groups of three or more: the set-partitioning bound (column generation over
+#: types) runs for rounds of at most this many types of people, within
+#: PARTITION_SECONDS, each exact pricing within PARTITION_NODES units of work
+#: (about one per candidate looked at: a second is 150–600 million).
+PARTITION_TYPE_LIMIT = 1500
+
+
+#: Groups of five or more: the exact pricing rarely finishes beyond this many
+#: types (300 people in groups of 5 take 1.4 s; 1,000 would spend the 3 s
+#: for nothing), so larger rounds keep the counting bound.
+PARTITION_LARGE_GROUP_TYPES = 250
+
+
+PARTITION_SECONDS = 3.0
+
+
+PARTITION_NODES = 400_000_000

@@ -4,18 +4,28 @@ round is impossible when the hard rules cannot be met."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import numpy as np
 
 from solvers.bounds import (
+    PartitionBound,
     assignment_bound,
     counting_bound,
+    partition_bound,
+    pricing_classes,
     type_partner_bound,
 )
 from solvers.metrics import group_figures
 from solvers.model import Infeasible, Problem, RoundMetrics, RoundPlan
-from solvers.pairing.common import _sit_out_rule, _top_two, _with_placeholder
-from solvers.pairing.limits import DENSE_LIMIT
+from solvers.pairing.common import _group_sizes, _sit_out_rule, _top_two, _with_placeholder
+from solvers.pairing.limits import (
+    DENSE_LIMIT,
+    PARTITION_LARGE_GROUP_TYPES,
+    PARTITION_NODES,
+    PARTITION_SECONDS,
+    PARTITION_TYPE_LIMIT,
+)
 from solvers.scoring import FORBIDDEN, Scorer
 
 
@@ -79,10 +89,19 @@ def _mixing_bound(problem, scorer, groups, sitting, no_repeats: bool) -> int | N
             if dense_bound is not None:
                 bounds.append(dense_bound)
         return min(bounds) if bounds else None
-    # Larger groups: each person's best partners, counted from both ends.
-    sizes = [len(g) for g in groups]
-    if not sizes:
+    if not groups:
         return 0
+    bound = _partner_bound(scorer, groups, no_repeats)
+    relaxation = _partition(problem, scorer, groups)
+    return bound if relaxation is None else min(bound, relaxation.bound)
+
+
+def _partner_bound(scorer: Scorer, groups, no_repeats: bool) -> int:
+    """Groups of three or more, cheaply: nobody scores more than their best
+    possible partners (counted from both ends), and the same relaxation as a
+    transportation problem between types."""
+    n = scorer.n
+    sizes = [len(g) for g in groups]
     low, high = min(sizes) - 1, max(sizes) - 1  # partners per person
     if n <= DENSE_LIMIT:
         values = _masked_mixing(scorer, no_repeats)
@@ -101,6 +120,28 @@ def _mixing_bound(problem, scorer, groups, sitting, no_repeats: bool) -> int | N
     flow = type_partner_bound(mix, comp, scorer.type_count, high,
                               sum(s * (s - 1) for s in sizes))
     return counting if flow is None else min(counting, flow)
+
+
+def _partition(problem, scorer: Scorer, groups, **options) -> PartitionBound | None:
+    """The set-partitioning bound of :func:`solvers.bounds.partition_bound` for
+    this round: its group sizes, its fair sit-outs, started from ``groups``
+    (``options`` go to it)."""
+    t = len(scorer.type_count)
+    limit = PARTITION_TYPE_LIMIT if problem.group_size < 5 else PARTITION_LARGE_GROUP_TYPES
+    if t > limit or not groups:
+        return None
+    sizes, sit_count = _group_sizes(scorer.n, problem.group_size, problem.odd)
+    must, may = _sit_out_rule(problem, sit_count)
+    low = np.bincount(scorer.type_of[must], minlength=t)
+    high = low + np.bincount(scorer.type_of[may], minlength=t)
+    mix, comp = scorer.type_mixing()
+    return partition_bound(
+        mix, comp, scorer.type_count, Counter(sizes),
+        start=[scorer.type_of[list(g)] for g in groups],
+        sit_out=sit_count, sit_low=low, sit_high=high,
+        classes=pricing_classes(scorer.codes[:, scorer.type_first], scorer.weights),
+        **({"seconds": PARTITION_SECONDS, "node_limit": PARTITION_NODES} | options),
+    )
 
 
 def _masked_mixing(scorer: Scorer, no_repeats: bool) -> np.ndarray:
