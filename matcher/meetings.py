@@ -33,10 +33,12 @@ def solver_person(person: Person) -> Participant:
 
 
 def past_rounds(session: Session, trial: Trial | None = None, *,
-                exclude_cafe: Cafe | None = None) -> list[PastRound]:
+                exclude_cafe: Cafe | None = None,
+                before: Round | None = None) -> list[PastRound]:
     """Every published round of every trial and café, oldest first, as groups of
     people who met (leaving out the rounds of ``exclude_cafe``, which its
-    re-planning keeps as played rounds).
+    re-planning keeps as played rounds; with ``before``, only the rounds
+    published before that one: its history when it was made).
 
     Sit-outs are kept only for the rounds of ``trial``: sitting out is about
     fairness within one programme.
@@ -46,6 +48,10 @@ def past_rounds(session: Session, trial: Trial | None = None, *,
              .order_by(Round.published_at, Round.id))
     if exclude_cafe is not None:
         query = query.where((Round.cafe_id.is_(None)) | (Round.cafe_id != exclude_cafe.id))
+    if before is not None:
+        query = query.where((Round.published_at < before.published_at)
+                            | ((Round.published_at == before.published_at)
+                               & (Round.id < before.id)))
     rounds = session.scalars(query).all()
     past = []
     for one in rounds:

@@ -20,7 +20,7 @@ from matcher.accounts import hash_token
 from matcher.errors import ServiceError
 from matcher.feedback import forget_answers, set_met
 from matcher.files import InputError, check_people, parse_table
-from matcher.meetings import store_round, trial_problem
+from matcher.meetings import past_rounds, store_round, trial_problem
 from matcher.models import Attendee, GroupMember, Membership, Organiser, Person, Round, Trial
 from matcher.schedules import Schedule, read_schedule
 from matcher.times import utc_now
@@ -42,6 +42,7 @@ __all__ = [
     "DETAILS",
     "due_trials",
     "other_memberships",
+    "round_record",
     "update_details",
     "trial_schedule",
     "MAX_WEIGHT",
@@ -235,8 +236,10 @@ def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, 
     anything about the person already there.
     """
     check_join_code(trial, join_code)
-    details = _details(fields)
+    # The first problem in the form's order is the one named: name, email, the rest.
+    _text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
     email = check_email(fields.get("email"), required=True, error=TrialError)
+    details = _details(fields)
     person = session.scalar(select(Person).where(Person.email == email))
     if person is None:
         person = Person(public_id=secrets.token_hex(8), email=email)
@@ -638,3 +641,54 @@ def past_matches(session: Session, membership: Membership) -> list[dict[str, obj
         past.append({"round": place.round.number,
                      "names": ", ".join(names) if names else "sat out"})
     return past
+
+
+def round_record(session: Session, trial: Trial, number: int) -> dict[str, object]:
+    """One published round of ``trial`` as its organiser reviews it: every group
+    with its members' names and departments and their "did you meet?" answers,
+    the pairs in it who had met before the round was made (its repeats, as the
+    solver counted them), and who sat out. People who have since left are
+    gone from it, as from every record (docs/security.md)."""
+    stored = session.scalar(select(Round).where(Round.trial_id == trial.id,
+                                                Round.number == number))
+    if stored is None:
+        raise TrialError(404, "not_found", f"the trial has no round {number}", "number")
+    met_before: set[frozenset[str]] = set()
+    for past in past_rounds(session, before=stored):
+        for group in past.groups:
+            met_before.update(frozenset((a, b)) for k, a in enumerate(group)
+                              for b in group[k + 1:])
+    groups: dict[int, list[GroupMember]] = {}
+    sitting = []
+    for member in stored.members:
+        if member.group_id is None:
+            sitting.append(member.person)
+        else:
+            groups.setdefault(member.group_id, []).append(member)
+    numbers = {group.id: group.number for group in stored.groups}
+    record = []
+    for group_id, members in sorted(groups.items(), key=lambda item: numbers[item[0]]):
+        members.sort(key=lambda m: (m.person.name.casefold(), m.person.public_id))
+        repeats = [(a.person.name, b.person.name) for k, a in enumerate(members)
+                   for b in members[k + 1:]
+                   if frozenset((a.person.public_id, b.person.public_id)) in met_before]
+        record.append({
+            "number": numbers[group_id],
+            "members": [{"name": m.person.name, "department": m.person.department,
+                         "met": m.met} for m in members],
+            "repeats": repeats,
+            "departments": len({m.person.department for m in members}),
+        })
+    answers = [m["met"] for g in record for m in g["members"]]
+    return {
+        "number": stored.number,
+        "published_at": stored.published_at,
+        "metrics": stored.metrics or {},
+        "groups": record,
+        "sitting_out": sorted(({"name": p.name, "department": p.department} for p in sitting),
+                              key=lambda p: p["name"].casefold()),
+        "repeats": sum(len(g["repeats"]) for g in record),
+        "said_met": answers.count(True),
+        "said_not_met": answers.count(False),
+        "not_said": answers.count(None),
+    }

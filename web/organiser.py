@@ -58,6 +58,7 @@ from matcher.trials import (
     new_link,
     owned_trial,
     preview_round,
+    round_record,
     update_trial,
 )
 from solvers.model import ATTRIBUTES, Weights
@@ -188,6 +189,19 @@ def _trial_page(trial: Trial, *, preview=None, error=None, problems=None) -> str
                            names=names, weights=weights, attributes=ATTRIBUTES,
                            join_url=url_for("trials.join_page", join_code=trial.join_code,
                                             _external=True))
+
+
+@blueprint.get("/trials/<int:trial_id>/rounds/<int:number>")
+@signed_in
+def round_page(trial_id: int, number: int):
+    """One past round: who met whom, repeats, who sat out, "did you meet?"."""
+    trial = own_trial(trial_id)
+    try:
+        record = round_record(session(), trial, number)
+    except TrialError as exc:
+        abort(exc.status)
+    return render_template("organiser/round.html", trial=trial, record=record,
+                           last=len(trial.rounds))
 
 
 @blueprint.post("/trials/<int:trial_id>/settings")

@@ -10,6 +10,7 @@ is made once over the API (:func:`world`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -370,6 +371,12 @@ def organiser_trial(w, page, site):
     page.get_by_role("heading", name="Past rounds").wait_for()
 
 
+def organiser_round(w, page, site):
+    page.goto(f"{site.base}/organiser/trials/{w.trial['id']}")
+    page.get_by_role("link", name=re.compile(r"^Round 1: ")).click()
+    page.get_by_role("heading", name="Who met whom").wait_for()
+
+
 def organiser_trial_preview(w, page, site):
     page.goto(f"{site.base}/organiser/trials/{w.trial['id']}?preview=1")
     assert "Preview:" in page.inner_text("main")
@@ -480,7 +487,7 @@ PAGES = [front_door, front_door_join, organiser_front_door,
          cafe_me_waiting, cafe_me_seated, cafe_me_late, cafe_me_finished, cafe_left,
          screen_lobby, screen_running, screen_finished, form_expired,
          organiser_login, organiser_login_wrong_password, organiser_dashboard,
-         organiser_dashboard_error, organiser_trial, organiser_trial_preview,
+         organiser_dashboard_error, organiser_trial, organiser_round, organiser_trial_preview,
          organiser_trial_import_problems, organiser_console_lobby, organiser_console_running,
          organiser_console_finished, organiser_print, organiser_print_before_the_start,
          organiser_trial_analytics, organiser_cafe_analytics,

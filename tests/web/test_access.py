@@ -114,6 +114,9 @@ def build_world(app, client):
 
     member, spare_member = signup(trial, 1), signup(spare, 2)
     signup(trial, 3)
+    # A published round (the round's own page).
+    assert client.post(f"/api/v1/trials/{trial['id']}/rounds", json={"publish": True},
+                       headers=headers).status_code == 201
     with sessions() as db:  # the pause link a mail to the member carries
         membership = db.scalar(select(Membership).join(Person).where(
             Person.public_id == member["participant_id"]))
@@ -143,7 +146,7 @@ def _fill(path: str, world) -> str:
         "action_token": world["member"]["action_token"],
         "cafe_token": world["attendee"]["token"],
         "screen_key": world["cafe"]["screen_url"].rsplit("/", 1)[1],
-        "cafe": world["cafe"]["id"], "note": world["note"],
+        "cafe": world["cafe"]["id"], "note": world["note"], "number": 1,
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 

@@ -381,3 +381,41 @@ def test_every_organiser_page_has_the_same_header(signed_in):
     signed_in.post("/organiser/logout")
     assert "Organiser" not in signed_in.get("/organiser/login").get_data(as_text=True).split(
         "<main")[0]
+
+
+def test_each_round_has_a_page_of_who_met_whom(signed_in):
+    """Groups with names and departments, repeats flagged, who sat out, and the
+    "did you meet?" answers; linked from the trial's past rounds."""
+    client = signed_in
+    page_url, links = _new_trial_with_people(client, people=4)
+    for after in range(4):  # 4 people meet all 3 others in 3 rounds: round 4 repeats
+        assert client.post(page_url + "/publish", data={"after": after}).status_code == 303
+    trial = client.get(page_url).get_data(as_text=True)
+    assert f'href="{page_url}/rounds/1">Round 1: 2 groups' in trial
+    first = client.get(page_url + "/rounds/1").get_data(as_text=True)
+    assert "<h1>Round 1</h1>" in first and "Who met whom" in first
+    for k in range(4):
+        assert f"Person {k} ({['Nursing', 'IT'][k % 2]})" in first
+    assert "Repeat:" not in first and "Nobody sat out." in first
+    assert f'href="{page_url}/rounds/2">Round 2 →</a>' in first
+    fourth = client.get(page_url + "/rounds/4").get_data(as_text=True)
+    assert fourth.count("Repeat:") == 2 and "2</strong> pairs who had met before" in fourth
+    # "Did you meet?" from a personal page shows on the round's page.
+    token = links[0].rsplit("/", 1)[1]
+    assert client.post("/api/v1/me/met", json={"met": False},
+                       headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    fourth = client.get(page_url + "/rounds/4").get_data(as_text=True)
+    assert "Person 0: no" in fourth and "that it did not happen" in fourth
+    assert client.get(page_url + "/rounds/5").status_code == 404
+    assert client.get(page_url + "/rounds/0").status_code == 404
+
+
+def test_a_round_page_lists_who_sat_out(signed_in, app):
+    client = signed_in
+    page_url, _ = _new_trial_with_people(client, people=5)
+    client.post(page_url + "/settings", data={"name": "Weekly coffee", "group_size": "2",
+                                              "odd": "sitout"})
+    assert client.post(page_url + "/publish", data={"after": 0}).status_code == 303
+    page = client.get(page_url + "/rounds/1").get_data(as_text=True)
+    sat_out = page.split("<h2>Sat out</h2>")[1]
+    assert sat_out.count("<li>Person ") == 1
