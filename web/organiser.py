@@ -67,6 +67,7 @@ from web.extensions import session, socketio
 from web.headers import FRAMED_MAIL_HEADERS
 from web.links import deliver, queue_link
 from web.push import plan_rest_later, publish_and_push, push_cafe, push_seats
+from web.reports import poster_pdf
 
 __all__ = ["blueprint"]
 
@@ -180,6 +181,7 @@ def trial_page(trial_id: int):
 
 def _trial_page(trial: Trial, *, preview=None, error=None, problems=None) -> str:
     names = {m.person.public_id: m.person.name for m in trial.memberships}
+    join_url = url_for("trials.join_page", join_code=trial.join_code, _external=True)
     weights = Weights(**trial.weights) if trial.weights else Weights()
     return render_template("organiser/trial.html", trial=trial, preview=preview, error=error,
                            problems=problems, mail=delivery(session(), trial),
@@ -187,8 +189,16 @@ def _trial_page(trial: Trial, *, preview=None, error=None, problems=None) -> str
                            reminders=REMINDERS, check_ins=CHECK_INS, kinds=KINDS,
                            figures=trial_figures(trial),
                            names=names, weights=weights, attributes=ATTRIBUTES,
-                           join_url=url_for("trials.join_page", join_code=trial.join_code,
-                                            _external=True))
+                           join_url=join_url, join_qr=qr_svg(join_url))
+
+
+@blueprint.get("/trials/<int:trial_id>/poster.pdf")
+@signed_in
+def poster(trial_id: int):
+    """The join link on an A4 poster (PDF) with its QR code, for a noticeboard."""
+    trial = own_trial(trial_id)
+    join_url = url_for("trials.join_page", join_code=trial.join_code, _external=True)
+    return poster_pdf(trial, join_url, qr_svg(join_url))
 
 
 @blueprint.get("/trials/<int:trial_id>/rounds/<int:number>")

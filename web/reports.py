@@ -143,6 +143,18 @@ def report_docx(e: Evaluation) -> bytes:
     return out.getvalue()
 
 
+def poster_pdf(trial, join_url: str, qr: str) -> Response:
+    """A trial's A4 poster for a noticeboard: its name, what it is, and the join
+    link as a QR code and as text (nothing fetched)."""
+    from weasyprint import HTML  # here, as in report_pdf
+
+    html = render_template("organiser/poster_document.html", trial=trial, join_url=join_url,
+                           qr=qr)
+    name = re.sub(r"[^a-z0-9]+", "-", trial.name.lower()).strip("-")[:40] or "trial"
+    return _download({"pdf": lambda: HTML(string=html, url_fetcher=_no_fetching).write_pdf()},
+                     f"poster-{trial.id}-{name}", "pdf")
+
+
 def _download(makers: dict[str, object], stem: str, kind: str) -> Response:
     """The document ``makers[kind]()`` makes, as a download named ``stem.kind``."""
     return Response(makers[kind](), content_type=DOCUMENT_TYPES[kind], headers={

@@ -419,3 +419,26 @@ def test_a_round_page_lists_who_sat_out(signed_in, app):
     page = client.get(page_url + "/rounds/1").get_data(as_text=True)
     sat_out = page.split("<h2>Sat out</h2>")[1]
     assert sat_out.count("<li>Person ") == 1
+
+
+def test_the_join_link_has_a_qr_code_and_an_a4_poster(signed_in):
+    import io
+
+    from pypdf import PdfReader
+
+    client = signed_in
+    page_url, _ = _new_trial_with_people(client, people=0)
+    page = client.get(page_url).get_data(as_text=True)
+    join_url = page.split('Join link for staff: <a href="')[1].split('"')[0]
+    assert '<figure class="join-qr"><svg' in page
+    assert f'href="{page_url}/poster.pdf"' in page
+    reply = client.get(page_url + "/poster.pdf")
+    assert reply.status_code == 200 and reply.mimetype == "application/pdf"
+    assert 'filename="poster-' in reply.headers["Content-Disposition"]
+    pdf = PdfReader(io.BytesIO(reply.data))
+    assert len(pdf.pages) == 1
+    box = pdf.pages[0].mediabox  # A4: 595 × 842 points
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+    text = pdf.pages[0].extract_text()
+    assert "Weekly coffee" in text and "Scan to join" in text
+    assert join_url.rsplit("/", 1)[1] in text.replace("\n", "")
