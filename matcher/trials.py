@@ -42,6 +42,9 @@ __all__ = [
     "DETAILS",
     "due_trials",
     "other_memberships",
+    "find_participants",
+    "PER_PAGE",
+    "STATUSES",
     "round_record",
     "update_details",
     "trial_schedule",
@@ -692,3 +695,44 @@ def round_record(session: Session, trial: Trial, number: int) -> dict[str, objec
         "said_not_met": answers.count(False),
         "not_said": answers.count(None),
     }
+
+
+#: Participants per page of a trial's list.
+PER_PAGE = 50
+
+#: A member's status in a trial, as the organiser filters by it.
+STATUSES = ("active", "paused")
+
+
+def find_participants(session: Session, trial: Trial, *, text: str = "",
+                      department: str = "", status: str = "", page: int = 1,
+                      per_page: int = PER_PAGE) -> dict[str, object]:
+    """One page of ``trial``'s participants for its organiser, by name: those
+    whose name or email contains ``text`` (any case), of ``department``, of
+    ``status`` (:data:`STATUSES`); empty filters keep everyone. A page past
+    the last gives the last."""
+    text, department = (text or "").strip(), (department or "").strip()
+    if status and status not in STATUSES:
+        raise TrialError(400, "invalid", f"status must be one of {', '.join(STATUSES)}",
+                         "status")
+    query = select(Membership).join(Person).where(Membership.trial_id == trial.id)
+    if text:
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        query = query.where(func.lower(Person.name).like(pattern, escape="\\")
+                            | func.lower(Person.email).like(pattern, escape="\\"))
+    if department:
+        query = query.where(Person.department == department)
+    if status:
+        query = query.where(Membership.paused == (status == "paused"))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, int(page)), pages)
+    members = session.scalars(query.order_by(func.lower(Person.name), Person.id)
+                              .offset((page - 1) * per_page).limit(per_page)).all()
+    departments = session.scalars(
+        select(Person.department).join(Membership).where(Membership.trial_id == trial.id)
+        .distinct().order_by(Person.department)).all()
+    return {"members": members, "total": total, "page": page, "pages": pages,
+            "departments": departments, "text": text, "department": department,
+            "status": status}

@@ -50,9 +50,11 @@ from matcher.introductions import KINDS, preview
 from matcher.models import Cafe, Organiser, Trial
 from matcher.outbox import delivery, resend_failed
 from matcher.trials import (
+    STATUSES,
     ImportProblems,
     TrialError,
     create_trial,
+    find_participants,
     import_participants,
     membership_by_public_id,
     new_link,
@@ -190,6 +192,22 @@ def _trial_page(trial: Trial, *, preview=None, error=None, problems=None) -> str
                            figures=trial_figures(trial),
                            names=names, weights=weights, attributes=ATTRIBUTES,
                            join_url=join_url, join_qr=qr_svg(join_url))
+
+
+@blueprint.get("/trials/<int:trial_id>/participants")
+@signed_in
+def participants_page(trial_id: int):
+    """Everyone in the trial, searched, filtered and a page at a time."""
+    trial = own_trial(trial_id)
+    try:
+        found = find_participants(session(), trial, text=request.args.get("q", ""),
+                                  department=request.args.get("department", ""),
+                                  status=request.args.get("status", ""),
+                                  page=_number(request.args, "page", TrialError) or 1)
+    except TrialError as exc:
+        abort(exc.status)
+    return render_template("organiser/participants.html", trial=trial, found=found,
+                           statuses=STATUSES)
 
 
 @blueprint.get("/trials/<int:trial_id>/poster.pdf")

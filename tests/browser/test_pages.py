@@ -377,6 +377,14 @@ def organiser_round(w, page, site):
     page.get_by_role("heading", name="Who met whom").wait_for()
 
 
+def organiser_participants(w, page, site):
+    page.goto(f"{site.base}/organiser/trials/{w.trial['id']}")
+    page.get_by_role("link", name="Find participants").click()
+    page.get_by_label("Department").select_option(index=1)
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("status").wait_for()
+
+
 def organiser_trial_preview(w, page, site):
     page.goto(f"{site.base}/organiser/trials/{w.trial['id']}?preview=1")
     assert "Preview:" in page.inner_text("main")
@@ -487,7 +495,8 @@ PAGES = [front_door, front_door_join, organiser_front_door,
          cafe_me_waiting, cafe_me_seated, cafe_me_late, cafe_me_finished, cafe_left,
          screen_lobby, screen_running, screen_finished, form_expired,
          organiser_login, organiser_login_wrong_password, organiser_dashboard,
-         organiser_dashboard_error, organiser_trial, organiser_round, organiser_trial_preview,
+         organiser_dashboard_error, organiser_trial, organiser_round,
+         organiser_participants, organiser_trial_preview,
          organiser_trial_import_problems, organiser_console_lobby, organiser_console_running,
          organiser_console_finished, organiser_print, organiser_print_before_the_start,
          organiser_trial_analytics, organiser_cafe_analytics,

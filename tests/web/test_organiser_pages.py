@@ -442,3 +442,39 @@ def test_the_join_link_has_a_qr_code_and_an_a4_poster(signed_in):
     text = pdf.pages[0].extract_text()
     assert "Weekly coffee" in text and "Scan to join" in text
     assert join_url.rsplit("/", 1)[1] in text.replace("\n", "")
+
+
+def test_participants_are_found_by_name_department_and_status_a_page_at_a_time(signed_in):
+    client = signed_in
+    page_url, links = _new_trial_with_people(client, people=62)
+    token = links[7].rsplit("/", 1)[1]
+    client.post("/api/v1/me/pause", headers={"Authorization": f"Bearer {token}"})
+    trial = client.get(page_url).get_data(as_text=True)
+    assert f'href="{page_url}/participants">Find participants</a>' in trial
+    assert "Everyone, with their status" not in trial  # 62 people: the list is its own page
+
+    def find(**query):
+        reply = client.get(page_url + "/participants", query_string=query)
+        assert reply.status_code == 200
+        return reply.get_data(as_text=True)
+
+    first = find()
+    assert "62 participants; page 1 of 2." in first and first.count("<tr><td>Person") == 50
+    assert "Next page →" in first and "Previous page" not in first
+    second = find(page=2)
+    assert second.count("<tr><td>Person") == 12 and "← Previous page" in second
+    assert find(page=99).count("<tr><td>Person") == 12  # past the last: the last
+    assert "1 participant." in find(q="person 17")  # any case, name or email
+    assert "1 participant." in find(q="P17@EXAMPLE")
+    assert "Nobody matches." in find(q="%") and "Nobody matches." in find(q="_")
+    nursing = find(department="Nursing")
+    assert "31 participants" in nursing and "(IT)" not in nursing
+    assert '<option value="Nursing" selected>' in nursing
+    paused = find(status="paused")
+    assert "1 participant." in paused and "Person 7" in paused
+    active = find(status="active")
+    assert "61 participants; page 1 of 2." in active
+    # The filters are kept from page to page.
+    assert "page=2" in active and "status=active" in active.split("Next page")[0][-200:]
+    assert client.get(page_url + "/participants?status=gone").status_code == 400
+    assert client.get(page_url + "/participants?page=x").status_code == 400
