@@ -134,22 +134,43 @@ def dashboard():
     return _dashboard(trials)
 
 
-def _dashboard(trials, error: str | None = None, cafe_error: str | None = None):
+def _dashboard(trials):
     figures = {trial.id: trial_figures(trial) for trial in trials}
     evaluations = {trial.id: evaluate(session(), trial) for trial in trials}
     cafes = session().scalars(
         select(Cafe).where(Cafe.organiser_id == g.organiser.id).order_by(Cafe.id.desc())).all()
     return render_template("organiser/dashboard.html", trials=trials, figures=figures,
-                           evaluations=evaluations,
-                           error=error, cafes=cafes, cafe_error=cafe_error,
-                           cafe_formats=FORMATS,
-                           cafe_form=request.form if cafe_error else {})
+                           evaluations=evaluations, cafes=cafes)
+
+
+@blueprint.get("/trials/new")
+@signed_in
+def new_trial_page():
+    """The form for a new trial."""
+    return _new_trial_form()
+
+
+@blueprint.get("/cafes/new")
+@signed_in
+def new_cafe_page():
+    """The form for a new café."""
+    return _new_cafe_form()
+
+
+def _new_trial_form(error: str | None = None) -> str:
+    return render_template("organiser/new_trial.html", error=error)
+
+
+def _new_cafe_form(error: str | None = None) -> str:
+    """The form, filled in again with what was sent when it had a problem."""
+    return render_template("organiser/new_cafe.html", cafe_error=error, cafe_formats=FORMATS,
+                           cafe_form=request.form if error else {})
 
 
 @blueprint.post("/trials")
 @signed_in
 def new_trial():
-    """Create a trial from the dashboard form."""
+    """Create a trial from its form."""
     db = session()
     try:
         given = {"description": request.form.get("description", ""),
@@ -159,8 +180,7 @@ def new_trial():
                              **{key: value for key, value in given.items() if value is not None})
     except TrialError as exc:
         db.rollback()
-        trials = db.scalars(select(Trial).where(Trial.organiser_id == g.organiser.id)).all()
-        return _dashboard(trials, str(exc)), 400
+        return _new_trial_form(str(exc)), 400
     db.commit()
     return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
 
@@ -191,7 +211,7 @@ def _trial_page(trial: Trial, *, preview=None, error=None, problems=None) -> str
                            reminders=REMINDERS, check_ins=CHECK_INS, kinds=KINDS,
                            figures=trial_figures(trial),
                            names=names, weights=weights, attributes=ATTRIBUTES,
-                           join_url=join_url, join_qr=qr_svg(join_url))
+                           join_url=join_url, qr=qr_svg(join_url))
 
 
 @blueprint.get("/trials/<int:trial_id>/participants")
@@ -455,7 +475,7 @@ def _number(form, key: str, error: type[ServiceError] = CafeError) -> int | None
 @blueprint.post("/cafes")
 @signed_in
 def new_cafe():
-    """Create a café from the dashboard form."""
+    """Create a café from its form."""
     form = request.form
     db = session()
     try:
@@ -480,8 +500,7 @@ def new_cafe():
         cafe = create_cafe(db, g.organiser, fields)
     except CafeError as exc:
         db.rollback()
-        trials = db.scalars(select(Trial).where(Trial.organiser_id == g.organiser.id)).all()
-        return _dashboard(trials, cafe_error=str(exc)), 400
+        return _new_cafe_form(str(exc)), 400
     db.commit()
     return redirect(url_for("organiser.cafe_console", cafe_id=cafe.id), 303)
 

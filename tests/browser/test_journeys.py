@@ -60,6 +60,7 @@ def test_a_trial_from_import_to_leaving(site, contexts):
     # The organiser creates a trial from the dashboard.
     sign_in(organiser, site.base)
     assert_good_page(organiser, errors)
+    organiser.get_by_role("link", name="New trial", exact=True).click()
     organiser.locator("#name").fill("Coffee journey")
     organiser.get_by_role("button", name="Create trial").click()
     organiser.get_by_role("heading", level=1, name="Coffee journey").wait_for()

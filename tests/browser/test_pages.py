@@ -357,8 +357,14 @@ def organiser_dashboard(w, page, site):
     page.get_by_role("heading", name="Your knowledge cafés").wait_for()
 
 
-def organiser_dashboard_error(w, page, site):
+def organiser_new_trial(w, page, site):
     page.goto(site.base + "/organiser/")
+    page.get_by_role("link", name="New trial", exact=True).click()
+    page.get_by_role("heading", name="New coffee trial").wait_for()
+
+
+def organiser_dashboard_error(w, page, site):
+    page.goto(site.base + "/organiser/cafes/new")
     # Past the browser's own checks (as an old browser would be): the server's answer.
     page.locator("form:has(#cafe-name)").evaluate("form => { form.noValidate = true; }")
     page.get_by_role("button", name="Create café").click()  # no name
@@ -495,7 +501,7 @@ PAGES = [front_door, front_door_join, organiser_front_door,
          cafe_me_waiting, cafe_me_seated, cafe_me_late, cafe_me_finished, cafe_left,
          screen_lobby, screen_running, screen_finished, form_expired,
          organiser_login, organiser_login_wrong_password, organiser_dashboard,
-         organiser_dashboard_error, organiser_trial, organiser_round,
+         organiser_dashboard_error, organiser_new_trial, organiser_trial, organiser_round,
          organiser_participants, organiser_trial_preview,
          organiser_trial_import_problems, organiser_console_lobby, organiser_console_running,
          organiser_console_finished, organiser_print, organiser_print_before_the_start,

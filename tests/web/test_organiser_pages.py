@@ -313,7 +313,9 @@ def test_a_schedule_set_through_the_api_keeps_its_values_in_the_form(signed_in, 
 
 def test_the_new_cafe_form_makes_a_review_with_its_questions(signed_in, app):
     client = signed_in
-    page = client.get("/organiser/").get_data(as_text=True)
+    assert 'href="/organiser/cafes/new">New café</a>' in client.get("/organiser/").get_data(
+        as_text=True)
+    page = client.get("/organiser/cafes/new").get_data(as_text=True)
     assert 'value="after-action-review"' in page and "Anonymous notes" in page
     # Rounds and questions left empty: the review's own, a round each.
     reply = client.post("/organiser/cafes", data={
