@@ -243,13 +243,17 @@ def front_door(w, page, site):
     page.get_by_role("heading", name="Join a café").wait_for()
 
 
-def front_door_join(w, page, site):
-    """The code box on the front door leads to the café's own pages."""
-    page.goto(site.base + "/")
+def _wrong_cafe_code(page, url, button):
+    page.goto(url)
     page.get_by_label("Café code").fill("ZZZZZZ")
-    page.get_by_role("button", name="Join").click()
+    page.get_by_role("button", name=button).click()
     page.get_by_role("alert").wait_for()
     return 404
+
+
+def front_door_join(w, page, site):
+    """The code box on the front door leads to the café's own pages."""
+    return _wrong_cafe_code(page, site.base + "/", "Join")
 
 
 def organiser_front_door(w, page, site):
@@ -262,11 +266,7 @@ def cafe_enter(w, page, site):
 
 
 def cafe_enter_wrong_code(w, page, site):
-    page.goto(site.base + "/cafe")
-    page.get_by_label("Café code").fill("ZZZZZZ")
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_role("alert").wait_for()
-    return 404
+    return _wrong_cafe_code(page, site.base + "/cafe", "Continue")
 
 
 def cafe_join(w, page, site):
