@@ -308,24 +308,16 @@ class _Engine:
         best_seat = self.seat.copy()
         done = 0
         while total is None or done < total:
-            temperature, left = ANNEAL_HEAT, run
-            while left > 0 and temperature > 0:
-                if time.perf_counter() >= deadline:
-                    self.seat[:] = best_seat
-                    self._recount()
-                    return False
-                steps = min(left, 25 * CHUNK, total - done if total is not None else left)
-                temperature = _anneal_steps(self.seat, tables, self.meets, self.quality,
-                                            self.forbidden, movable, best_seat, state, steps,
-                                            temperature, ratio, 1.0, weight, bound, seed)
-                seed += 1
-                left -= steps
-                done += steps
-                if total is not None and done >= total:
-                    break
+            length = run if total is None else min(run, total - done)
+            temperature, seed, cut = self._cool(tables, state, movable, best_seat, length,
+                                                ANNEAL_HEAT, ratio, 1.0, weight, bound, seed,
+                                                deadline)
+            done += length
             # From the best plan again (or on to the tabu search).
             self.seat[:] = best_seat
             self._recount()
+            if cut:
+                return False
             if temperature < 0:
                 break
             tables[:], fresh = self._kernel_state()
@@ -342,22 +334,29 @@ class _Engine:
         run = POLISH_RUN if budget is None else max(1, min(POLISH_RUN, budget))
         ratio = (ANNEAL_COLD / POLISH_HEAT) ** (1.0 / run)
         best_seat = self.seat.copy()
-        temperature, left = POLISH_HEAT, run
-        cut = False
-        while left > 0:
-            if time.perf_counter() >= deadline:
-                cut = True
-                break
-            steps = min(left, 25 * CHUNK)
-            temperature = _anneal_steps(self.seat, tables, self.meets, self.quality,
-                                        self.forbidden, movable, best_seat, state, steps,
-                                        temperature, ratio, 1000.0 * self.other_scale,
-                                        1.0 / self.other_scale, -1, seed)
-            seed += 1
-            left -= steps
+        _, _, cut = self._cool(tables, state, movable, best_seat, run, POLISH_HEAT, ratio,
+                               1000.0 * self.other_scale, 1.0 / self.other_scale, -1, seed,
+                               deadline)
         self.seat[:] = best_seat
         self._recount()
         return not cut
+
+    def _cool(self, tables, state, movable, best_seat, steps, temperature, ratio, penalty,
+              weight, bound, seed, deadline) -> tuple[float, int, bool]:
+        """One run of annealing (:func:`kernels._anneal_steps`), ``steps`` long, in
+        chunks of at most :data:`CHUNK` × 25 steps with the clock checked between
+        them: the temperature reached (−1: the bound was met), the next seed, and
+        whether the clock cut the run."""
+        while steps > 0 and temperature > 0:
+            if time.perf_counter() >= deadline:
+                return temperature, seed, True
+            chunk = min(steps, 25 * CHUNK)
+            temperature = _anneal_steps(self.seat, tables, self.meets, self.quality,
+                                        self.forbidden, movable, best_seat, state, chunk,
+                                        temperature, ratio, penalty, weight, bound, seed)
+            seed += 1
+            steps -= chunk
+        return temperature, seed, False
 
     def lift_worst_tables(self) -> int:
         """Raise the tables below the best possible spread, after the search.
