@@ -1,4 +1,5 @@
-"""Organiser accounts: create them, check passwords, find the organiser of an API token.
+"""Organiser accounts: create them, check passwords, find the organiser of an API
+token, and the organiser a single sign-on identity signs in as.
 
 Services take a SQLAlchemy ``Session`` and never commit: the caller (a view, a
 command) owns the transaction. Only hashes are stored: an API token's SHA-256
@@ -34,6 +35,9 @@ __all__ = [
     "AccountError",
     "check_password",
     "create_organiser",
+    "email_domain",
+    "organiser_by_email",
+    "organiser_for_sso",
     "organiser_for_token",
     "set_password",
     "validate_password",
@@ -165,3 +169,62 @@ def check_password(organiser: Organiser | None, password: str) -> bool:
         return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def organiser_by_email(session: Session, email: object) -> Organiser | None:
+    """The organiser whose email is ``email`` (emails are kept lower-cased, so in
+    any case), or ``None``."""
+    if not isinstance(email, str) or "\x00" in email:
+        return None
+    email = email.strip().lower()
+    if not email or len(email) > MAX_EMAIL_LENGTH:
+        return None
+    return session.scalar(select(Organiser).where(Organiser.email == email))
+
+
+def email_domain(email: str) -> str:
+    """The domain of ``email``, lower-cased: what follows its last ``@``.
+
+    >>> email_domain("Ann.Lee@NHS.net")
+    'nhs.net'
+    """
+    return email.rpartition("@")[2].strip().lower()
+
+
+def organiser_for_sso(session: Session, email: object, email_verified: object,
+                      domains) -> Organiser:
+    """The organiser that an identity from the organisation's sign-in service
+    (an OpenID Connect provider, whose ID token the caller has verified) signs
+    in as: matched by email, and only by an email that the provider says is
+    verified (OpenID Connect Core 1.0 §5.1, ``email_verified``: the JSON value
+    ``true``, nothing else) and whose domain is one of ``domains``, exactly
+    (``evilnhs.uk`` is not ``nhs.uk``, nor is ``mail.nhs.uk``). No account is
+    ever made here: an organiser account is made by an organiser.
+
+    Raises :class:`AccountError` (403) saying which of these failed
+    (docs/security.md, "Single sign-on").
+    """
+    if not isinstance(email, str) or not looks_like_email(email.strip()) \
+            or len(email) > MAX_EMAIL_LENGTH:
+        raise AccountError(403, "no_email", "the sign-in service gave no usable email "
+                                            "address for this account", "email")
+    email = email.strip().lower()
+    if email_verified is not True:
+        raise AccountError(403, "unverified", f"the sign-in service does not confirm that "
+                                              f"{email} is verified", "email")
+    allowed = {domain.strip().lower() for domain in domains}
+    if email_domain(email) not in allowed:
+        raise AccountError(403, "domain", f"only addresses at {_listed(sorted(allowed))} "
+                                          f"sign in here, and {email} is not one", "email")
+    organiser = organiser_by_email(session, email)
+    if organiser is None:
+        raise AccountError(403, "no_account", f"there is no organiser account for {email}",
+                           "email")
+    return organiser
+
+
+def _listed(names: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    if not names:
+        return "no domain"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

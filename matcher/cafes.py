@@ -40,6 +40,7 @@ from matcher.models import (
     Person,
     Round,
 )
+from matcher.team import check_role, make_owner
 from matcher.times import iso, utc
 from matcher.trials import check_weights
 from matcher.validation import (
@@ -244,6 +245,7 @@ def create_cafe(session: Session, organiser: Organiser, fields: dict[str, object
                 anonymous_notes=anonymous, pledge_reminder_days=reminder_days)
     session.add(cafe)
     session.flush()
+    make_owner(session, cafe, organiser)  # the creator is its first owner
     return cafe
 
 
@@ -271,14 +273,16 @@ def found_cafe(session: Session, code: str) -> Cafe:
 
 
 def owned_cafe(session: Session, organiser: Organiser, *, code: str | None = None,
-               cafe_id: int | None = None) -> Cafe:
-    """The café of ``organiser`` with this join code (or id): 404 if there is
-    none, 403 if it is another organiser's (docs/security.md)."""
+               cafe_id: int | None = None, need: str = "organiser",
+               to: str = "do this") -> Cafe:
+    """The café with this join code (or id) for ``organiser`` to run: 404 if
+    there is none, 403 if they hold no role on it, or with ``need="owner"`` if
+    they are not one of its owners ("only an owner can ``to``";
+    docs/security.md, "Co-organisers")."""
     cafe = found_cafe(session, code) if code is not None else session.get(Cafe, cafe_id)
     if cafe is None:
         raise CafeError(404, "not_found", "no such café")
-    if cafe.organiser_id != organiser.id:
-        raise CafeError(403, "forbidden", "this café is not yours")
+    check_role(session, cafe, organiser, need, to, CafeError)
     return cafe
 
 

@@ -31,6 +31,7 @@ from matcher.models import (
     Round,
     Trial,
 )
+from matcher.team import make_owner
 from matcher.times import utc_now
 from matcher.trials import update_trial
 from seeds import SEEDS
@@ -84,6 +85,7 @@ def load_demo(session: Session, seeds: Path = SEEDS, *, seal: Fernet | None = No
                   description="Meet a colleague from elsewhere in the trust every fortnight.",
                   join_code=secrets.token_urlsafe(9), weights={})
     session.add(trial)
+    make_owner(session, trial, organiser)
     update_trial(session, trial, {"schedule": demo_schedule(now or utc_now())},
                  now=now or utc_now())
     people = read_people(seeds / "people.csv")

@@ -34,6 +34,7 @@ __all__ = [
     "Mailer",
     "SmtpMailer",
     "compose",
+    "confirm_mail",
     "link_mail",
     "mailer_for",
 ]
@@ -156,7 +157,8 @@ def link_mail(to: str, name: str, trial_name: str, link: str, *, why: str) -> Ma
     """The message that carries a participant's personal link.
 
     ``why`` is ``"signup"`` (they just signed up), ``"import"`` (an organiser
-    added them) or ``"again"`` (they or their organiser asked for a new link).
+    added them), ``"again"`` (they or their organiser asked for a new link) or
+    ``"already"`` (someone signed this address up again: the same link as before).
     """
     opening = {
         "signup": f"Thank you for signing up to {trial_name}.",
@@ -164,6 +166,8 @@ def link_mail(to: str, name: str, trial_name: str, link: str, *, why: str) -> Ma
                   "are introduced to a colleague you have not met yet, for a short chat.",
         "again": f"Here is a new link to your page in {trial_name}. Any earlier link no "
                  "longer works.",
+        "already": f"Someone, perhaps you, has just signed this address up to {trial_name}. "
+                   "You are in already, so nothing has changed; here is your link again.",
     }[why]
     text = (
         f"Hello {name},\n\n{opening}\n\n"
@@ -176,3 +180,18 @@ def link_mail(to: str, name: str, trial_name: str, link: str, *, why: str) -> Ma
         "choose \"Leave\".\n"
     )
     return Mail(to, f"Your link for {trial_name}", text)
+
+
+def confirm_mail(to: str, name: str, trial_name: str, link: str, *, days: int) -> Mail:
+    """The message that asks whoever signed up with ``to`` to confirm it is theirs."""
+    text = (
+        f"Hello {name},\n\n"
+        f"Someone, we hope you, has signed this address up to {trial_name}, a coffee "
+        "trial: every round you are introduced to a colleague you have not met yet, for "
+        "a short chat.\n\n"
+        f"To confirm, open this link within {days} days and press \"Confirm\":\n\n"
+        f"    {link}\n\n"
+        "Until then nobody is matched with you. If you did not sign up, ignore this "
+        "message: the sign-up is forgotten when the link expires.\n"
+    )
+    return Mail(to, f"Please confirm your sign-up to {trial_name}", text)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Integer,
@@ -41,6 +42,7 @@ __all__ = [
     "Feedback",
     "Group",
     "GroupMember",
+    "Invitation",
     "Membership",
     "Message",
     "Note",
@@ -49,6 +51,9 @@ __all__ = [
     "Person",
     "Pledge",
     "Round",
+    "TEAM_ROLES",
+    "TeamEvent",
+    "TeamRole",
     "Trial",
     "UsedAction",
 ]
@@ -147,7 +152,10 @@ class Person(Base):
 
 
 class Trial(Base):
-    """A coffee trial: a programme of rounds for the people who joined it."""
+    """A coffee trial: a programme of rounds for the people who joined it.
+
+    ``organiser_id`` is who created it; who may run it is its
+    :class:`TeamRole` rows (docs/security.md, "Co-organisers")."""
 
     __tablename__ = "trial"
 
@@ -170,6 +178,9 @@ class Trial(Base):
     reminded_slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Conversation starters for the introductions (empty: the built-in ones).
     icebreakers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Whether a sign-up from the join link waits for its email to be confirmed
+    #: (a :class:`PendingSignup` until then; docs/api.md). On for new trials.
+    confirm_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=false())
 
     organiser: Mapped[Organiser] = relationship(back_populates="trials")
     memberships: Mapped[list[Membership]] = relationship(
@@ -206,6 +217,27 @@ class Membership(Base):
     person: Mapped[Person] = relationship(back_populates="memberships", lazy="joined")
 
 
+class PendingSignup(Base):
+    """A sign-up waiting for its email to be confirmed (trials with
+    ``confirm_email``): nobody is a member, matched or shown a page until the
+    link mailed to the address is followed. Only the confirmation token's
+    SHA-256 is kept; the details wait here, so that nobody's name or department
+    changes on the word of whoever typed their email. Expires after
+    :data:`matcher.trials.CONFIRM_LIFETIME`."""
+
+    __tablename__ = "pending_signup"
+    __table_args__ = (UniqueConstraint("trial_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    details: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now, index=True)
+
+    trial: Mapped[Trial] = relationship()
+
+
 class Cafe(Base):
     """A live knowledge café: tables, rounds, a question per round, and where it is.
 
@@ -216,7 +248,8 @@ class Cafe(Base):
     ``format`` is what the harvest is for (docs/harvest.md): ``cafe``,
     ``after-action-review`` or ``keep-revert-stop``; with ``anonymous_notes``
     no note keeps its author. ``pledge_reminder_days``: days after a pledge
-    when it is mailed back (``None``: never).
+    when it is mailed back (``None``: never). ``organiser_id`` is who created
+    the café (its first owner); who may run it is its :class:`TeamRole` rows.
     """
 
     __tablename__ = "cafe"
@@ -493,3 +526,107 @@ class UsedAction(Base):
     purpose: Mapped[str] = mapped_column(String(64), unique=True)
     action: Mapped[str] = mapped_column(String(16))
     used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+
+
+# -- co-organisers: who runs a trial or a café (docs/security.md, "Co-organisers") -----
+
+#: The roles an organiser account holds on a trial or a café: an ``owner`` does
+#: everything; an ``organiser`` everything but delete it and manage its team.
+TEAM_ROLES = ("owner", "organiser")
+_ONE_PLACE = "(trial_id IS NULL) <> (cafe_id IS NULL)"
+_A_ROLE = "role IN ('owner', 'organiser')"
+
+
+class TeamRole(Base):
+    """An organiser account's role on one trial or one café (exactly one of
+    ``trial_id`` and ``cafe_id``): ``owner`` or ``organiser`` (matcher.team).
+
+    These rows are who may run a trial or a café (``matcher.trials.owned_trial``,
+    ``matcher.cafes.owned_cafe``): ``Trial.organiser_id`` and ``Cafe.organiser_id``
+    only say who created it, its first owner. A trial or a café keeps at least
+    one owner. Its roles go with it when it is deleted (``ON DELETE CASCADE``).
+    """
+
+    __tablename__ = "team_role"
+    __table_args__ = (UniqueConstraint("trial_id", "organiser_id"),
+                      UniqueConstraint("cafe_id", "organiser_id"),
+                      CheckConstraint(_ONE_PLACE, name="one_place"),
+                      CheckConstraint(_A_ROLE, name="role"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(
+        ForeignKey("organiser.id", ondelete="CASCADE"), index=True)
+    trial_id: Mapped[int | None] = mapped_column(ForeignKey("trial.id", ondelete="CASCADE"))
+    cafe_id: Mapped[int | None] = mapped_column(ForeignKey("cafe.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+
+    # Joined: a team is listed with its people's names.
+    organiser: Mapped[Organiser] = relationship(lazy="joined")
+    trial: Mapped[Trial | None] = relationship()
+    cafe: Mapped[Cafe | None] = relationship()
+
+
+class Invitation(Base):
+    """An owner's invitation of a colleague, by email, to a role on a trial or a
+    café (matcher.team). The accept link's token is mailed; only its SHA-256 is
+    kept. ``status`` is ``pending`` (it works until ``expires_at``, once),
+    ``accepted``, ``withdrawn``, or ``expired`` (set when the address is
+    invited again after it expired); ``ended_at`` is when it stopped being
+    pending."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (CheckConstraint(_ONE_PLACE, name="one_place"),
+                      CheckConstraint(_A_ROLE, name="role"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int | None] = mapped_column(
+        ForeignKey("trial.id", ondelete="CASCADE"), index=True)
+    cafe_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cafe.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organiser.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    invited_by: Mapped[Organiser | None] = relationship()
+    trial: Mapped[Trial | None] = relationship()
+    cafe: Mapped[Cafe | None] = relationship()
+
+
+class TeamEvent(Base):
+    """One change of who runs a trial or a café, for its log (the Team page shows
+    it newest first). ``action`` is ``created`` (its creator became its owner),
+    ``invited``, ``withdrawn`` (an invitation), ``joined`` (an invitation
+    accepted), ``role_changed`` (from ``from_role`` to ``role``) or ``removed``.
+    ``actor`` did it, at ``at``; it was done to ``email`` (the account
+    ``subject``, once there is one). ``role``: the role given, taken or
+    invited to."""
+
+    __tablename__ = "team_event"
+    __table_args__ = (CheckConstraint(_ONE_PLACE, name="one_place"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int | None] = mapped_column(
+        ForeignKey("trial.id", ondelete="CASCADE"), index=True)
+    cafe_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cafe.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organiser.id", ondelete="SET NULL"), index=True)
+    subject_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organiser.id", ondelete="SET NULL"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str | None] = mapped_column(String(16))
+    from_role: Mapped[str | None] = mapped_column(String(16))
+
+    actor: Mapped[Organiser | None] = relationship(foreign_keys=[actor_id])
+    subject: Mapped[Organiser | None] = relationship(foreign_keys=[subject_id])
+    trial: Mapped[Trial | None] = relationship()
+    cafe: Mapped[Cafe | None] = relationship()

@@ -163,6 +163,12 @@ def delivery(session: Session, trial: Trial) -> list[Delivery]:
     return report
 
 
+#: Kinds of mail sent to an address, not to a participant (a sign-up's
+#: confirmation, an invitation to organise): queued with no person, so not
+#: cancelled for want of one.
+TO_AN_ADDRESS = frozenset({"confirm", "invitation"})
+
+
 @dataclass
 class Outbox:
     """Delivers the outbox's messages through ``mailer`` (the mail worker's side)."""
@@ -202,7 +208,8 @@ class Outbox:
                 return None
             row = session.get(Message, message_id)
             assert row is not None
-            if row.person_id is None:  # the participant left: their mail goes with them
+            if row.person_id is None and row.kind not in TO_AN_ADDRESS:
+                # The participant left: their mail goes with them.
                 row.status, row.sealed, row.error = "cancelled", None, "the participant left"
                 session.commit()
                 return row.status

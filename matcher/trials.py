@@ -11,9 +11,9 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.accounts import hash_token
@@ -21,8 +21,18 @@ from matcher.errors import ServiceError
 from matcher.feedback import forget_answers, set_met
 from matcher.files import InputError, check_people, parse_table
 from matcher.meetings import past_rounds, store_round, trial_problem
-from matcher.models import Attendee, GroupMember, Membership, Organiser, Person, Round, Trial
+from matcher.models import (
+    Attendee,
+    GroupMember,
+    Membership,
+    Organiser,
+    PendingSignup,
+    Person,
+    Round,
+    Trial,
+)
 from matcher.schedules import Schedule, read_schedule
+from matcher.team import check_role, make_owner
 from matcher.times import utc_now
 from matcher.validation import (
     DEFAULT_GROUP_SIZE,
@@ -39,7 +49,13 @@ from solvers.model import MODES, ODD_POLICIES, Infeasible, RoundPlan, Weights
 from solvers.pairing import plan_rounds
 
 __all__ = [
+    "CONFIRM_LIFETIME",
     "DETAILS",
+    "Pending",
+    "confirm_signup",
+    "count_pending",
+    "expire_pending",
+    "pending_for_token",
     "due_trials",
     "other_memberships",
     "find_participants",
@@ -94,7 +110,7 @@ def _text(value: object, field: str, *, required: bool, limit: int = MAX_FIELD_L
 #: The settings of a trial an organiser chooses (create and edit); ``paused``
 #: (its schedule's) on edit only.
 SETTINGS = ("name", "description", "group_size", "odd", "weights", "schedule", "paused",
-            "icebreakers")
+            "icebreakers", "confirm_email")
 #: At most this many conversation starters, each of at most ICEBREAKER_LENGTH characters.
 MAX_ICEBREAKERS = 50
 ICEBREAKER_LENGTH = 300
@@ -130,9 +146,9 @@ def _check_setting(key: str, value: object) -> object:
                              f"{MAX_ICEBREAKERS} texts", "icebreakers")
         return [_text(item, f"icebreakers[{k}]", required=True, limit=ICEBREAKER_LENGTH)
                 for k, item in enumerate(value)]
-    if key == "paused":
+    if key in ("paused", "confirm_email"):
         if not isinstance(value, bool):
-            raise TrialError(400, "invalid", "paused must be true or false", "paused")
+            raise TrialError(400, "invalid", f"{key} must be true or false", key)
         return value
     if value is None:
         return {}
@@ -186,17 +202,20 @@ def create_trial(
     weights: object = None,
     schedule: object = None,
     icebreakers: object = None,
+    confirm_email: object = True,
     now: datetime | None = None,
 ) -> Trial:
     """A new trial of ``organiser``'s, with a fresh join code; a setting not
-    given takes its default."""
+    given takes its default (sign-ups confirmed by email: on)."""
     given = {"name": name, "description": description, "group_size": group_size,
-             "odd": odd, "weights": weights, "icebreakers": icebreakers}
+             "odd": odd, "weights": weights, "icebreakers": icebreakers,
+             "confirm_email": confirm_email}
     trial = Trial(organiser=organiser, join_code=secrets.token_urlsafe(9),
                   **{key: _check_setting(key, value) for key, value in given.items()})
     _apply(trial, "schedule", _check_setting("schedule", schedule), now or utc_now())
     session.add(trial)
     session.flush()
+    make_owner(session, trial, organiser, now=now)  # the creator is its first owner
     return trial
 
 
@@ -231,28 +250,56 @@ class Signup:
     token: str
 
 
-def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, object]) -> Signup:
+#: How long a sign-up waits for its email to be confirmed before it is forgotten.
+CONFIRM_LIFETIME = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A sign-up that waits for its email (trials with ``confirm_email``), and
+    what to mail: the confirmation link's ``token`` for ``pending``; or, when
+    the email is already a member, nothing new is made and ``member`` is told
+    (their own link, not the one who typed the address). Whoever signed up
+    hears the same either way (docs/api.md)."""
+
+    email: str
+    pending: PendingSignup | None
+    token: str | None
+    member: Membership | None
+
+
+def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, object], *,
+           now: datetime | None = None) -> Signup | Pending:
     """Join ``trial`` with its join code (docs/api.md sign-up fields).
 
-    The same email in several trials is one person (their details updated to
-    the latest). Signing up twice for one trial is refused (409) without saying
-    anything about the person already there.
+    With the trial's ``confirm_email`` the answer is :class:`Pending`: nobody
+    joins until the mailed link is followed (:func:`confirm_signup`), and the
+    same email signing up again, pending or a member already, changes nothing
+    anyone else can see. Without it the person joins at once (:class:`Signup`);
+    signing up twice is then refused (409) without saying anything about the
+    person already there. The same email in several trials is one person.
     """
     check_join_code(trial, join_code)
     # The first problem in the form's order is the one named: name, email, the rest.
     _text(fields.get("name"), "name", required=True, limit=MAX_NAME_LENGTH)
     email = check_email(fields.get("email"), required=True, error=TrialError)
     details = _details(fields)
+    if trial.confirm_email:
+        return _wait_for_email(session, trial, email, details, now or utc_now())
+    if membership_by_email(session, trial, email) is not None:
+        raise TrialError(409, "already_signed_up",
+                         "this email is already signed up for this trial; use the link "
+                         "emailed to you, or ask for a new one", "email")
+    return _join(session, trial, email, details)
+
+
+def _join(session: Session, trial: Trial, email: str, details: dict[str, str]) -> Signup:
+    """``email`` joins ``trial`` now, as one person across trials (their details
+    updated to these)."""
     person = session.scalar(select(Person).where(Person.email == email))
     if person is None:
         person = Person(public_id=secrets.token_hex(8), email=email)
         session.add(person)
-    elif session.scalar(select(Membership).where(
-        Membership.trial_id == trial.id, Membership.person_id == person.id
-    )):
-        raise TrialError(409, "already_signed_up",
-                         "this email is already signed up for this trial; use the link "
-                         "emailed to you, or ask for a new one", "email")
     for key, value in details.items():
         setattr(person, key, value)
     token = secrets.token_urlsafe(32)
@@ -260,6 +307,76 @@ def signup(session: Session, trial: Trial, join_code: object, fields: dict[str, 
     session.add(membership)
     session.flush()
     return Signup(membership, token)
+
+
+def _wait_for_email(session: Session, trial: Trial, email: str, details: dict[str, str],
+                    now: datetime) -> Pending:
+    expire_pending(session, now, trial=trial)
+    member = membership_by_email(session, trial, email)
+    if member is not None:
+        return Pending(email, None, None, member)
+    pending = session.scalar(select(PendingSignup).where(
+        PendingSignup.trial_id == trial.id, PendingSignup.email == email))
+    if pending is None:
+        pending = PendingSignup(trial=trial, email=email)
+        session.add(pending)
+    # Signing up again while pending starts afresh: the details as now given, a
+    # new link (the earlier one stops working), a new lifetime.
+    token = secrets.token_urlsafe(32)
+    pending.details = details
+    pending.token_hash = hash_token(token)
+    pending.created_at = now
+    session.flush()
+    return Pending(email, pending, token, None)
+
+
+def expire_pending(session: Session, now: datetime, *, trial: Trial | None = None) -> int:
+    """Forget the sign-ups (of one trial, or all) whose confirmation link has
+    expired; how many."""
+    query = delete(PendingSignup).where(PendingSignup.created_at < now - CONFIRM_LIFETIME)
+    if trial is not None:
+        query = query.where(PendingSignup.trial_id == trial.id)
+    return session.execute(query.execution_options(synchronize_session=False)).rowcount
+
+
+def count_pending(session: Session, trial: Trial, *, now: datetime | None = None) -> int:
+    """How many sign-ups to ``trial`` wait for their email (and have not expired)."""
+    return session.scalar(select(func.count()).select_from(PendingSignup).where(
+        PendingSignup.trial_id == trial.id,
+        PendingSignup.created_at >= (now or utc_now()) - CONFIRM_LIFETIME)) or 0
+
+
+def pending_for_token(session: Session, token: str, *,
+                      now: datetime | None = None) -> PendingSignup | None:
+    """The sign-up this confirmation link is for, if it is still waiting (not
+    confirmed, not replaced by a later sign-up, not expired)."""
+    if not token:
+        return None
+    pending = session.scalar(select(PendingSignup).where(
+        PendingSignup.token_hash == hash_token(token)))
+    if pending is None or pending.created_at < (now or utc_now()) - CONFIRM_LIFETIME:
+        return None
+    return pending
+
+
+def confirm_signup(session: Session, token: str, *, now: datetime | None = None) -> Signup:
+    """Follow a confirmation link: the sign-up becomes a member with a personal
+    page (if the email has become a member meanwhile, e.g. by an import, their
+    page gets a new link: they have just shown the address is theirs). Works
+    once; 404 for a link used, replaced or expired."""
+    pending = pending_for_token(session, token, now=now)
+    if pending is None:
+        raise TrialError(404, "not_found", "this confirmation link has expired or has "
+                                           "already been used")
+    trial, email, details = pending.trial, pending.email, dict(pending.details)
+    session.delete(pending)
+    session.flush()
+    member = membership_by_email(session, trial, email)
+    if member is not None:
+        for key, value in details.items():
+            setattr(member.person, key, value)
+        return Signup(member, new_link(session, member))
+    return _join(session, trial, email, details)
 
 
 #: What a participant says about themselves (docs/api.md), email apart.
@@ -420,14 +537,15 @@ def renew_link(session: Session, trial: Trial, join_code: object,
     return Signup(membership, new_link(session, membership))
 
 
-def owned_trial(session: Session, organiser: Organiser, trial_id: int) -> Trial:
-    """Trial ``trial_id`` of ``organiser``: 404 if there is none, 403 if it is
-    another organiser's (docs/security.md)."""
+def owned_trial(session: Session, organiser: Organiser, trial_id: int, *,
+                need: str = "organiser", to: str = "do this") -> Trial:
+    """Trial ``trial_id`` for ``organiser`` to run: 404 if there is none, 403 if
+    they hold no role on it, or with ``need="owner"`` if they are not one of its
+    owners ("only an owner can ``to``"; docs/security.md, "Co-organisers")."""
     trial = session.get(Trial, trial_id)
     if trial is None:
         raise TrialError(404, "not_found", "no such trial")
-    if trial.organiser_id != organiser.id:
-        raise TrialError(403, "forbidden", "this trial is not yours")
+    check_role(session, trial, organiser, need, to, TrialError)
     return trial
 
 

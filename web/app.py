@@ -22,9 +22,10 @@ from matcher.introductions import Links, composers, sealed_page
 from matcher.jobs import make_jobs
 from matcher.mail import mailer_for
 from matcher.outbox import Outbox, sealer
-from matcher.trials import trial_schedule
+from matcher.times import utc_now
+from matcher.trials import expire_pending, trial_schedule
 from web.events import register_events
-from web.extensions import socketio
+from web.extensions import session, socketio
 from web.push import mail_due, publish_due
 from web.security import init_security
 
@@ -69,8 +70,30 @@ class Config:
         #: background while its first round is played (nobody waits on it).
         self.CAFE_REFINE_LIMIT = 20.0
         self.CAFE_STEPS = _whole_number("MATCHER_CAFE_STEPS", NEXT_ROUND_STEPS, least=1)
+        # Single sign-on for organisers with OpenID Connect (web.sso; docs/security.md,
+        # "Single sign-on"): the provider's issuer URL (discovery at
+        # {issuer}/.well-known/openid-configuration, fetched on first use), this
+        # app's client id and secret there, and the email domains whose organisers
+        # may sign in with it (comma-separated; required with an issuer). Unset
+        # issuer: organisers sign in with their password only.
+        self.OIDC_ISSUER = os.environ.get("MATCHER_OIDC_ISSUER", "").strip() or None
+        self.OIDC_CLIENT_ID = os.environ.get("MATCHER_OIDC_CLIENT_ID", "").strip() or None
+        self.OIDC_CLIENT_SECRET = os.environ.get("MATCHER_OIDC_CLIENT_SECRET") or None
+        self.OIDC_DOMAINS = os.environ.get("MATCHER_OIDC_DOMAINS", "").strip() or None
+        # The sign-in button's words: "Sign in with {OIDC_NAME}".
+        self.OIDC_NAME = (os.environ.get("MATCHER_OIDC_NAME", "").strip()
+                          or "your organisation's account")
         # "gevent" under `python -m matcher serve`; threads elsewhere (tests, shells).
         self.ASYNC_MODE = "threading"
+
+
+def forget_unconfirmed(app: Flask) -> int:
+    """Forget the sign-ups whose confirmation link has expired (docs/api.md)."""
+    with app.app_context():
+        db = session()
+        count = expire_pending(db, utc_now())
+        db.commit()
+        return count
 
 
 def _whole_number(variable: str, default: int | None, *, least: int = 0) -> int | None:
@@ -177,14 +200,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(analytics.blueprint)
     app.register_blueprint(evaluation.blueprint)
     app.register_blueprint(harvest.blueprint)
+    from web import team
+
+    app.register_blueprint(team.blueprint)  # co-organisers (docs/security.md)
+    from web import sso
+
+    sso.init_app(app)  # its settings checked; the provider is reached on first use only
     # Socket.IO accepts browsers from this site only (its default same-origin check).
     # Processes share a queue channel when they share a database: two
     # deployments (or test runs) on one Redis never hear each other's events.
     socketio.init_app(app, message_queue=app.config["MESSAGE_QUEUE"],
                       channel=app.config["QUEUE_CHANNEL"], async_mode=app.config["ASYNC_MODE"])
     register_events(socketio)
-    # What comes due by the clock: scheduled rounds, then reminders and check-ins.
-    app.extensions["matcher.jobs"].tick = lambda: (publish_due(app), mail_due(app))
+    # What comes due by the clock: scheduled rounds, then reminders and check-ins,
+    # and sign-ups never confirmed are forgotten.
+    app.extensions["matcher.jobs"].tick = lambda: (publish_due(app), mail_due(app),
+                                                   forget_unconfirmed(app))
 
     def link_for(token: str) -> str:
         """A personal page's link, for mail composed away from any request."""

@@ -24,7 +24,7 @@ from matcher.cafes import (
     current_seat,
     screen_view,
 )
-from matcher.models import Cafe, Organiser
+from matcher.models import Cafe, Organiser, TeamRole
 from matcher.trials import current_match, membership_for_token
 from web.extensions import session
 from web.push import (
@@ -89,8 +89,10 @@ def register_events(socketio) -> None:
         if organiser is None:
             raise ConnectionRefusedError("a valid token is required")
         join_room(f"organiser:{organiser.id}")
-        for cafe in db.scalars(select(Cafe).where(Cafe.organiser_id == organiser.id,
-                                                  Cafe.status != "finished")):
+        # Every café they hold a role on, as owner or co-organiser (docs/security.md).
+        for cafe in db.scalars(select(Cafe).join(TeamRole, TeamRole.cafe_id == Cafe.id)
+                               .where(TeamRole.organiser_id == organiser.id,
+                                      Cafe.status != "finished")):
             join_room(console_room(cafe))
             join_room(cafe_room(cafe))
         return True

@@ -49,10 +49,13 @@ from matcher.exports import EXPORTS, cafe_plan_csv
 from matcher.introductions import KINDS, preview
 from matcher.models import Cafe, Organiser, Trial
 from matcher.outbox import delivery, resend_failed
+from matcher.team import cafes_of, trials_of
 from matcher.trials import (
+    CONFIRM_LIFETIME,
     STATUSES,
     ImportProblems,
     TrialError,
+    count_pending,
     create_trial,
     find_participants,
     import_participants,
@@ -128,19 +131,21 @@ def logout():
 @blueprint.get("/")
 @signed_in
 def dashboard():
-    """The organiser's trials, with their headline figures."""
-    trials = session().scalars(
-        select(Trial).where(Trial.organiser_id == g.organiser.id).order_by(Trial.id)).all()
-    return _dashboard(trials)
+    """Every trial and café the organiser holds a role on (docs/security.md,
+    "Co-organisers"), with their role and the headline figures."""
+    return _dashboard(trials_of(session(), g.organiser))
 
 
-def _dashboard(trials):
+def _dashboard(held):
+    """The dashboard of the trials ``held`` (each with the organiser's role)."""
+    trials = [trial for trial, _ in held]
     figures = {trial.id: trial_figures(trial) for trial in trials}
     evaluations = {trial.id: evaluate(session(), trial) for trial in trials}
-    cafes = session().scalars(
-        select(Cafe).where(Cafe.organiser_id == g.organiser.id).order_by(Cafe.id.desc())).all()
+    cafes = cafes_of(session(), g.organiser)
     return render_template("organiser/dashboard.html", trials=trials, figures=figures,
-                           evaluations=evaluations, cafes=cafes)
+                           evaluations=evaluations, cafes=[cafe for cafe, _ in cafes],
+                           trial_roles={trial.id: role for trial, role in held},
+                           cafe_roles={cafe.id: role for cafe, role in cafes})
 
 
 @blueprint.get("/trials/new")
@@ -175,7 +180,8 @@ def new_trial():
     try:
         given = {"description": request.form.get("description", ""),
                  "group_size": _number(request.form, "group_size", TrialError),
-                 "odd": request.form.get("odd") or None}
+                 "odd": request.form.get("odd") or None,
+                 "confirm_email": request.form.get("confirm_email") == "yes"}
         trial = create_trial(db, g.organiser, request.form.get("name"),
                              **{key: value for key, value in given.items() if value is not None})
     except TrialError as exc:
@@ -188,7 +194,8 @@ def new_trial():
 @blueprint.get("/trials/<int:trial_id>")
 @signed_in
 def trial_page(trial_id: int):
-    """One trial: join link, participants, past rounds, exports, preview and publish."""
+    """One trial's overview: its figures, the join link, the next round (preview
+    and publish), its mail."""
     trial = own_trial(trial_id)
     preview = None
     error = None
@@ -201,24 +208,24 @@ def trial_page(trial_id: int):
     return _trial_page(trial, preview=preview, error=error)
 
 
-def _trial_page(trial: Trial, *, preview=None, error=None, problems=None) -> str:
+def _trial_page(trial: Trial, *, preview=None, error=None) -> str:
     names = {m.person.public_id: m.person.name for m in trial.memberships}
     join_url = url_for("trials.join_page", join_code=trial.join_code, _external=True)
-    weights = Weights(**trial.weights) if trial.weights else Weights()
     return render_template("organiser/trial.html", trial=trial, preview=preview, error=error,
-                           problems=problems, mail=delivery(session(), trial),
-                           schedule=trial.schedule or {}, cadences=CADENCES,
-                           reminders=REMINDERS, check_ins=CHECK_INS, kinds=KINDS,
-                           figures=trial_figures(trial),
-                           names=names, weights=weights, attributes=ATTRIBUTES,
+                           mail=delivery(session(), trial), kinds=KINDS,
+                           figures=trial_figures(trial), names=names,
+                           pending=count_pending(session(), trial),
                            join_url=join_url, qr=qr_svg(join_url))
 
 
 @blueprint.get("/trials/<int:trial_id>/participants")
 @signed_in
 def participants_page(trial_id: int):
-    """Everyone in the trial, searched, filtered and a page at a time."""
-    trial = own_trial(trial_id)
+    """Everyone in the trial, searched, filtered and a page at a time; and the import."""
+    return _participants_page(own_trial(trial_id))
+
+
+def _participants_page(trial: Trial, *, error=None, problems=None) -> str:
     try:
         found = find_participants(session(), trial, text=request.args.get("q", ""),
                                   department=request.args.get("department", ""),
@@ -227,7 +234,31 @@ def participants_page(trial_id: int):
     except TrialError as exc:
         abort(exc.status)
     return render_template("organiser/participants.html", trial=trial, found=found,
-                           statuses=STATUSES)
+                           statuses=STATUSES, pending=count_pending(session(), trial),
+                           confirm_days=CONFIRM_LIFETIME.days, error=error,
+                           problems=problems)
+
+
+@blueprint.get("/trials/<int:trial_id>/rounds")
+@signed_in
+def rounds_page(trial_id: int):
+    """The trial's past rounds, newest first, each a link to who met whom; the history."""
+    return render_template("organiser/trial_rounds.html", trial=own_trial(trial_id))
+
+
+@blueprint.get("/trials/<int:trial_id>/settings")
+@signed_in
+def settings_page(trial_id: int):
+    """The trial's settings and its schedule."""
+    return _settings_page(own_trial(trial_id))
+
+
+def _settings_page(trial: Trial, *, error=None) -> str:
+    weights = Weights(**trial.weights) if trial.weights else Weights()
+    return render_template("organiser/trial_settings.html", trial=trial, error=error,
+                           schedule=trial.schedule or {}, cadences=CADENCES,
+                           reminders=REMINDERS, check_ins=CHECK_INS, weights=weights,
+                           attributes=ATTRIBUTES)
 
 
 @blueprint.get("/trials/<int:trial_id>/poster.pdf")
@@ -265,14 +296,16 @@ def settings(trial_id: int):
             "group_size": int(form.get("group_size") or 0),
             "odd": form.get("odd", ""),
             "weights": {key: int(form.get(f"weight_{key}") or 0) for key in ATTRIBUTES},
+            "confirm_email": form.get("confirm_email") == "yes",
         }
         update_trial(session(), trial, changes)
     except (TrialError, ValueError) as exc:
         session().rollback()
         message = str(exc) if isinstance(exc, TrialError) else "numbers must be whole numbers"
-        return _trial_page(trial, error=message), 400
+        return _settings_page(trial, error=message), 400
     session().commit()
-    return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
+    flash("The settings are saved: the next rounds follow them.")
+    return redirect(url_for("organiser.settings_page", trial_id=trial.id), 303)
 
 
 @blueprint.post("/trials/<int:trial_id>/participants")
@@ -284,12 +317,12 @@ def import_people(trial_id: int):
     upload = request.files.get("file")
     db = session()
     if upload is None or not upload.filename:
-        return _trial_page(trial, error="Choose a people file (CSV) to import."), 400
+        return _participants_page(trial, error="Choose a people file (CSV) to import."), 400
     try:
         imported = import_participants(db, trial, upload.filename, upload.read())
     except ImportProblems as exc:
         db.rollback()
-        return _trial_page(trial, error=str(exc), problems=exc.problems), 400
+        return _participants_page(trial, error=str(exc), problems=exc.problems), 400
     queued = [queue_link(s.membership, s.token, "import") for s in imported.added]
     db.commit()
     deliver(queued)
@@ -300,7 +333,7 @@ def import_people(trial_id: int):
         notice += "; each is being mailed their personal link"
     notice += "."
     flash(notice)
-    return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
+    return redirect(url_for("organiser.participants_page", trial_id=trial.id), 303)
 
 
 def _people(count: int) -> str:
@@ -321,7 +354,7 @@ def send_new_link(trial_id: int, participant_id: str):
     deliver([queued])
     flash(f"A new link is being mailed to {membership.person.name}; the old one no longer "
           "works.")
-    return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
+    return redirect(url_for("organiser.participants_page", trial_id=trial.id), 303)
 
 
 #: The schedule form's choices (values are what the API takes).
@@ -363,14 +396,14 @@ def schedule(trial_id: int):
         update_trial(session(), trial, changes)
     except ServiceError as exc:
         session().rollback()
-        return _trial_page(trial, error=str(exc)), 400
+        return _settings_page(trial, error=str(exc)), 400
     session().commit()
     current_app.extensions["matcher.jobs"].wake_at(trial.next_round_at)
     flash({"remove": "The schedule is removed: rounds are published by hand only.",
            "pause": "The schedule is paused: no rounds until you resume it.",
            "resume": "The schedule is running again.",
            "save": "The schedule is saved."}.get(action, "The schedule is saved."))
-    return redirect(url_for("organiser.trial_page", trial_id=trial.id), 303)
+    return redirect(url_for("organiser.settings_page", trial_id=trial.id), 303)
 
 
 @blueprint.get("/trials/<int:trial_id>/mail/<kind>")

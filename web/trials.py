@@ -18,13 +18,17 @@ from matcher.feedback import (
 from matcher.introductions import sealed_page
 from matcher.models import Trial
 from matcher.trials import (
+    CONFIRM_LIFETIME,
     DETAILS,
+    Pending,
     TrialError,
+    confirm_signup,
     current_match,
     leave,
     membership_for_token,
     other_memberships,
     past_matches,
+    pending_for_token,
     record_met,
     renew_link,
     set_paused,
@@ -34,7 +38,7 @@ from matcher.trials import (
     update_details,
 )
 from web.extensions import session
-from web.links import deliver, queue_link
+from web.links import deliver, queue_link, queue_signup
 
 __all__ = ["blueprint"]
 
@@ -77,7 +81,8 @@ def join_page(join_code: str):
 
 @blueprint.post("/join/<join_code>")
 def join_submit(join_code: str):
-    """Sign up from the form; on success, go to the new personal page."""
+    """Sign up from the form: on success, the new personal page, or (a trial
+    that confirms sign-ups) a page saying to look for the confirmation mail."""
     trial = _trial_by_code(join_code)
     values = {key: request.form.get(key, "") for key, *_ in SIGNUP_FIELDS}
     values["mode"] = request.form.get("mode", "either")
@@ -88,6 +93,45 @@ def join_submit(join_code: str):
         db.rollback()
         return render_template("signup.html", trial=trial, fields=SIGNUP_FIELDS,
                                values=values, error=str(exc), error_field=exc.field), exc.status
+    queued = queue_signup(joined)
+    db.commit()
+    deliver([queued])
+    if isinstance(joined, Pending):
+        return render_template("confirm_sent.html", trial=trial, email=joined.email,
+                               days=CONFIRM_LIFETIME.days)
+    flash("You are in. We have also emailed you the link to this page.")
+    return redirect(url_for("trials.me_page", token=joined.token), 303)
+
+
+def _confirm_gone():
+    return render_template(
+        "message.html", heading="This link no longer works",
+        text="This confirmation link has expired, has been used already, or was replaced "
+             "by a later sign-up. If you confirmed, your personal link is in the email that "
+             "followed; if not, sign up again from the join link."), 404
+
+
+@blueprint.get("/confirm/<token>")
+def confirm_page(token: str):
+    """The link in a confirmation mail: what is about to be confirmed, and a
+    button (a mail scanner that opens the link confirms nothing)."""
+    pending = pending_for_token(session(), token)
+    if pending is None:
+        return _confirm_gone()
+    return render_template("confirm.html", pending=pending, trial=pending.trial,
+                           fields=[(label, pending.details.get(name, ""))
+                                   for name, label, *_ in SIGNUP_FIELDS if name != "email"])
+
+
+@blueprint.post("/confirm/<token>")
+def confirm_submit(token: str):
+    """Confirm a sign-up (once): the personal page, whose link is mailed too."""
+    db = session()
+    try:
+        joined = confirm_signup(db, token)
+    except TrialError:
+        db.rollback()
+        return _confirm_gone()
     queued = queue_link(joined.membership, joined.token, "signup")
     db.commit()
     deliver([queued])

@@ -33,6 +33,7 @@ class World:
 
     trial: dict
     people: list[dict]          # sign-ups to the trial (me_url, token...)
+    confirming: dict            # a trial whose sign-ups confirm their email
     lobby: dict                 # a café waiting to start
     lobby_people: list[dict]
     running: dict               # a café in round 1 of 2
@@ -42,6 +43,7 @@ class World:
     finished_people: list[dict]
     organiser: object = None    # the signed-in browser context
     phone: object = None        # a participant's browser context
+    trial_name: str = "Coffee across the trust"
 
 
 def _ok(reply, status=201):
@@ -65,7 +67,9 @@ def _cafe(site, name, people, *, start=False, end=False, **settings):
 @pytest.fixture(scope="module")
 def world(site, browser):
     base, token = site.base, site.token
-    trial = _ok(call(base, "POST", "/api/v1/trials", {"name": "Coffee across the trust"}, token))
+    trial = _ok(call(base, "POST", "/api/v1/trials",
+                     {"name": World.trial_name, "confirm_email": False}, token))
+    confirming = _ok(call(base, "POST", "/api/v1/trials", {"name": "Confirmed coffee"}, token))
     people = []
     for k, (name, email, department) in enumerate([
             ("Ada Lovelace", "ada@example.org", "Research"),
@@ -102,7 +106,7 @@ def world(site, browser):
     sign_in(organiser.new_page(), base)
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     phone.set_default_timeout(10_000)
-    made = World(trial, people, lobby, lobby_people, running, running_people, late,
+    made = World(trial, people, confirming, lobby, lobby_people, running, running_people, late,
                  finished, finished_people, organiser, phone)
     yield made
     organiser.close()
@@ -218,7 +222,8 @@ def personal_page_long_partner(w, page, site):
 
 
 def personal_page_before_any_round(w, page, site):
-    other = _ok(call(site.base, "POST", "/api/v1/trials", {"name": "A new trial"}, site.token))
+    other = _ok(call(site.base, "POST", "/api/v1/trials",
+                     {"name": "A new trial", "confirm_email": False}, site.token))
     joined = _ok(call(site.base, "POST", f"/api/v1/trials/{other['id']}/signups", {
         "join_code": other["join_code"], "name": "New Person", "email": LONG_EMAIL,
         "department": LONG_DEPARTMENT}))
@@ -374,21 +379,88 @@ def organiser_dashboard_error(w, page, site):
 
 def organiser_trial(w, page, site):
     page.goto(f"{site.base}/organiser/trials/{w.trial['id']}")
-    page.get_by_role("heading", name="Past rounds").wait_for()
+    page.get_by_role("heading", name="Next round").wait_for()
+
+
+def organiser_trial_rounds(w, page, site):
+    page.goto(f"{site.base}/organiser/trials/{w.trial['id']}")
+    page.get_by_role("navigation", name=w.trial_name).get_by_role("link", name="Rounds").click()
+    page.get_by_role("table").wait_for()
 
 
 def organiser_round(w, page, site):
-    page.goto(f"{site.base}/organiser/trials/{w.trial['id']}")
-    page.get_by_role("link", name=re.compile(r"^Round 1: ")).click()
+    page.goto(f"{site.base}/organiser/trials/{w.trial['id']}/rounds")
+    page.get_by_role("link", name="Round 1", exact=True).click()
     page.get_by_role("heading", name="Who met whom").wait_for()
 
 
 def organiser_participants(w, page, site):
     page.goto(f"{site.base}/organiser/trials/{w.trial['id']}")
-    page.get_by_role("link", name="Find participants").click()
+    page.get_by_role("navigation", name=w.trial_name).get_by_role(
+        "link", name="Participants").click()
     page.get_by_label("Department").select_option(index=1)
     page.get_by_role("button", name="Find").click()
     page.get_by_role("status").wait_for()
+
+
+def organiser_trial_settings(w, page, site):
+    page.goto(f"{site.base}/organiser/trials/{w.trial['id']}/settings")
+    page.get_by_label("Confirm sign-ups by email").wait_for()
+    page.get_by_role("button", name="Save settings").click()
+    page.get_by_role("status").wait_for()  # "The settings are saved…"
+
+
+def _confirmation_link(site, email: str) -> str:
+    """The confirmation link the server's mail worker sends ``email`` (waiting for it)."""
+    import time
+
+    from tests.support.mail import mailed
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for message in reversed(mailed(site.outbox, timeout=0)):
+            if message["To"] != email:
+                continue
+            found = re.search(r"https?://\S+/confirm/\S+",
+                              message.get_body(("plain",)).get_content())
+            if found:
+                return found.group(0)
+        time.sleep(0.05)
+    pytest.fail(f"no confirmation mailed to {email}")
+
+
+def signup_to_confirm(w, page, site):
+    """A trial that confirms sign-ups: the form's answer says to look for the mail."""
+    page.goto(w.confirming["join_url"])
+    page.get_by_label("Your name").fill("Nia Jones")
+    page.get_by_label("Work email").fill("nia@example.org")
+    page.get_by_label("Department").fill("Midwifery")
+    page.get_by_role("button", name="Join").click()
+    page.get_by_role("heading", name="Check your email").wait_for()
+
+
+def confirm_page(w, page, site):
+    """The mailed link: what is about to be confirmed, and the button; then the page."""
+    call(site.base, "POST", f"/api/v1/trials/{w.confirming['id']}/signups", {
+        "join_code": w.confirming["join_code"], "name": "Oli Grant",
+        "email": "oli@example.org", "department": LONG_DEPARTMENT})
+    page.goto(_confirmation_link(site, "oli@example.org"))
+    page.get_by_role("heading", name="Confirm your sign-up").wait_for()
+    assert LONG_DEPARTMENT in page.inner_text("main")
+    page.get_by_role("button", name="Confirm and open my page").click()
+    page.get_by_role("heading", name="Your current match").wait_for()
+
+
+def confirm_link_used(w, page, site):
+    call(site.base, "POST", f"/api/v1/trials/{w.confirming['id']}/signups", {
+        "join_code": w.confirming["join_code"], "name": "Pip Hale",
+        "email": "pip@example.org", "department": "Audiology"})
+    link = _confirmation_link(site, "pip@example.org")
+    token = link.rsplit("/", 1)[1]
+    assert call(site.base, "POST", "/api/v1/confirmations", {"token": token})[0] == 201
+    page.goto(link)
+    page.get_by_role("heading", name="This link no longer works").wait_for()
+    return 404
 
 
 def organiser_trial_preview(w, page, site):
@@ -397,7 +469,7 @@ def organiser_trial_preview(w, page, site):
 
 
 def organiser_trial_import_problems(w, page, site):
-    page.goto(f"{site.base}/organiser/trials/{w.trial['id']}")
+    page.goto(f"{site.base}/organiser/trials/{w.trial['id']}/participants")
     page.get_by_label("People file").set_input_files({
         "name": "people.csv", "mimeType": "text/csv",
         "buffer": b"name,email,department\n,nobody@example.org,Finance\n"
@@ -502,7 +574,8 @@ PAGES = [front_door, front_door_join, organiser_front_door,
          screen_lobby, screen_running, screen_finished, form_expired,
          organiser_login, organiser_login_wrong_password, organiser_dashboard,
          organiser_dashboard_error, organiser_new_trial, organiser_trial, organiser_round,
-         organiser_participants, organiser_trial_preview,
+         organiser_participants, organiser_trial_preview, organiser_trial_rounds,
+         organiser_trial_settings, signup_to_confirm, confirm_page, confirm_link_used,
          organiser_trial_import_problems, organiser_console_lobby, organiser_console_running,
          organiser_console_finished, organiser_print, organiser_print_before_the_start,
          organiser_trial_analytics, organiser_cafe_analytics,
@@ -534,6 +607,48 @@ def test_page_is_accessible_fits_a_phone_and_logs_no_errors(world, site, open_pa
         status = open_page(world, page, site)
         errors[:] = _expected_status_logged(errors, status)
         assert_good_page(page, errors)
+    finally:
+        page.close()
+
+
+#: The front door, a trial's tabs and the confirmation pages on a desktop too.
+DESKTOP_PAGES = [front_door, organiser_front_door, organiser_trial, organiser_trial_rounds,
+                 organiser_round, organiser_participants, organiser_trial_settings,
+                 signup_to_confirm]
+
+
+@pytest.mark.parametrize("open_page", DESKTOP_PAGES, ids=[p.__name__ for p in DESKTOP_PAGES])
+def test_page_on_a_desktop(world, site, open_page):
+    context = world.organiser if open_page.__name__.startswith("organiser") else world.phone
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    errors: list[str] = []
+    watch(page, errors)
+    try:
+        open_page(world, page, site)
+        assert_good_page(page, errors, width=1280)
+    finally:
+        page.close()
+
+
+def test_the_trial_tabs_work_with_the_keyboard(world, site):
+    """Tab to a trial's "Rounds" tab, Enter: the rounds; the tab says it is current."""
+    page = world.organiser.new_page()
+    errors: list[str] = []
+    watch(page, errors)
+    try:
+        page.goto(f"{site.base}/organiser/trials/{world.trial['id']}")
+        tab_to(page, "Rounds")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        current = page.get_by_role("navigation", name=world.trial_name).locator(
+            "[aria-current=page]")
+        assert current.inner_text() == "Rounds"
+        tab_to(page, "Settings")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.get_by_label("Confirm sign-ups by email").wait_for()
+        assert errors == [], "\n".join(errors)
     finally:
         page.close()
 
@@ -606,3 +721,4 @@ def test_the_api_docs_page_reads_the_document_and_loads_nothing_from_elsewhere(w
         assert errors == [], "\n".join(errors)
     finally:
         page.close()
+

@@ -516,7 +516,7 @@ def test_cafe_tables_count_as_meetings_for_coffee_trials(session, organiser):
     for k, pair in enumerate(unmet):
         for public_id in pair:
             department[by_public[public_id]] = ["Pharmacy", "Finance"][k]
-    trial = create_trial(session, organiser, "Coffee")
+    trial = create_trial(session, organiser, "Coffee", confirm_email=False)
     for k, email in enumerate(emails):
         signed = signup(session, trial, trial.join_code,
                         {"name": f"Person {k}", "email": email, "department": department[email]})
@@ -533,7 +533,7 @@ def test_cafe_tables_count_as_meetings_for_coffee_trials(session, organiser):
 def test_coffee_pairs_count_as_meetings_for_cafe_tables(session, organiser):
     """Two coffee rounds use two of the three pairings of four people; a café of
     two tables of two then seats the third though it mixes no departments."""
-    trial = create_trial(session, organiser, "Coffee")
+    trial = create_trial(session, organiser, "Coffee", confirm_email=False)
     emails = [f"p{k}@example.org" for k in range(4)]
     members = [signup(session, trial, trial.join_code,
                       {"name": f"Person {k}", "email": email, "department": "Same"}).membership

@@ -36,7 +36,7 @@ def session(database_url):
 def trial(session):
     organiser = Organiser(email="org@example.org", name="Org")
     session.add(organiser)
-    return create_trial(session, organiser, "Spring coffee")
+    return create_trial(session, organiser, "Spring coffee", confirm_email=False)
 
 
 def join(session, trial, k, **extra):
@@ -74,7 +74,7 @@ def test_same_email_twice_is_a_conflict_and_one_person_across_trials(session, tr
     with pytest.raises(TrialError) as caught:
         join(session, trial, 1, name="Someone Else")
     assert caught.value.status == 409
-    other = create_trial(session, trial.organiser, "Autumn coffee")
+    other = create_trial(session, trial.organiser, "Autumn coffee", confirm_email=False)
     join(session, other, 1)
     assert session.scalar(select(func.count()).select_from(Person)) == 1
 

@@ -1,7 +1,8 @@
 """A small world of trials and cafés that API tests start from, built once per
-module on a database of its own (each test gets a fresh copy): two organisers;
-a trial with a published round and another's trial; a running café, a café in
-its lobby and another's café; their people."""
+module on a database of its own (each test gets a fresh copy): two organisers
+and a co-organiser (the ``organiser`` role on the first one's trial and
+running café); a trial with a published round and another's trial; a running
+café, a café in its lobby and another's café; their people."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from dataclasses import dataclass
 import pytest
 
 from matcher.accounts import create_organiser
+from matcher.cafes import cafe_by_code
+from matcher.models import Organiser, Trial
+from matcher.team import accept, invitation_for_token, invite
 from tests.support.app import app_on_copy, build_once
 
-__all__ = ["QUICK_ROUNDS", "World", "auth", "build_world", "built_world", "world",
-           "world_app", "world_client"]
+__all__ = ["QUICK_ROUNDS", "World", "auth", "build_world", "built_world", "invite_to",
+           "join_team", "world", "world_app", "world_client"]
 
 PREFIX = "/api/v1"
 
@@ -35,6 +39,9 @@ class World:
     trial_people: list[tuple[str, str]]
     #: Cafés by code (running, lobby, another organiser's) and their people.
     cafes: dict[str, list[tuple[str, str]]]
+    #: The API token of a co-organiser: the ``organiser`` role on ``trial`` and on
+    #: the running café (the first of ``cafes``).
+    co_organiser: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +82,8 @@ def build_world(app, client) -> World:
         assert reply.status_code == status, reply.get_data(as_text=True)
         return reply.get_json()
 
-    trial = ok(client.post(f"{PREFIX}/trials", json={"name": "T"}, headers=auth(organiser_token)))
+    trial = ok(client.post(f"{PREFIX}/trials", json={"name": "T", "confirm_email": False},
+                           headers=auth(organiser_token)))
     other_trial = ok(client.post(f"{PREFIX}/trials", json={"name": "U"}, headers=auth(other)))
     trial_people = []
     for k in range(5):
@@ -98,4 +106,35 @@ def build_world(app, client) -> World:
         if start:
             ok(client.post(f"{PREFIX}/cafes/{code}/rounds/next", json={"seed": 1},
                            headers=auth(owner)), 200)
-    return World(organiser_token, other, trial, other_trial, trial_people, cafes)
+    with app.extensions["matcher.sessions"]() as db:
+        _, co_organiser = create_organiser(db, "co@example.org", "Co")
+        db.commit()
+    running = next(iter(cafes))
+    join_team(app, "org@example.org", "co@example.org", trial_id=trial["id"])
+    join_team(app, "org@example.org", "co@example.org", cafe_code=running)
+    return World(organiser_token, other, trial, other_trial, trial_people, cafes, co_organiser)
+
+
+def invite_to(app, owner_email: str, email: str, role: str = "organiser", *,
+              trial_id: int | None = None, cafe_code: str | None = None) -> tuple[int, str]:
+    """``owner_email``'s invitation of ``email`` to ``role`` on a trial or a café
+    (matcher.team, its mail queued as the app queues it): its id and token."""
+    with app.extensions["matcher.sessions"]() as db:
+        owner = db.query(Organiser).filter_by(email=owner_email).one()
+        place = db.get(Trial, trial_id) if trial_id is not None else cafe_by_code(db, cafe_code)
+        invited = invite(db, place, owner, email, role,
+                         seal=app.extensions["matcher.seal"],
+                         sender=app.extensions["matcher.mailer"].sender,
+                         link_for=lambda token: f"http://localhost/organiser/invitations/{token}")
+        db.commit()
+        return invited.invitation.id, invited.token
+
+
+def join_team(app, owner_email: str, email: str, role: str = "organiser", *,
+              trial_id: int | None = None, cafe_code: str | None = None) -> None:
+    """The account ``email`` joins a team: invited by ``owner_email``, and accepted."""
+    _, token = invite_to(app, owner_email, email, role, trial_id=trial_id, cafe_code=cafe_code)
+    with app.extensions["matcher.sessions"]() as db:
+        accept(db, invitation_for_token(db, token),
+               db.query(Organiser).filter_by(email=email).one())
+        db.commit()

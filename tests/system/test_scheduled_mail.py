@@ -75,7 +75,8 @@ def new_trial(base, organiser, people, *, through=None):
     """A trial of ``people`` participants (signed up through ``through``'s
     servers in turn, else ``base``): the trial and each sign-up's answer with
     its email."""
-    status, trial = call(base, "POST", "/api/v1/trials", {"name": "Scheduled trial"},
+    status, trial = call(base, "POST", "/api/v1/trials", {"name": "Scheduled trial",
+                                                          "confirm_email": False},
                          organiser)
     assert status == 201, trial
     signed = []

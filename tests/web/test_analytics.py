@@ -31,6 +31,7 @@ from matcher.analytics import (
 from matcher.cafes import create_cafe, next_round
 from matcher.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 from matcher.models import Attendee, Cafe, Group, GroupMember, Membership, Person, Round, Trial
+from matcher.team import make_owner
 from tests.support.app import CAFE_STEPS, app_on_copy, build_once
 from tests.support.openapi import check_response
 from web.charts import HEAT, chart_view, contrast
@@ -82,6 +83,7 @@ def build_trial(db, organiser, people=TRIAL_PEOPLE, rounds=TRIAL_ROUNDS,
     trial = Trial(organiser=organiser, name=name, join_code=secrets.token_urlsafe(9),
                   weights={})
     db.add(trial)
+    make_owner(db, trial, organiser)
     persons, tokens = {}, {}
     for key, (name_, department, paused) in people.items():
         persons[key] = _person(key, name_, department)

@@ -75,7 +75,8 @@ UNSTORABLE = ["a\x00b", "bell\x07", "\ud800", "x\udfffy"]
 
 
 def _trial(client, token):
-    reply = client.post(f"{PREFIX}/trials", json={"name": "T"}, headers=auth(token))
+    reply = client.post(f"{PREFIX}/trials", json={"name": "T",
+                                                  "confirm_email": False}, headers=auth(token))
     return reply.get_json()
 
 

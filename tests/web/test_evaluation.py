@@ -46,8 +46,10 @@ def _build(app, client):
         _, organiser_token = create_organiser(db, "org@example.org", "Org")
         db.commit()
     org = auth(organiser_token)
-    trial = client.post("/api/v1/trials", json={"name": "Spring coffee"}, headers=org).get_json()
-    earlier = client.post("/api/v1/trials", json={"name": "Last year"}, headers=org).get_json()
+    trial = client.post("/api/v1/trials", json={"name": "Spring coffee",
+                                                "confirm_email": False}, headers=org).get_json()
+    earlier = client.post("/api/v1/trials", json={"name": "Last year",
+                                                  "confirm_email": False}, headers=org).get_json()
     tokens = []
     for k in range(6):
         reply = client.post(f"/api/v1/trials/{trial['id']}/signups", json={

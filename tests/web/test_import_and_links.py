@@ -23,7 +23,7 @@ def auth(token):
 
 @pytest.fixture
 def trial(client, organiser_token):
-    reply = client.post("/api/v1/trials", json={"name": "Spring coffee"},
+    reply = client.post("/api/v1/trials", json={"name": "Spring coffee", "confirm_email": False},
                         headers=auth(organiser_token))
     assert reply.status_code == 201
     return reply.get_json()

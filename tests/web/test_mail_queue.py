@@ -33,7 +33,8 @@ def _messages(app):
 def test_an_import_answers_before_any_mail_is_sent(databases, tmp_path, smtp_server):
     app, token = _app(databases, tmp_path, smtp_server)
     client = app.test_client()
-    trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
+    trial = client.post("/api/v1/trials", json={"name": "T", "confirm_email": False},
+                        headers=auth(token)).get_json()
     people = "name,email,department\n" + "".join(
         f"P{k},p{k}@example.org,{'AB'[k % 2]}\n" for k in range(40))
     reply = client.post(f"/api/v1/trials/{trial['id']}/participants", data=people,
@@ -56,7 +57,8 @@ def test_a_signup_whose_mail_server_is_down_is_mailed_when_it_is_back(
         databases, tmp_path, smtp_server):
     app, token = _app(databases, tmp_path, smtp_server)
     client = app.test_client()
-    trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
+    trial = client.post("/api/v1/trials", json={"name": "T", "confirm_email": False},
+                        headers=auth(token)).get_json()
     smtp_server.stop()
     reply = client.post(f"/api/v1/trials/{trial['id']}/signups", json={
         "join_code": trial["join_code"], "name": "Ann", "email": "ann@example.org",
@@ -80,7 +82,8 @@ def test_a_new_link_is_queued_with_the_change_and_the_old_link_is_never_mailed(
         databases, tmp_path, smtp_server):
     app, token = _app(databases, tmp_path, smtp_server)
     client = app.test_client()
-    trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
+    trial = client.post("/api/v1/trials", json={"name": "T", "confirm_email": False},
+                        headers=auth(token)).get_json()
     first = client.post(f"/api/v1/trials/{trial['id']}/signups", json={
         "join_code": trial["join_code"], "name": "Ann", "email": "ann@example.org",
         "department": "IT"}).get_json()
@@ -99,7 +102,8 @@ def test_a_published_round_introduces_each_member_with_an_invite(  # noqa: PLR09
 
     app, token = _app(databases, tmp_path, smtp_server)
     client = app.test_client()
-    trial = client.post("/api/v1/trials", json={"name": "Coffee", "odd": "sitout"},
+    trial = client.post("/api/v1/trials", json={"name": "Coffee",
+                                                "confirm_email": False, "odd": "sitout"},
                         headers=auth(token)).get_json()
     people = {}
     for k in range(5):
@@ -146,7 +150,8 @@ def test_a_link_mail_can_be_unsubscribed_with_one_click(databases, tmp_path, smt
     """RFC 8058: the mail client's own "unsubscribe" pauses the participant."""
     app, token = _app(databases, tmp_path, smtp_server)
     client = app.test_client()
-    trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
+    trial = client.post("/api/v1/trials", json={"name": "T", "confirm_email": False},
+                        headers=auth(token)).get_json()
     joined = client.post(f"/api/v1/trials/{trial['id']}/signups", json={
         "join_code": trial["join_code"], "name": "Ann", "email": "ann@example.org",
         "department": "IT"}).get_json()

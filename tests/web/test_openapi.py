@@ -163,6 +163,13 @@ def test_real_answers_fit_the_description(app, client, organiser_token, other_to
     call("GET", "/trials/999", 404, headers=org)
     call("PATCH", t, 200, json={"group_size": 2, "weights": {"department": 5}}, headers=org)
     call("PATCH", t, 400, json={"colour": "red"}, headers=org)
+    # Confirmed sign-ups (on for a new trial): pending, then confirmed by the mailed token.
+    pending = {"join_code": trial["join_code"], "name": "Pat", "email": "pat@example.org",
+               "department": "A"}
+    call("POST", f"{t}/signups", 202, json=pending)
+    call("POST", "/confirmations", 404, json={"token": "not-a-token"})
+    call("POST", "/confirmations", 400, json={})
+    call("PATCH", t, 200, json={"confirm_email": False}, headers=org)
     tokens = []
     for k in range(4):
         body = {"join_code": trial["join_code"], "name": f"P{k}", "email": f"p{k}@example.org",

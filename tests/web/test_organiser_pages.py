@@ -69,9 +69,11 @@ def test_settings_can_be_changed_from_the_page(signed_in):
     form = {"name": "Renamed", "description": "", "group_size": "3", "odd": "sitout",
             "weight_department": "5", "weight_organisation": "2", "weight_site": "0",
             "weight_role": "1"}
-    assert client.post(page_url + "/settings", data=form).status_code == 303
-    page = client.get(page_url).get_data(as_text=True)
+    reply = client.post(page_url + "/settings", data=form)
+    assert reply.status_code == 303 and reply.headers["Location"] == page_url + "/settings"
+    page = client.get(page_url + "/settings").get_data(as_text=True)
     assert "<h1>Renamed</h1>" in page and 'value="5"' in page
+    assert "The settings are saved" in page
     bad = client.post(page_url + "/settings", data=form | {"group_size": "1"})
     assert bad.status_code == 400 and "group_size" in bad.get_data(as_text=True)
 
@@ -97,7 +99,7 @@ def test_import_from_the_trial_page_lists_problems_per_row(signed_in, outbox):
     assert "2 problems in 1 row; nothing was imported" in page
     assert "<td>3</td><td>name</td><td>name is empty</td>" in page
     assert "<td>3</td><td>email</td><td>&#39;bob@&#39; is not an email address</td>" in page
-    assert "Nobody yet" in page
+    assert "Nobody has joined yet" in page
 
     good = b"name,email,department\nAnn Lee,ann@example.org,Nursing\nBob Roy,bob@example.org,IT\n"
     reply = client.post(page_url + "/participants", content_type="multipart/form-data",
@@ -125,7 +127,7 @@ def test_mail_a_participant_a_new_link_from_the_trial_page(signed_in, app, outbo
                 data={"file": (io.BytesIO(b"name,email,department\nAnn,ann@example.org,IT\n"),
                                "staff.csv")})
     old = mailed_links(outbox)["ann@example.org"]
-    page = client.get(page_url).get_data(as_text=True)
+    page = client.get(page_url + "/participants").get_data(as_text=True)
     action = page.split('action="')[1:]
     link_action = next(a.split('"')[0] for a in action if a.split('"')[0].endswith("/link"))
     reply = client.post(link_action)
@@ -236,7 +238,7 @@ def test_the_schedule_form_sets_the_schedule_and_every_page_shows_the_next_round
     page_url, links = _new_trial_with_people(client)
     reply = client.post(page_url + "/schedule", data=SCHEDULE_FORM)
     assert reply.status_code == 303
-    page = client.get(page_url).get_data(as_text=True)
+    page = client.get(reply.headers["Location"]).get_data(as_text=True)
     assert "The schedule is saved." in page
     when = "Sunday 2 March 2036 at 10:00 (Europe/London)"
     assert when in page
@@ -306,7 +308,7 @@ def test_a_schedule_set_through_the_api_keeps_its_values_in_the_form(signed_in, 
     form = SCHEDULE_FORM | {"reminder_before": "PT1M", "check_in_after": "PT2M",
                             "every": "P3W"}
     assert client.post(page_url + "/schedule", data=form).status_code == 303
-    page = client.get(page_url).get_data(as_text=True)
+    page = client.get(page_url + "/settings").get_data(as_text=True)
     for value in ("PT1M", "PT2M", "P3W"):
         assert f'<option value="{value}" selected>' in page
 
@@ -392,10 +394,16 @@ def test_each_round_has_a_page_of_who_met_whom(signed_in):
     page_url, links = _new_trial_with_people(client, people=4)
     for after in range(4):  # 4 people meet all 3 others in 3 rounds: round 4 repeats
         assert client.post(page_url + "/publish", data={"after": after}).status_code == 303
-    trial = client.get(page_url).get_data(as_text=True)
-    assert f'href="{page_url}/rounds/1">Round 1: 2 groups' in trial
+    overview = client.get(page_url).get_data(as_text=True)
+    assert f'href="{page_url}/rounds/4">Round 4: 2 groups' in overview  # the latest
+    assert f'href="{page_url}/rounds">all 4 rounds</a>' in overview
+    rounds = client.get(page_url + "/rounds").get_data(as_text=True)
+    assert rounds.index(f'href="{page_url}/rounds/4">Round 4</a>') < rounds.index(
+        f'href="{page_url}/rounds/1">Round 1</a>')  # newest first
+    assert 'href="/organiser/trials/1/rounds" aria-current="page">Rounds</a>' in rounds
     first = client.get(page_url + "/rounds/1").get_data(as_text=True)
-    assert "<h1>Round 1</h1>" in first and "Who met whom" in first
+    assert "<h2>Round 1</h2>" in first and "Who met whom" in first
+    assert 'href="/organiser/trials/1/rounds" aria-current="page">Rounds</a>' in first
     for k in range(4):
         assert f"Person {k} ({['Nursing', 'IT'][k % 2]})" in first
     assert "Repeat:" not in first and "Nobody sat out." in first
@@ -419,7 +427,7 @@ def test_a_round_page_lists_who_sat_out(signed_in, app):
                                               "odd": "sitout"})
     assert client.post(page_url + "/publish", data={"after": 0}).status_code == 303
     page = client.get(page_url + "/rounds/1").get_data(as_text=True)
-    sat_out = page.split("<h2>Sat out</h2>")[1]
+    sat_out = page.split("<h3>Sat out</h3>")[1]
     assert sat_out.count("<li>Person ") == 1
 
 
@@ -451,9 +459,8 @@ def test_participants_are_found_by_name_department_and_status_a_page_at_a_time(s
     page_url, links = _new_trial_with_people(client, people=62)
     token = links[7].rsplit("/", 1)[1]
     client.post("/api/v1/me/pause", headers={"Authorization": f"Bearer {token}"})
-    trial = client.get(page_url).get_data(as_text=True)
-    assert f'href="{page_url}/participants">Find participants</a>' in trial
-    assert "Everyone, with their status" not in trial  # 62 people: the list is its own page
+    overview = client.get(page_url).get_data(as_text=True)
+    assert f'href="{page_url}/participants">Participants</a>' in overview  # its tab
 
     def find(**query):
         reply = client.get(page_url + "/participants", query_string=query)

@@ -12,7 +12,7 @@ def auth(token):
 
 @pytest.fixture
 def trial(client, organiser_token):
-    return client.post("/api/v1/trials", json={"name": "Spring coffee"},
+    return client.post("/api/v1/trials", json={"name": "Spring coffee", "confirm_email": False},
                        headers=auth(organiser_token)).get_json()
 
 
@@ -92,7 +92,7 @@ def test_the_socket_io_client_is_served_with_its_licence(client):
 def test_a_lost_link_can_be_mailed_again_from_the_join_page(client, organiser_token, outbox):
     from tests.support.mail import mailed_links
 
-    trial = client.post("/api/v1/trials", json={"name": "Spring coffee"},
+    trial = client.post("/api/v1/trials", json={"name": "Spring coffee", "confirm_email": False},
                         headers={"Authorization": f"Bearer {organiser_token}"}).get_json()
     join = f"/join/{trial['join_code']}"
     signed = client.post(join, data={"name": "Ann", "email": "ann@example.org",
@@ -147,7 +147,7 @@ def test_bad_details_name_the_field_and_change_nothing(client, trial):
 
 
 def test_a_participant_in_several_trials_sees_them_all(client, organiser_token, trial):
-    other = client.post("/api/v1/trials", json={"name": "Autumn coffee"},
+    other = client.post("/api/v1/trials", json={"name": "Autumn coffee", "confirm_email": False},
                         headers=auth(organiser_token)).get_json()
     first = client.post(join_path(trial), data=form(1)).headers["Location"]
     second = client.post(join_path(other), data=form(1)).headers["Location"]

@@ -16,7 +16,7 @@ def auth(token):
 
 def test_no_token_or_stranger_email_ever_reaches_a_participant(app, client, organiser_token):
     seen: list[tuple[str, str]] = []  # (who received it, text)
-    trial = client.post("/api/v1/trials", json={"name": "T"},
+    trial = client.post("/api/v1/trials", json={"name": "T", "confirm_email": False},
                         headers=auth(organiser_token)).get_json()
     people = []
     for k in range(7):
@@ -75,7 +75,7 @@ def test_no_token_or_stranger_email_ever_reaches_a_participant(app, client, orga
 
 
 def test_leaving_deletes_the_person_but_keeps_anonymous_counts(app, client, organiser_token):
-    trial = client.post("/api/v1/trials", json={"name": "T"},
+    trial = client.post("/api/v1/trials", json={"name": "T", "confirm_email": False},
                         headers=auth(organiser_token)).get_json()
     people = [client.post(f"/api/v1/trials/{trial['id']}/signups", json={
         "join_code": trial["join_code"], "name": f"P{k}", "email": f"p{k}@example.org",

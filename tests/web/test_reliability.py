@@ -61,7 +61,8 @@ def test_every_time_given_out_is_utc_with_its_zone(app_far_from_utc):
         _, token = create_organiser(session, "org@example.org")
         session.commit()
     client = app.test_client()
-    trial = client.post("/api/v1/trials", json={"name": "Times"}, headers=auth(token)).get_json()
+    trial = client.post("/api/v1/trials", json={"name": "Times", "confirm_email": False},
+                        headers=auth(token)).get_json()
     for k in range(4):
         reply = client.post(f"/api/v1/trials/{trial['id']}/signups", json={
             "join_code": trial["join_code"], "name": f"P{k}", "email": f"p{k}@example.org",
@@ -124,7 +125,7 @@ def _cafe(session, people=6):
 def _trial(session, people=6):
     organiser = Organiser(email="org@example.org", name="Org")
     session.add(organiser)
-    trial = create_trial(session, organiser, "Race")
+    trial = create_trial(session, organiser, "Race", confirm_email=False)
     for k in range(people):
         signup(session, trial, trial.join_code, {"name": f"P{k}", "email": f"p{k}@example.org",
                                                  "department": "ABC"[k % 3]})

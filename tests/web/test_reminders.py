@@ -43,7 +43,7 @@ def world(databases, tmp_path, smtp_server):
         _, token = create_organiser(session, "org@example.org", "Org")
         session.commit()
     client = app.test_client()
-    trial = client.post("/api/v1/trials", json={"name": "Weekly coffee"},
+    trial = client.post("/api/v1/trials", json={"name": "Weekly coffee", "confirm_email": False},
                         headers=auth(token)).get_json()
     trial["people"] = []
     for k in range(PEOPLE):

@@ -26,7 +26,7 @@ def auth(token):
 
 @pytest.fixture
 def trial(app, client, organiser_token):
-    reply = client.post("/api/v1/trials", json={"name": "Weekly coffee"},
+    reply = client.post("/api/v1/trials", json={"name": "Weekly coffee", "confirm_email": False},
                         headers=auth(organiser_token))
     trial = reply.get_json()
     for k in range(6):

@@ -69,7 +69,7 @@ def test_every_form_needs_its_csrf_token(make_app):
         forms = re.findall(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", page, re.S)
         assert forms and all('name="csrf_token"' in form for form in forms)
     # The JSON API uses bearer tokens, not cookies: nothing to forge, no CSRF token.
-    reply = client.post("/api/v1/trials", json={"name": "By API"},
+    reply = client.post("/api/v1/trials", json={"name": "By API", "confirm_email": False},
                         headers=auth(app.config["ORGANISER_TOKEN"]))
     assert reply.status_code == 201
 
@@ -133,7 +133,8 @@ def test_failed_guesses_are_limited_tightly(make_app):
     app = make_app(RATELIMIT_ENABLED=True)
     client = app.test_client()
     token = app.config["ORGANISER_TOKEN"]
-    trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
+    trial = client.post("/api/v1/trials", json={"name": "T", "confirm_email": False},
+                        headers=auth(token)).get_json()
     statuses = [client.post(f"/api/v1/trials/{trial['id']}/signups", json={
         "join_code": f"guess-{k}", "name": "X", "email": f"x{k}@example.org",
         "department": "IT"}).status_code for k in range(61)]
@@ -153,7 +154,8 @@ def test_a_whole_hospital_behind_one_address_can_sign_up_and_join(make_app):
     app = make_app(RATELIMIT_ENABLED=True)
     client = app.test_client()
     token = app.config["ORGANISER_TOKEN"]
-    trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
+    trial = client.post("/api/v1/trials", json={"name": "T", "confirm_email": False},
+                        headers=auth(token)).get_json()
     for k in range(500):
         reply = client.post(f"/api/v1/trials/{trial['id']}/signups", json={
             "join_code": trial["join_code"], "name": f"P{k}", "email": f"p{k}@example.org",
@@ -194,7 +196,8 @@ def test_tokens_and_passwords_are_stored_only_as_hashes(make_app):
     app = make_app()
     client = app.test_client()
     token = app.config["ORGANISER_TOKEN"]
-    trial = client.post("/api/v1/trials", json={"name": "T"}, headers=auth(token)).get_json()
+    trial = client.post("/api/v1/trials", json={"name": "T", "confirm_email": False},
+                        headers=auth(token)).get_json()
     joined = client.post(f"/api/v1/trials/{trial['id']}/signups", json={
         "join_code": trial["join_code"], "name": "P", "email": "p@example.org",
         "department": "IT"}).get_json()

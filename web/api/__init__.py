@@ -2,7 +2,8 @@
 trials (:mod:`web.api.trials`), a participant's own (:mod:`web.api.me`),
 knowledge cafés (:mod:`web.api.cafes`) and their harvest
 (:mod:`web.api.harvest`), mixing analytics (:mod:`web.api.analytics`),
-evaluations (:mod:`web.api.evaluation`), and its description
+evaluations (:mod:`web.api.evaluation`), co-organisers and deleting
+(:mod:`web.api.team`), and its description
 (:mod:`web.api.docs`), all on one blueprint (:mod:`web.api.base`). The bodies
 are :mod:`web.api.schemas`'; the OpenAPI document is generated from them
 (:mod:`web.api.spec`)."""
@@ -14,6 +15,7 @@ from web.api import (  # noqa: F401  (they add the routes)
     evaluation,
     harvest,
     me,
+    team,
     trials,
 )
 from web.api.base import blueprint

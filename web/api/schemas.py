@@ -29,6 +29,7 @@ from matcher.cafes import (
 )
 from matcher.feedback import LEARNT_LIMIT
 from matcher.harvest import NOTE_LIMIT, PLEDGE_LIMIT
+from matcher.models import TEAM_ROLES
 from matcher.schedules import MAX_SCHEDULED_ROUNDS
 from matcher.trials import ICEBREAKER_LENGTH, MAX_GROUP_SIZE, MAX_ICEBREAKERS, MAX_WEIGHT
 from matcher.validation import (
@@ -183,6 +184,8 @@ class TrialSettings(Closed):
     icebreakers: Annotated[list[Icebreaker], Field(max_length=MAX_ICEBREAKERS)] | None = Field(
         None, description="conversation starters for the introductions (empty or null: "
                           "the built-in ones)")
+    confirm_email: bool = Field(None, description="true: a sign-up waits until the link "
+                                                  "mailed to its address is followed")
 
 
 class NewTrial(TrialSettings):
@@ -192,6 +195,8 @@ class NewTrial(TrialSettings):
     paused: SkipJsonSchema[bool] = Field(None, exclude=True)
     group_size: Annotated[int, Field(ge=2, le=MAX_GROUP_SIZE)] = DEFAULT_GROUP_SIZE
     odd: Odd = DEFAULT_ODD  # type: ignore[valid-type]
+    confirm_email: bool = Field(True, description="true: a sign-up waits until the link "
+                                                  "mailed to its address is followed")
 
 
 class TrialCreated(Body):
@@ -227,6 +232,7 @@ class Trial(Body):
     paused: bool = Field(description="whether the schedule is paused")
     next_round_at: Time | None = Field(description="the schedule's next slot (null: none)")
     icebreakers: list[str] = Field(description="the trial's own conversation starters")
+    confirm_email: bool = Field(description="whether sign-ups wait for their email")
     participants: list[Participant]
     rounds: list[PublishedRound]
 
@@ -242,6 +248,17 @@ class Signup(Body):
     site: Attribute | None = None
     role: Attribute | None = None
     mode: Mode | None = None  # type: ignore[valid-type]
+
+
+class PendingSignup(Body):
+    status: Literal["pending"]
+    expires_in_days: int = Field(description="the confirmation link works this long")
+
+
+class Confirmation(Body):
+    """The token of a confirmation link (the last part of its address)."""
+
+    token: Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class Joined(Body):
@@ -811,3 +828,67 @@ class Harvest(Body):
     grid: list[GridColumn] = Field(description="the review formats only: a column per "
                                                "question")
     pledges: list[HarvestPledge]
+
+
+# -- co-organisers (docs/security.md, "Co-organisers") --------------------------------------
+
+__all__ += ["InvitationCreated", "InvitationRequest", "Team"]
+
+TeamRoleName = Literal[TEAM_ROLES]  # type: ignore[valid-type]
+
+
+class TeamMember(Body):
+    organiser_id: int
+    name: str
+    email: str
+    role: TeamRoleName = Field(description="owner: everything; organiser: everything but "
+                                           "delete it and manage its team")
+    since: Time
+
+
+class PendingInvitation(Body):
+    invitation_id: int
+    email: str
+    role: TeamRoleName
+    invited_by: str | None = Field(description="the email of the owner who invited them "
+                                               "(null: an account since deleted)")
+    created_at: Time
+    expires_at: Time
+    expired: bool = Field(description="true: its link no longer works (invite them again)")
+
+
+class TeamLogEntry(Body):
+    at: Time
+    action: Literal["created", "invited", "withdrawn", "joined", "role_changed", "removed"]
+    by: str | None = Field(description="the email of who did it (null: an account since "
+                                       "deleted)")
+    email: str = Field(description="whom it was done to")
+    role: TeamRoleName | None = Field(description="the role given, taken or invited to")
+    from_role: TeamRoleName | None = Field(description="role_changed: the role before")
+    text: str = Field(description="the change in words, as the Team page says it")
+
+
+class Team(Body):
+    """Who runs a trial or a café: its members (owners first), the invitations
+    waiting for an answer (newest first) and the log of every change (newest
+    first)."""
+
+    members: list[TeamMember]
+    invitations: list[PendingInvitation]
+    log: list[TeamLogEntry]
+
+
+class InvitationRequest(Body):
+    """An invitation of a colleague, by email, to a role (owners only)."""
+
+    email: Email
+    role: TeamRoleName
+
+
+class InvitationCreated(Body):
+    invitation_id: int
+    email: str
+    role: TeamRoleName
+    expires_at: Time
+    mailed: bool = Field(description="true: the invitation, with its link, is being mailed "
+                                     "to the address (after this answer)")

@@ -9,8 +9,12 @@ from matcher.exports import EXPORTS
 from matcher.models import Trial
 from matcher.times import iso
 from matcher.trials import (
+    CONFIRM_LIFETIME,
     SETTINGS,
+    Pending,
+    Signup,
     TrialError,
+    confirm_signup,
     create_trial,
     import_participants,
     membership_by_public_id,
@@ -26,7 +30,7 @@ from web.api import schemas
 from web.api.base import blueprint, body, organiser_required
 from web.api.spec import ORGANISER, operation
 from web.extensions import session, socketio
-from web.links import deliver, queue_link
+from web.links import deliver, queue_link, queue_signup
 from web.push import publish_and_push
 
 __all__: list[str] = []
@@ -84,8 +88,8 @@ def trial_details(trial_id: int):
 def edit_trial(trial_id: int):
     """Change a trial's settings (the next rounds follow them).
 
-    Any of name, description, group_size, odd, weights, schedule, paused and
-    icebreakers; answers the trial as changed."""
+    Any of name, description, group_size, odd, weights, schedule, paused,
+    icebreakers and confirm_email; answers the trial as changed."""
     trial = own_trial(trial_id)
     update_trial(session(), trial, body())
     session().commit()
@@ -105,6 +109,7 @@ def _trial_json(trial: Trial) -> dict[str, object]:
         "join_code": trial.join_code, "join_url": _join_url(trial),
         "schedule": trial.schedule, "paused": trial.schedule_paused,
         "next_round_at": iso(trial.next_round_at), "icebreakers": trial.icebreakers or [],
+        "confirm_email": trial.confirm_email,
         "participants": [
             {"participant_id": m.person.public_id, "name": m.person.name,
              "department": m.person.department, "email": m.person.email,
@@ -117,26 +122,52 @@ def _trial_json(trial: Trial) -> dict[str, object]:
 
 
 @blueprint.post("/trials/<int:trial_id>/signups")
-@operation("signUp", {201: schemas.Joined}, (403, 404, 409), json=schemas.Signup,
-           tag="trials")
+@operation("signUp", {201: schemas.Joined,
+                      202: (schemas.PendingSignup, "waiting for the email to be confirmed")},
+           (403, 404, 409), json=schemas.Signup, tag="trials")
 def signup_to_trial(trial_id: int):
     """Sign up to a trial with its join code.
 
-    Answers the participant's id, their secret token and their personal page;
-    the link is also mailed to them."""
+    A trial that confirms sign-ups (``confirm_email``, on for new trials)
+    answers 202 with no token: a link is mailed to the address, and following
+    it (or ``POST /confirmations`` with its token) makes the participant. The
+    answer is the same whether or not the address is signed up already.
+    Otherwise the answer is 201 with the participant's id, their secret token
+    and their personal page, whose link is also mailed to them."""
     db = session()
     trial = _public_trial(trial_id)
     data = body()
     joined = signup(db, trial, data.get("join_code"), data)
-    public_id = joined.membership.person.public_id
+    queued = queue_signup(joined)
+    db.commit()
+    deliver([queued])
+    if isinstance(joined, Pending):
+        return jsonify({"status": "pending", "expires_in_days": CONFIRM_LIFETIME.days}), 202
+    return _joined(joined), 201
+
+
+@blueprint.post("/confirmations")
+@operation("confirmSignup", {201: schemas.Joined}, (404,), json=schemas.Confirmation,
+           tag="trials")
+def confirm():
+    """Confirm a sign-up with the token of the link mailed to it (once).
+
+    Answers as a sign-up without confirmation does: the participant's id,
+    their secret token and their personal page (whose link is mailed too)."""
+    db = session()
+    joined = confirm_signup(db, body().get("token") or "")
     queued = queue_link(joined.membership, joined.token, "signup")
     db.commit()
     deliver([queued])
+    return _joined(joined), 201
+
+
+def _joined(joined: Signup):
     return jsonify({
-        "participant_id": public_id,
+        "participant_id": joined.membership.person.public_id,
         "token": joined.token,
         "me_url": url_for("trials.me_page", token=joined.token, _external=True),
-    }), 201
+    })
 
 
 @blueprint.post("/trials/<int:trial_id>/participants")
