@@ -3,7 +3,7 @@ do it: the organiser (their own browser context, a laptop) creates a trial,
 imports a people file with mistakes (every problem shown by row; nothing
 imported), then a correct one, publishes rounds and downloads the history; a
 participant (another context, a 375 px phone) signs up with the keyboard,
-pauses, resumes, sees their match arrive live, says whether they met, and
+confirms the address from the mailed link, pauses, resumes, sees their match arrive live, says whether they met, and
 leaves, after which their data is gone. Every page on the way passes the checks
 of tests/support/browser.py (axe-core, no sideways scrolling, no console errors)."""
 
@@ -16,7 +16,7 @@ import re
 import pytest
 
 from tests.support.browser import assert_good_page, sign_in, tab_to, watch
-from tests.support.mail import mailed_links
+from tests.support.mail import mailed_confirmation, mailed_links
 
 pytestmark = pytest.mark.sqlite_only(
     reason="browser tests: the pages and their scripts do not depend on the database")
@@ -66,6 +66,8 @@ def test_a_trial_from_import_to_leaving(site, contexts):
     organiser.get_by_role("heading", level=1, name="Coffee journey").wait_for()
     trial_url = organiser.url
     join_url = organiser.locator("a[href*='/join/']").get_attribute("href")
+    organiser.get_by_role("navigation", name="Coffee journey").get_by_role(
+        "link", name="Participants").click()
 
     # A file with mistakes: each shown with its row and column; nothing imported.
     _upload(organiser, "people.csv", BAD_PEOPLE)
@@ -77,27 +79,36 @@ def test_a_trial_from_import_to_leaving(site, contexts):
     assert [(row, column) for row, column, _ in shown] == [
         ("3", "name"), ("4", "email"), ("5", "department")], shown
     assert all(message for *_, message in shown)
-    assert "Nobody yet" in organiser.inner_text("main")
+    assert "Nobody has joined yet" in organiser.inner_text("main")
     errors[:] = [e for e in errors if "status of 400" not in e]  # the page answered 400
     assert_good_page(organiser, errors)
 
     # The corrected file: everyone in, each mailed their personal link.
     _upload(organiser, "people.csv", GOOD_PEOPLE)
     assert "Imported 3 people; each is being mailed their personal link." in \
-        organiser.get_by_role("status").inner_text()
+        organiser.locator(".notice[role=status]").inner_text()
     assert organiser.get_by_role("table", name="Problems in the file").count() == 0
     for name in ("Ida Good", "Bo Chen", "Cy Okafor"):
         assert organiser.get_by_role("cell", name=name, exact=True).count() == 1
     assert set(mailed_links(site.outbox, at_least=3)) == {"ida@example.org", "bo@example.org",
                                                "cy@example.org"}
 
-    # A colleague signs up on their phone: fields typed, then Tab to Join and Enter.
+    # A colleague signs up on their phone: fields typed, then Tab to Join and Enter;
+    # a new trial confirms sign-ups, so they follow the mailed link and confirm.
     phone.goto(join_url)
     phone.get_by_label("Your name").fill("Ada Lovelace")
     phone.get_by_label("Work email").fill("ada@example.org")
     phone.get_by_label("Department").fill("Informatics")
     phone.get_by_label("Department").focus()
     tab_to(phone, "Join")
+    with phone.expect_navigation():
+        phone.keyboard.press("Enter")
+    phone.get_by_role("heading", name="Check your email").wait_for()
+    assert_good_page(phone, errors)
+    phone.goto(mailed_confirmation(site.outbox, "ada@example.org"))
+    assert "Informatics" in phone.inner_text("main")
+    assert_good_page(phone, errors)
+    tab_to(phone, "Confirm and open my page")
     with phone.expect_navigation(url="**/me/**"):
         phone.keyboard.press("Enter")
     me_url = phone.url
@@ -112,9 +123,10 @@ def test_a_trial_from_import_to_leaving(site, contexts):
     assert "You are paused" in phone.inner_text("main")
     assert_good_page(phone, errors)
     phone.wait_for_function("() => window.io !== undefined")
-    organiser.goto(trial_url)
+    organiser.goto(trial_url + "/participants")
     assert organiser.get_by_role("row", name=re.compile("Ada Lovelace")).inner_text() \
         .count("paused") == 1
+    organiser.goto(trial_url)
     organiser.get_by_role("button", name="Publish the next round").click()
     organiser.get_by_text("Round 1: 1 groups").wait_for()  # 3 active people: a triad
     organiser.wait_for_timeout(500)  # time enough for a (wrong) match to arrive
@@ -146,10 +158,11 @@ def test_a_trial_from_import_to_leaving(site, contexts):
     assert phone.get_by_label("What did you learn").input_value() == "Pharmacy rings before noon."
     assert_good_page(phone, errors)
 
-    # The organiser sees it, and downloads the history from the page's link.
+    # The organiser sees it, and downloads the history from the Rounds tab.
     organiser.reload()
     figures = organiser.get_by_role("list", name="Headline figures of Coffee journey")
     assert "1 said they met" in " ".join(figures.inner_text().split())
+    organiser.goto(trial_url + "/rounds")
     rows = _download_history(organiser)
     assert {row["round"] for row in rows} == {"1", "2"}
     assert {row["name"] for row in rows if row["round"] == "1"} == {
@@ -166,8 +179,9 @@ def test_a_trial_from_import_to_leaving(site, contexts):
     assert_good_page(phone, errors)
     reply = phone.goto(me_url)
     assert reply.status == 404
-    organiser.goto(trial_url)
+    organiser.goto(trial_url + "/participants")
     assert "Ada Lovelace" not in organiser.inner_text("main")
+    organiser.goto(trial_url + "/rounds")
     rows = _download_history(organiser)
     assert not [row for row in rows if row["name"] == "Ada Lovelace"]
     assert [row for row in rows if row["round"] == "2"]  # the others' places remain

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support.browser import PHONE, assert_good_page, sign_in, tab_to, watch
+from tests.support.mail import mailed_confirmation
 from tests.support.servers import call
 
 pytestmark = pytest.mark.sqlite_only(
@@ -410,25 +411,6 @@ def organiser_trial_settings(w, page, site):
     page.get_by_role("status").wait_for()  # "The settings are saved…"
 
 
-def _confirmation_link(site, email: str) -> str:
-    """The confirmation link the server's mail worker sends ``email`` (waiting for it)."""
-    import time
-
-    from tests.support.mail import mailed
-
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        for message in reversed(mailed(site.outbox, timeout=0)):
-            if message["To"] != email:
-                continue
-            found = re.search(r"https?://\S+/confirm/\S+",
-                              message.get_body(("plain",)).get_content())
-            if found:
-                return found.group(0)
-        time.sleep(0.05)
-    pytest.fail(f"no confirmation mailed to {email}")
-
-
 def signup_to_confirm(w, page, site):
     """A trial that confirms sign-ups: the form's answer says to look for the mail."""
     page.goto(w.confirming["join_url"])
@@ -444,7 +426,7 @@ def confirm_page(w, page, site):
     call(site.base, "POST", f"/api/v1/trials/{w.confirming['id']}/signups", {
         "join_code": w.confirming["join_code"], "name": "Oli Grant",
         "email": "oli@example.org", "department": LONG_DEPARTMENT})
-    page.goto(_confirmation_link(site, "oli@example.org"))
+    page.goto(mailed_confirmation(site.outbox, "oli@example.org"))
     page.get_by_role("heading", name="Confirm your sign-up").wait_for()
     assert LONG_DEPARTMENT in page.inner_text("main")
     page.get_by_role("button", name="Confirm and open my page").click()
@@ -455,7 +437,7 @@ def confirm_link_used(w, page, site):
     call(site.base, "POST", f"/api/v1/trials/{w.confirming['id']}/signups", {
         "join_code": w.confirming["join_code"], "name": "Pip Hale",
         "email": "pip@example.org", "department": "Audiology"})
-    link = _confirmation_link(site, "pip@example.org")
+    link = mailed_confirmation(site.outbox, "pip@example.org")
     token = link.rsplit("/", 1)[1]
     assert call(site.base, "POST", "/api/v1/confirmations", {"token": token})[0] == 201
     page.goto(link)
@@ -611,10 +593,12 @@ def test_page_is_accessible_fits_a_phone_and_logs_no_errors(world, site, open_pa
         page.close()
 
 
-#: The front door, a trial's tabs and the confirmation pages on a desktop too.
-DESKTOP_PAGES = [front_door, organiser_front_door, organiser_trial, organiser_trial_rounds,
-                 organiser_round, organiser_participants, organiser_trial_settings,
-                 signup_to_confirm]
+#: The front door, the dashboard, a trial's tabs, the confirmation and the
+#: personal page on a desktop too.
+DESKTOP_PAGES = [front_door, organiser_front_door, organiser_dashboard, organiser_new_trial,
+                 organiser_trial, organiser_trial_rounds, organiser_round,
+                 organiser_participants, organiser_trial_settings, signup_to_confirm,
+                 personal_page]
 
 
 @pytest.mark.parametrize("open_page", DESKTOP_PAGES, ids=[p.__name__ for p in DESKTOP_PAGES])

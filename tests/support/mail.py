@@ -62,6 +62,21 @@ def mailed_links(outbox: Path, *, at_least: int = 0) -> dict[str, str]:
     return links
 
 
+def mailed_confirmation(outbox: Path, email: str, *, timeout: float = 15.0) -> str:
+    """The latest confirmation link (docs/api.md, "Confirmed sign-ups") mailed to
+    ``email``, waiting up to ``timeout`` seconds for it (a real server's worker)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for message in reversed(mailed(outbox)):
+            found = re.search(r"https?://\S+/confirm/\S+",
+                              message.get_body(("plain",)).get_content())
+            if message["To"] == email and found:
+                return found.group(0)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no confirmation link was mailed to {email}")
+        time.sleep(0.05)
+
+
 @dataclass
 class _Collector:
     messages: list = field(default_factory=list)
