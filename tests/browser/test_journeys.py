@@ -3,9 +3,10 @@ do it: the organiser (their own browser context, a laptop) creates a trial,
 imports a people file with mistakes (every problem shown by row; nothing
 imported), then a correct one, publishes rounds and downloads the history; a
 participant (another context, a 375 px phone) signs up with the keyboard,
-confirms the address from the mailed link, pauses, resumes, sees their match arrive live, says whether they met, and
-leaves, after which their data is gone. Every page on the way passes the checks
-of tests/support/browser.py (axe-core, no sideways scrolling, no console errors)."""
+confirms the address from the mailed link, pauses, resumes, sees their match
+arrive live, says whether they met, and leaves, after which their data is
+gone. Every page on the way passes the checks of tests/support/browser.py
+(axe-core, no sideways scrolling, no console errors)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ is made once over the API (:func:`world`)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pytest

@@ -22,8 +22,9 @@ Tests that never touch a database are not parametrised, so they run once.
 
 A few tests are about SQLite itself (its pragmas, its files on disk) and are
 marked ``sqlite_only`` with the reason, as are the browser tests (their pages do
-not depend on the database); their ``[postgresql]`` runs are deselected (pytest
-says how many). Likewise ``postgresql_only`` tests are deselected on SQLite.
+not depend on the database) and the cells of the access matrix (decided in the
+app, before any query that differs); their ``[postgresql]`` runs are
+deselected (pytest says how many). Likewise ``postgresql_only`` tests are deselected on SQLite.
 """
 
 from __future__ import annotations

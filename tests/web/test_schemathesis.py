@@ -26,7 +26,7 @@ from tests.support.hypothesis import examples
 from tests.support.world import World, auth
 
 #: Examples per operation (API_EXAMPLES=500 for a longer hunt; CI keeps the default).
-MAX_EXAMPLES = int(os.environ.get("API_EXAMPLES") or examples(15))
+MAX_EXAMPLES = int(os.environ.get("API_EXAMPLES") or examples(10))
 
 
 @pytest.fixture
