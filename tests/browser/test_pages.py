@@ -10,6 +10,7 @@ is made once over the API (:func:`world`)."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import pytest
@@ -420,16 +421,32 @@ def signup_to_confirm(w, page, site):
     page.get_by_role("heading", name="Check your email").wait_for()
 
 
-def confirm_page(w, page, site):
-    """The mailed link: what is about to be confirmed, and the button; then the page."""
+_SIGN_UPS = itertools.count()
+
+
+def _pending_sign_up(w, site) -> str:
+    """A new sign-up to the confirming trial; its mailed confirmation link."""
+    email = f"oli{next(_SIGN_UPS)}@example.org"
     call(site.base, "POST", f"/api/v1/trials/{w.confirming['id']}/signups", {
         "join_code": w.confirming["join_code"], "name": "Oli Grant",
-        "email": "oli@example.org", "department": LONG_DEPARTMENT})
-    page.goto(mailed_confirmation(site.outbox, "oli@example.org"))
+        "email": email, "department": LONG_DEPARTMENT})
+    return mailed_confirmation(site.outbox, email)
+
+
+def confirm_page(w, page, site):
+    """The mailed link: what is about to be confirmed, and the button."""
+    page.goto(_pending_sign_up(w, site))
     page.get_by_role("heading", name="Confirm your sign-up").wait_for()
     assert LONG_DEPARTMENT in page.inner_text("main")
+    page.get_by_role("button", name="Confirm and open my page").wait_for()
+
+
+def confirmed(w, page, site):
+    """Confirming opens the personal page, with the welcome."""
+    page.goto(_pending_sign_up(w, site))
     page.get_by_role("button", name="Confirm and open my page").click()
     page.get_by_role("heading", name="Your current match").wait_for()
+    assert "You are in" in page.get_by_role("status").first.inner_text()
 
 
 def confirm_link_used(w, page, site):
@@ -556,7 +573,8 @@ PAGES = [front_door, front_door_join, organiser_front_door,
          organiser_login, organiser_login_wrong_password, organiser_dashboard,
          organiser_dashboard_error, organiser_new_trial, organiser_trial, organiser_round,
          organiser_participants, organiser_trial_preview, organiser_trial_rounds,
-         organiser_trial_settings, signup_to_confirm, confirm_page, confirm_link_used,
+         organiser_trial_settings, signup_to_confirm, confirm_page, confirmed,
+         confirm_link_used,
          organiser_trial_import_problems, organiser_console_lobby, organiser_console_running,
          organiser_console_finished, organiser_print, organiser_print_before_the_start,
          organiser_trial_analytics, organiser_cafe_analytics,
@@ -597,7 +615,7 @@ def test_page_is_accessible_fits_a_phone_and_logs_no_errors(world, site, open_pa
 DESKTOP_PAGES = [front_door, organiser_front_door, organiser_dashboard, organiser_new_trial,
                  organiser_trial, organiser_trial_rounds, organiser_round,
                  organiser_participants, organiser_trial_settings, signup_to_confirm,
-                 personal_page]
+                 confirm_page, personal_page]
 
 
 @pytest.mark.parametrize("open_page", DESKTOP_PAGES, ids=[p.__name__ for p in DESKTOP_PAGES])
