@@ -330,10 +330,15 @@ def _wait_for_email(session: Session, trial: Trial, email: str, details: dict[st
     return Pending(email, pending, token, None)
 
 
+def _made_since(now: datetime | None):
+    """Pending sign-ups whose confirmation link still works at ``now``."""
+    return PendingSignup.created_at >= (now or utc_now()) - CONFIRM_LIFETIME
+
+
 def expire_pending(session: Session, now: datetime, *, trial: Trial | None = None) -> int:
     """Forget the sign-ups (of one trial, or all) whose confirmation link has
     expired; how many."""
-    query = delete(PendingSignup).where(PendingSignup.created_at < now - CONFIRM_LIFETIME)
+    query = delete(PendingSignup).where(~_made_since(now))
     if trial is not None:
         query = query.where(PendingSignup.trial_id == trial.id)
     return session.execute(query.execution_options(synchronize_session=False)).rowcount
@@ -342,8 +347,7 @@ def expire_pending(session: Session, now: datetime, *, trial: Trial | None = Non
 def count_pending(session: Session, trial: Trial, *, now: datetime | None = None) -> int:
     """How many sign-ups to ``trial`` wait for their email (and have not expired)."""
     return session.scalar(select(func.count()).select_from(PendingSignup).where(
-        PendingSignup.trial_id == trial.id,
-        PendingSignup.created_at >= (now or utc_now()) - CONFIRM_LIFETIME)) or 0
+        PendingSignup.trial_id == trial.id, _made_since(now))) or 0
 
 
 def pending_for_token(session: Session, token: str, *,
@@ -352,11 +356,8 @@ def pending_for_token(session: Session, token: str, *,
     confirmed, not replaced by a later sign-up, not expired)."""
     if not token:
         return None
-    pending = session.scalar(select(PendingSignup).where(
-        PendingSignup.token_hash == hash_token(token)))
-    if pending is None or pending.created_at < (now or utc_now()) - CONFIRM_LIFETIME:
-        return None
-    return pending
+    return session.scalar(select(PendingSignup).where(
+        PendingSignup.token_hash == hash_token(token), _made_since(now)))
 
 
 def confirm_signup(session: Session, token: str, *, now: datetime | None = None) -> Signup:

@@ -132,7 +132,7 @@ def confirm_submit(token: str):
     except TrialError:
         db.rollback()
         return _confirm_gone()
-    queued = queue_link(joined.membership, joined.token, "signup")
+    queued = queue_signup(joined)
     db.commit()
     deliver([queued])
     flash("You are in. We have also emailed you the link to this page.")

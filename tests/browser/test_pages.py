@@ -598,14 +598,21 @@ def _name(spec) -> str:
 
 @pytest.mark.parametrize("open_page", PAGES, ids=[_name(spec) for spec in PAGES])
 def test_page_is_accessible_fits_a_phone_and_logs_no_errors(world, site, open_page):
+    _check(world, site, open_page, width=PHONE["width"])
+
+
+def _check(world, site, open_page, *, width: int) -> None:
+    """Open the page in the context its name says, ``width`` pixels wide, and check it."""
     context = world.organiser if open_page.__name__.startswith("organiser") else world.phone
-    page = context.new_page()
+    page = context.new_page()  # its context is a phone's
+    if width != PHONE["width"]:
+        page.set_viewport_size({"width": width, "height": 900})
     errors: list[str] = []
     watch(page, errors)
     try:
         status = open_page(world, page, site)
         errors[:] = _expected_status_logged(errors, status)
-        assert_good_page(page, errors)
+        assert_good_page(page, errors, width=width)
     finally:
         page.close()
 
@@ -620,16 +627,7 @@ DESKTOP_PAGES = [front_door, organiser_front_door, organiser_dashboard, organise
 
 @pytest.mark.parametrize("open_page", DESKTOP_PAGES, ids=[p.__name__ for p in DESKTOP_PAGES])
 def test_page_on_a_desktop(world, site, open_page):
-    context = world.organiser if open_page.__name__.startswith("organiser") else world.phone
-    page = context.new_page()
-    page.set_viewport_size({"width": 1280, "height": 900})
-    errors: list[str] = []
-    watch(page, errors)
-    try:
-        open_page(world, page, site)
-        assert_good_page(page, errors, width=1280)
-    finally:
-        page.close()
+    _check(world, site, open_page, width=1280)
 
 
 def test_the_trial_tabs_work_with_the_keyboard(world, site):

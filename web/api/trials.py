@@ -156,7 +156,7 @@ def confirm():
     their secret token and their personal page (whose link is mailed too)."""
     db = session()
     joined = confirm_signup(db, body().get("token") or "")
-    queued = queue_link(joined.membership, joined.token, "signup")
+    queued = queue_signup(joined)
     db.commit()
     deliver([queued])
     return _joined(joined), 201
